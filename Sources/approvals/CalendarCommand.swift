@@ -1,0 +1,100 @@
+import ApprovalCore
+import ArgumentParser
+
+/// Working-day arithmetic for a person checking a deadline by hand.
+struct CalendarCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calendar",
+        abstract: "Working-day arithmetic on the official calendar (start day not counted).",
+        subcommands: [Between.self, Add.self, Check.self]
+    )
+
+    struct CalendarOptions: ParsableArguments {
+        @OptionGroup var definitions: DefinitionsOptions
+
+        @Option(name: .long, help: "Calendar id (a file under calendars/).")
+        var calendar: String = "cn-mainland"
+
+        func load() throws -> WorkdayCalendar {
+            let catalog: DefinitionCatalog
+            do {
+                catalog = try DefinitionCatalog.load(directory: definitions.workflows)
+            } catch {
+                throw ValidationError("the definitions in \(definitions.workflows) are invalid; run 'approvals workflows validate \(definitions.workflows)':\n\(error)")
+            }
+            guard let calendar = catalog.calendars[calendar] else {
+                throw ValidationError("unknown calendar '\(calendar)'; known: \(catalog.calendars.keys.sorted().joined(separator: ", "))")
+            }
+            return calendar
+        }
+    }
+
+    struct Between: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Count the working days in (FROM, TO].")
+        @Argument(help: "Start date, YYYY-MM-DD (not counted).") var from: CivilDate
+        @Argument(help: "End date, YYYY-MM-DD (counted).") var to: CivilDate
+        @OptionGroup var options: CalendarOptions
+
+        func run() throws {
+            let calendar = try options.load()
+            let result = calendar.workingDays(from: from, to: to)
+            if options.definitions.json {
+                printJSON(["from": "\(from)", "to": "\(to)", "working_days": result.value, "provisional": result.isProvisional] as [String: any Sendable])
+            } else {
+                print(result.value)
+                if result.isProvisional { printProvisionalNote(calendar) }
+            }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The deadline date N working days after DATE (N = 0: DATE itself).")
+        @Argument(help: "Start date, YYYY-MM-DD.") var date: CivilDate
+        @Argument(help: "Working days, 0 or more.") var workingDays: Int
+        @OptionGroup var options: CalendarOptions
+
+        func validate() throws {
+            guard workingDays >= 0 else { throw ValidationError("N must be 0 or more working days, not \(workingDays)") }
+        }
+
+        func run() throws {
+            let calendar = try options.load()
+            let result = calendar.deadline(adding: workingDays, to: date)
+            if options.definitions.json {
+                printJSON(["from": "\(date)", "working_days": workingDays, "deadline": "\(result.value)",
+                           "weekday": result.value.weekday, "provisional": result.isProvisional] as [String: any Sendable])
+            } else {
+                print(result.value)
+                if result.isProvisional { printProvisionalNote(calendar) }
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Say whether DATE is a working day, and why.")
+        @Argument(help: "Date, YYYY-MM-DD.") var date: CivilDate
+        @OptionGroup var options: CalendarOptions
+
+        func run() throws {
+            let calendar = try options.load()
+            let working = calendar.isWorkingDay(date)
+            let reason = calendar.reason(for: date)
+            if options.definitions.json {
+                printJSON(["date": "\(date)", "working_day": working, "weekday": date.weekday, "reason": reason,
+                           "provisional": !calendar.isCovered(date)] as [String: any Sendable])
+            } else {
+                print("\(date) \(date.chineseWeekday): \(working ? "working day" : "day off") (\(reason))")
+                if !calendar.isCovered(date) { printProvisionalNote(calendar) }
+            }
+        }
+    }
+}
+
+private func printProvisionalNote(_ calendar: WorkdayCalendar) {
+    var stderr = StandardError()
+    print("note: provisional — outside the calendar's coverage (\(calendar.coverage.lowerBound) to \(calendar.coverage.upperBound)), only weekends are known", to: &stderr)
+}
+
+extension CivilDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+}
