@@ -1,0 +1,67 @@
+/// Everything that can be done to an item, by a person or by the deadline engine.
+public enum ItemAction: Sendable, Hashable {
+    case submit
+    /// 受理, optionally 容缺受理 with a deficiency commitment.
+    case accept(commitment: DeficiencyCommitment?)
+    case suspend(ClockStopReason)
+    /// The applicant resubmitted the missing materials, or the excluded procedure ended.
+    case resume
+    case approve
+    case reject(reason: String)
+    case withdraw
+    case defaultApprove(DefaultApprovalReason)
+    /// A timed-out item whose policy forbids silent approval goes to the stage's lead department and leaders.
+    case escalate
+    case exempt(source: String)
+    case fulfilCommitment
+
+    /// The action's name in messages and audit events.
+    public var name: String {
+        switch self {
+        case .submit: "submit"
+        case .accept: "accept"
+        case .suspend: "suspend"
+        case .resume: "resume"
+        case .approve: "approve"
+        case .reject: "reject"
+        case .withdraw: "withdraw"
+        case .defaultApprove: "default-approve"
+        case .escalate: "escalate"
+        case .exempt: "exempt"
+        case .fulfilCommitment: "fulfil the deficiency commitment of"
+        }
+    }
+}
+
+/// One entry of an item's history: what happened, when, and the state it led to.
+public struct ItemEvent: Sendable, Hashable {
+    public let action: String
+    public let from: ItemState
+    public let to: ItemState
+    public let on: CivilDate
+    public let detail: String?
+}
+
+/// Why an action on an item was refused. Never a server error: every case is the caller's request meeting the
+/// item's current state, and the message says which state it is in, since when and how it got there.
+public enum ItemTransitionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The action is not possible from the item's current state (a conflict).
+    case illegalTransition(item: String, action: String, state: ItemState, reachedBy: ItemEvent?)
+    /// The action is possible in this state, but the request itself is incomplete or not permitted.
+    case invalidRequest(item: String, action: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case let .illegalTransition(item, action, state, reachedBy):
+            var how = ""
+            if let reachedBy {
+                how = " since \(reachedBy.on), reached by \(reachedBy.action)"
+                if let detail = reachedBy.detail { how += " (\(detail))" }
+            }
+            let ended = state.hasEnded ? "; the item has already ended" : ""
+            return "cannot \(action) item '\(item)': it is \(state.rawValue)\(how)\(ended)"
+        case let .invalidRequest(item, action, problem):
+            return "cannot \(action) item '\(item)': \(problem)"
+        }
+    }
+}

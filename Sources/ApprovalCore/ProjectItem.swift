@@ -1,0 +1,215 @@
+import Foundation
+
+/// One item of one project: its state, its clock and its history.
+///
+/// Every action goes through `apply(_:on:calendar:)`, which either performs the whole transition or throws and
+/// changes nothing.
+public struct ProjectItem: Sendable, Hashable {
+    public let definition: ItemDefinition
+    public private(set) var state: ItemState
+    public private(set) var history: [ItemEvent] = []
+    /// Closed running intervals of the clock.
+    public private(set) var runs: [RunningInterval] = []
+    /// Start of the current running interval while the item is accepted.
+    public private(set) var runningSince: CivilDate?
+    public private(set) var stops: [ClockStop] = []
+    /// End (24:00 local) of this date is the deadline while the clock runs; kept through a stop for display.
+    public private(set) var deadline: WorkdayResult<CivilDate>?
+    public private(set) var commitment: DeficiencyCommitment?
+    public private(set) var supplementRequests = 0
+    public private(set) var escalatedOn: CivilDate?
+    public private(set) var defaultApprovalReason: DefaultApprovalReason?
+    public private(set) var exemptionSource: String?
+    public private(set) var rejectionReason: String?
+
+    public var id: String { definition.id }
+
+    /// Supplement requests after the first: each breaks the one-time notification rule (一次性告知).
+    public var repeatSupplementRequests: Int { max(0, supplementRequests - 1) }
+
+    /// The event that brought the item into its current state.
+    public var reachedBy: ItemEvent? { history.last { $0.to == state && $0.from != $0.to } ?? history.last }
+
+    init(definition: ItemDefinition, initialState: ItemState, on date: CivilDate, detail: String?) {
+        self.definition = definition
+        state = initialState
+        if initialState == .exempted { exemptionSource = detail }
+        history = [ItemEvent(action: "create", from: initialState, to: initialState, on: date, detail: detail)]
+    }
+
+    /// Working days the clock has run, up to and including `today` for a running clock.
+    public func usedDays(asOf today: CivilDate, calendar: WorkdayCalendar) -> Int {
+        runningIntervals(asOf: today).reduce(0) { $0 + calendar.workingDays(from: $1.start, to: $1.end).value }
+    }
+
+    /// Closed intervals plus the open one cut at `today`.
+    public func runningIntervals(asOf today: CivilDate) -> [RunningInterval] {
+        guard let runningSince, today > runningSince else { return runs }
+        return runs + [RunningInterval(start: runningSince, end: today)]
+    }
+
+    /// Whether the limit has passed while the clock ran: the day after the deadline date has begun.
+    public func isOverdue(asOf today: CivilDate) -> Bool {
+        guard state == .accepted, let deadline else { return false }
+        return today > deadline.value
+    }
+
+    /// What the deadline engine must do for this item today, if anything.
+    public func timeoutDecision(asOf today: CivilDate) -> TimeoutPolicy? {
+        guard isOverdue(asOf: today) else { return nil }
+        switch definition.onTimeout {
+        case .defaultApprove: return .defaultApprove
+        case .escalate: return escalatedOn == nil ? .escalate : nil
+        }
+    }
+
+    public mutating func apply(_ action: ItemAction, on date: CivilDate, calendar: WorkdayCalendar) throws(ItemTransitionError) {
+        let before = state
+        var detail: String?
+        if let last = history.last, date < last.on {
+            throw invalid(action, "the action is dated \(date), before the item's last event on \(last.on)")
+        }
+        switch action {
+        case .submit:
+            try require([.ready], for: action)
+            state = .submitted
+
+        case let .accept(commitment):
+            try require([.submitted], for: action)
+            if let commitment {
+                guard definition.allowsDeficiencyAcceptance else {
+                    throw invalid(action, "this item does not allow acceptance with deficiencies (容缺受理)")
+                }
+                guard !commitment.missingMaterials.isEmpty, commitment.missingMaterials.allSatisfy({ !$0.isEmpty }) else {
+                    throw invalid(action, "a deficiency commitment must list the missing materials")
+                }
+                guard commitment.dueDate >= date else {
+                    throw invalid(action, "the commitment's due date \(commitment.dueDate) is before the acceptance date \(date)")
+                }
+                self.commitment = commitment
+                detail = "容缺受理: \(commitment.missingMaterials.joined(separator: "、")) due \(commitment.dueDate)"
+            }
+            startClock(on: date, remaining: definition.limit, calendar: calendar)
+            state = .accepted
+
+        case let .suspend(reason):
+            try require([.accepted], for: action)
+            if case let .supplement(missing) = reason {
+                guard !missing.isEmpty, missing.allSatisfy({ !$0.isEmpty }) else {
+                    throw invalid(action, "a supplement request must list every missing material at once (一次性告知)")
+                }
+                supplementRequests += 1
+                detail = "\(reason.chineseName): \(missing.joined(separator: "、"))"
+            } else {
+                detail = reason.chineseName
+            }
+            stopClock(on: date)
+            stops.append(ClockStop(reason: reason, stoppedOn: date, resumedOn: nil))
+            state = .suspended
+
+        case .resume:
+            try require([.suspended], for: action)
+            stops[stops.count - 1].resumedOn = date
+            let used = runs.reduce(0) { $0 + calendar.workingDays(from: $1.start, to: $1.end).value }
+            startClock(on: date, remaining: max(0, definition.limit - used), calendar: calendar)
+            state = .accepted
+
+        case .approve:
+            try require([.accepted], for: action)
+            stopClock(on: date)
+            state = .approved
+
+        case let .reject(reason):
+            try require([.accepted], for: action)
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw invalid(action, "a rejection must give its reason")
+            }
+            stopClock(on: date)
+            rejectionReason = reason
+            detail = reason
+            state = .rejected
+
+        case .withdraw:
+            try require([.submitted, .accepted, .suspended], for: action)
+            stopClock(on: date)
+            state = .withdrawn
+
+        case let .defaultApprove(reason):
+            switch reason {
+            case .timeout:
+                try require([.accepted], for: action)
+                guard isOverdue(asOf: date), let deadline else {
+                    throw invalid(action, "its deadline \(deadline.map { "\($0.value)" } ?? "-") has not passed on \(date)")
+                }
+                detail = "timeout: no decision by the end of \(deadline.value)"
+            case .absence:
+                try require([.submitted, .accepted], for: action)
+                detail = "absence: department absent from the joint review without approved leave"
+            }
+            guard definition.onTimeout == .defaultApprove else {
+                throw invalid(action, "its policy is escalate: silent approval is not allowed for this item")
+            }
+            stopClock(on: date)
+            defaultApprovalReason = reason
+            state = .defaultApproved
+
+        case .escalate:
+            try require([.accepted], for: action)
+            guard escalatedOn == nil else {
+                throw invalid(action, "it was already escalated on \(escalatedOn!)")
+            }
+            guard isOverdue(asOf: date) else {
+                throw invalid(action, "its deadline \(deadline.map { "\($0.value)" } ?? "-") has not passed on \(date)")
+            }
+            escalatedOn = date
+            detail = "overdue since the end of \(deadline!.value); escalated to the stage's lead department and leaders"
+
+        case let .exempt(source):
+            try require([.blocked, .ready], for: action)
+            guard !source.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw invalid(action, "an exemption must name its source (e.g. the exemption list or regional assessment)")
+            }
+            exemptionSource = source
+            detail = source
+            state = .exempted
+
+        case .fulfilCommitment:
+            guard let pending = commitment, pending.fulfilledOn == nil else {
+                throw invalid(action, commitment == nil ? "it was not accepted with deficiencies"
+                              : "the commitment was already fulfilled on \(commitment!.fulfilledOn!)")
+            }
+            try require([.accepted, .suspended, .approved, .defaultApproved], for: action)
+            commitment?.fulfilledOn = date
+            detail = "supplied: \(pending.missingMaterials.joined(separator: "、"))"
+        }
+        history.append(ItemEvent(action: action.name, from: before, to: state, on: date, detail: detail))
+    }
+
+    /// Internal: the project opens an item once all its prerequisites have released it.
+    mutating func open(on date: CivilDate) {
+        guard state == .blocked else { return }
+        state = .ready
+        history.append(ItemEvent(action: "open", from: .blocked, to: .ready, on: date, detail: "prerequisites complete"))
+    }
+
+    private mutating func startClock(on date: CivilDate, remaining: Int, calendar: WorkdayCalendar) {
+        runningSince = date
+        deadline = calendar.deadline(adding: remaining, to: date)
+    }
+
+    private mutating func stopClock(on date: CivilDate) {
+        guard let start = runningSince else { return }
+        runs.append(RunningInterval(start: start, end: date))
+        runningSince = nil
+    }
+
+    private func require(_ states: Set<ItemState>, for action: ItemAction) throws(ItemTransitionError) {
+        guard states.contains(state) else {
+            throw .illegalTransition(item: id, action: action.name, state: state, reachedBy: reachedBy)
+        }
+    }
+
+    private func invalid(_ action: ItemAction, _ problem: String) -> ItemTransitionError {
+        .invalidRequest(item: id, action: action.name, problem: problem)
+    }
+}
