@@ -30,8 +30,7 @@ let package = Package(
             dependencies: [
                 "ApprovalCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
