@@ -11,7 +11,11 @@ extension WorkflowDefinition {
             for prerequisite in item.dependsOn {
                 let position = reader.positions["depends_on \(item.id) \(prerequisite)"]
                 guard let prerequisiteStage = stageIndex[prerequisite] else {
-                    reader.report("item '\(item.id)' depends on unknown item '\(prerequisite)'", at: position)
+                    // An item declared with errors of its own was already reported; naming it again as
+                    // unknown would send the author looking for a typo that is not there.
+                    if reader.positions["item \(prerequisite)"] == nil {
+                        reader.report("item '\(item.id)' depends on unknown item '\(prerequisite)'", at: position)
+                    }
                     continue
                 }
                 if prerequisite == item.id {
