@@ -109,6 +109,11 @@ public struct ClockStop: Sendable, Hashable, Codable {
 public struct RunningInterval: Sendable, Hashable, Codable {
     public let start: CivilDate
     public let end: CivilDate
+
+    public init(start: CivilDate, end: CivilDate) {
+        self.start = start
+        self.end = end
+    }
 }
 
 /// 容缺受理: accepted with non-core materials missing on the investor's written commitment to supply them.
