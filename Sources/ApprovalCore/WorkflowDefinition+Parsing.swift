@@ -120,6 +120,7 @@ extension WorkflowDefinition {
     private static func parseItem(_ node: Node, stageID: String, reader: YAMLReader,
                                   departments: [String: Department],
                                   attributes: [String: AttributeDeclaration]) -> ItemDefinition? {
+        // Returns nil only when the item has no usable id.
         guard let fields = reader.fields(node, of: "an item", required: ["id", "name", "department", "limit"],
                                          optional: ["depends_on", "when", "exempt_when", "exemption_source",
                                                     "on_timeout", "deficiency_acceptance"]),
@@ -154,8 +155,9 @@ extension WorkflowDefinition {
             }
         }
         let deficiency = reader.boolean(fields, "deficiency_acceptance", in: what) ?? false
-        guard let name, let department, let limit else { return nil }
-        return ItemDefinition(id: id, name: name, department: department, limit: limit, dependsOn: dependsOn,
+        // An item with a bad department or limit is kept (its file is refused anyway) so that its dependencies
+        // are still checked and every error of the file is reported in one run.
+        return ItemDefinition(id: id, name: name ?? id, department: department ?? "", limit: limit ?? 0, dependsOn: dependsOn,
                               condition: condition, exemptWhen: exemptWhen, exemptionSource: exemptionSource,
                               onTimeout: onTimeout, allowsDeficiencyAcceptance: deficiency, stageID: stageID)
     }
