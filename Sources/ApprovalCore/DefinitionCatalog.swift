@@ -78,6 +78,10 @@ public struct DefinitionCatalog: Sendable {
     /// File reading lives here rather than in each caller so the CLI and the server load a directory one way.
     public static func load(directory: String) throws(DefinitionErrors) -> DefinitionCatalog {
         let root = URL(fileURLWithPath: directory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DefinitionErrors(issues: [DefinitionIssue(file: directory, line: 1, column: 1, message: "no such directory")])
+        }
         guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
             throw DefinitionErrors(issues: [DefinitionIssue(file: directory, line: 1, column: 1, message: "cannot read directory")])
         }

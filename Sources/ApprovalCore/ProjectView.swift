@@ -102,8 +102,7 @@ public struct ProjectView: Sendable, Hashable {
             let applicable = stageItems.filter { $0.state != .notApplicable && $0.state != .exempted }
             let ended = applicable.filter(\.state.hasEnded)
             let started = applicable.contains { ![.blocked, .ready].contains($0.state) }
-            let status: StageStatus = !applicable.isEmpty && ended.count == applicable.count ? .completed
-                : applicable.isEmpty ? .completed : started ? .inProgress : .notStarted
+            let status: StageStatus = ended.count == applicable.count ? .completed : started ? .inProgress : .notStarted
             return Stage(id: stage.id, name: stage.name, leadDepartment: stage.leadDepartment, limit: stage.limit,
                          usedDays: ProjectClock.usedDays(stageItems.flatMap { $0.runningIntervals(asOf: today) }, calendar: calendar),
                          applicableItems: applicable.count, endedItems: ended.count, status: status)

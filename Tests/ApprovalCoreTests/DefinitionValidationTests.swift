@@ -230,7 +230,8 @@ struct DefinitionValidationTests {
     }
 
     @Test func directoryLoadReportsRelativePaths() {
-        #expect(throws: DefinitionErrors.self) { try DefinitionCatalog.load(directory: "/nonexistent-definitions") }
+        let missing = #expect(throws: DefinitionErrors.self) { try DefinitionCatalog.load(directory: "/nonexistent-definitions") }
+        #expect(missing?.description == "/nonexistent-definitions:1:1: error: no such directory")
         let catalog = shippedCatalog
         #expect(catalog.departments.count >= 12)
         for workflow in catalog.workflows.values {
