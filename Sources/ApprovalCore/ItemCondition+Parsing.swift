@@ -64,12 +64,7 @@ extension WorkflowDefinition {
         }
         if comparison.isOrdering {
             switch attribute.kind {
-            case .integer:
-                guard let value = YAMLReader.integerValue(node) else { return wrongType("a whole number") }
-                return .number(Double(value))
-            case .number:
-                guard let value = YAMLReader.numberValue(node) else { return wrongType("a number") }
-                return .number(value)
+            case .integer, .number: break
             default:
                 reader.report("\(what) uses '\(comparison.rawValue)' on \(attribute.kind.name) attribute '\(attribute.id)'; ordering comparisons need an integer or number attribute", at: node)
                 return nil
