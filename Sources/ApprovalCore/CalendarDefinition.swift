@@ -32,7 +32,7 @@ public struct CalendarDefinition: Sendable {
 
     /// Parses and checks a calendar file: dates real, in order, inside their year, never both off and working,
     /// make-up days on weekends, and covered years contiguous (a gap would silently count holidays as workdays).
-    static func parse(_ text: String, file: String, reader: YAMLReader) -> CalendarDefinition? {
+    static func parse(_ text: String, reader: YAMLReader) -> CalendarDefinition? {
         guard let root = reader.compose(text),
               let top = reader.fields(root, of: "the calendar", required: ["id", "name", "time_zone", "years"])
         else { return nil }

@@ -41,7 +41,7 @@ public struct DefinitionCatalog: Sendable {
         var calendarDefinitions: [String: CalendarDefinition] = [:]
         for source in sources where isCalendar(source.path) {
             let reader = YAMLReader(file: source.path)
-            if let calendar = CalendarDefinition.parse(source.text, file: source.path, reader: reader) {
+            if let calendar = CalendarDefinition.parse(source.text, reader: reader) {
                 if calendar.id != calendarID(of: source.path) {
                     reader.report("calendar id '\(calendar.id)' differs from its file name; name the file \(calendar.id).yaml", line: 1, column: 1)
                 } else if calendarDefinitions[calendar.id] != nil {
@@ -109,6 +109,4 @@ public struct DefinitionCatalog: Sendable {
     private static func calendarID(of path: String) -> String {
         String(fileName(path).split(separator: ".").first ?? "")
     }
-
-    public func calendar(for workflow: WorkflowDefinition) -> WorkdayCalendar { calendars[workflow.calendarID]! }
 }

@@ -90,12 +90,6 @@ public enum ClockStopReason: Sendable, Hashable, Codable {
         case .biddingAuction: "招标拍卖"
         }
     }
-
-    /// The excluded procedures, by code, for parsing requests.
-    public static func excludedProcedure(code: String) -> ClockStopReason? {
-        [.hearing, .expertReview, .publicNotice, .intermediaryWork, .inspectionTesting, .appraisal, .biddingAuction]
-            .first { $0.code == code }
-    }
 }
 
 /// A clock stop and, once resumed, its end.

@@ -110,7 +110,8 @@ public struct ProjectItem: Sendable, Hashable {
         case .resume:
             try require([.suspended], for: action)
             stops[stops.count - 1].resumedOn = date
-            let used = runs.reduce(0) { $0 + calendar.workingDays(from: $1.start, to: $1.end).value }
+            // While suspended no interval is open, so this is the time used before the stop.
+            let used = usedDays(asOf: date, calendar: calendar)
             startClock(on: date, remaining: max(0, definition.limit - used), calendar: calendar)
             state = .accepted
 

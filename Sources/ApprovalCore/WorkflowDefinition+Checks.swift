@@ -50,9 +50,10 @@ extension WorkflowDefinition {
     }
 
     private func checkLongestPath(of ids: [String], against limit: Int, _ what: String, reader: YAMLReader, at node: Node?) {
-        let (length, path) = dependencyGraph(of: ids).longestPath { self.item($0)!.limit }
+        let limits = Dictionary(uniqueKeysWithValues: items.map { ($0.id, $0.limit) })
+        let (length, path) = dependencyGraph(of: ids).longestPath { limits[$0]! }
         guard length > limit else { return }
-        let shown = path.map { "\($0) (\(item($0)!.limit))" }.joined(separator: " → ")
+        let shown = path.map { "\($0) (\(limits[$0]!))" }.joined(separator: " → ")
         reader.report("longest path of item limits is \(length) working days, over the \(what) of \(limit): \(shown)", at: node)
     }
 }

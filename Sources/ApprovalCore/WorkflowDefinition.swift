@@ -75,6 +75,4 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public func item(_ id: String) -> ItemDefinition? { items.first { $0.id == id } }
 
     public func attribute(_ id: String) -> AttributeDeclaration? { attributes.first { $0.id == id } }
-
-    public func stage(_ id: String) -> StageDefinition? { stages.first { $0.id == id } }
 }
