@@ -20,6 +20,8 @@ public struct DefinitionCatalog: Sendable {
     public let calendarDefinitions: [String: CalendarDefinition]
     /// Keyed by workflow id; a directory holds the current version of each workflow.
     public let workflows: [String: WorkflowDefinition]
+    /// The files the catalog was loaded from, so the store can keep each workflow's exact text and digest.
+    public let sources: [DefinitionSource]
 
     /// Loads and validates all sources, reporting every problem of every file; nothing is returned unless the
     /// whole set is valid.
@@ -71,7 +73,23 @@ public struct DefinitionCatalog: Sendable {
         guard issues.isEmpty else { throw DefinitionErrors(issues: issues) }
         return DefinitionCatalog(departments: departments,
                                  calendars: calendarDefinitions.mapValues { $0.compile() },
-                                 calendarDefinitions: calendarDefinitions, workflows: workflows)
+                                 calendarDefinitions: calendarDefinitions, workflows: workflows, sources: sources)
+    }
+
+    /// The file a current workflow was loaded from.
+    public func source(ofWorkflow id: String) -> DefinitionSource? {
+        workflows[id].flatMap { workflow in sources.first { $0.path == workflow.file } }
+    }
+
+    /// Parses an earlier version of a workflow, kept by the store, against this catalog's departments and
+    /// calendars: running projects keep the version they started with after the YAML changes.
+    public func loadEarlierVersion(_ source: DefinitionSource) throws(DefinitionErrors) -> WorkflowDefinition {
+        let shared = sources.filter { Self.isCalendar($0.path) || Self.fileName($0.path) == "departments.yaml" }
+        let catalog = try DefinitionCatalog.load(shared + [source])
+        guard let workflow = catalog.workflows.values.first else {
+            throw DefinitionErrors(issues: [DefinitionIssue(file: source.path, line: 1, column: 1, message: "holds no workflow")])
+        }
+        return workflow
     }
 
     /// Reads every `*.yaml` under `directory` (sorted, so messages come in a stable order) and loads them.

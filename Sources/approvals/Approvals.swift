@@ -2,11 +2,11 @@ import ApprovalCore
 import ArgumentParser
 
 @main
-struct Approvals: ParsableCommand {
+struct Approvals: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approvals",
         abstract: "Approval workflow server for investment construction projects (工程建设项目审批).",
-        subcommands: [WorkflowsCommand.self, CalendarCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, AuditCommand.self, WorkflowsCommand.self, CalendarCommand.self]
     )
 }
 

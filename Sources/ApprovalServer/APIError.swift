@@ -1,0 +1,65 @@
+import ApprovalCore
+import Foundation
+
+/// An error a caller can act on, answered as `application/problem+json` (RFC 9457). `type` is stable, so
+/// integrations can branch on it; `field` names the offending input and `state` the state that refused.
+public struct APIError: Error, Sendable, Hashable {
+    public var status: Int
+    public var type: String
+    public var title: String
+    public var detail: String
+    public var field: String?
+    public var state: String?
+    public var errors: [FieldProblem] = []
+    /// Sent with 412 so the caller can re-read and retry.
+    public var etag: String?
+
+    public struct FieldProblem: Sendable, Hashable, Codable {
+        public let field: String
+        public let detail: String
+    }
+
+    public static func badRequest(_ detail: String, field: String? = nil) -> APIError {
+        APIError(status: 400, type: "/problems/invalid-request", title: "The request is not valid", detail: detail, field: field)
+    }
+
+    public static func invalid(_ problems: [FieldProblem]) -> APIError {
+        APIError(status: 422, type: "/problems/invalid-fields", title: "Some fields are not valid",
+                 detail: problems.map { "\($0.field): \($0.detail)" }.joined(separator: "; "),
+                 field: problems.first?.field, errors: problems)
+    }
+
+    public static func invalid(field: String, _ detail: String) -> APIError { invalid([FieldProblem(field: field, detail: detail)]) }
+
+    public static let unauthenticated = APIError(status: 401, type: "/problems/unauthenticated", title: "Authentication required",
+                                                 detail: "send Authorization: Bearer <token>; the token was missing, unknown or revoked",
+                                                 field: "Authorization")
+
+    public static func forbidden(_ detail: String) -> APIError {
+        APIError(status: 403, type: "/problems/forbidden", title: "Not allowed for this user", detail: detail)
+    }
+
+    public static func notFound(_ what: String, field: String? = nil) -> APIError {
+        APIError(status: 404, type: "/problems/not-found", title: "Not found", detail: "\(what) does not exist or is not visible to you", field: field)
+    }
+
+    public static func conflict(_ detail: String, state: String? = nil, type: String = "/problems/conflict") -> APIError {
+        APIError(status: 409, type: type, title: "Conflicts with the current state", detail: detail, state: state)
+    }
+
+    public static func stale(currentETag: String) -> APIError {
+        APIError(status: 412, type: "/problems/stale", title: "The project changed since you read it",
+                 detail: "If-Match does not match the project's current ETag \(currentETag); read the project again and retry",
+                 field: "If-Match", etag: currentETag)
+    }
+
+    /// A refused item action: a conflict for an illegal transition, a 422 for an incomplete request.
+    public static func refused(_ error: ItemTransitionError) -> APIError {
+        switch error {
+        case let .illegalTransition(_, _, state, _):
+            conflict(error.description, state: state.rawValue, type: "/problems/illegal-transition")
+        case .invalidRequest:
+            APIError(status: 422, type: "/problems/invalid-action", title: "The action cannot be done as requested", detail: error.description)
+        }
+    }
+}

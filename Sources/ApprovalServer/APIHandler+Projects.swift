@@ -1,0 +1,202 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import PostgresNIO
+
+extension APIHandler {
+    func createProject(_ input: Operations.CreateProject.Input) async throws -> Operations.CreateProject.Output {
+        let user = try currentUser()
+        try Access.checkMayCreateProjects(user)
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let (newProject, project) = try validate(request, by: user)
+        let idempotencyKey = input.headers.idempotencyKey
+        let requestDigest = try Self.digest(operation: "createProject", target: "", request: request)
+
+        let response = try await database.transaction { connection in
+            if let idempotencyKey, case let .replay(stored) = try await Idempotency.claim(
+                userID: user.id, key: idempotencyKey, requestDigest: requestDigest, on: connection, logger: context.logger) {
+                return try Self.replay(stored)
+            }
+            var newProject = newProject
+            if newProject.code.isEmpty {
+                let prefix = ProjectCode.localPrefix(region: newProject.region, on: newProject.startedOn)
+                let serial = try await ProjectRepository.nextLocalSerial(prefix: prefix, on: connection, logger: context.logger)
+                newProject.code = ProjectCode(localFor: newProject.region, on: newProject.startedOn, serial: serial).text
+            } else if try await ProjectRepository.codeExists(newProject.code, on: connection, logger: context.logger) {
+                throw APIError.conflict("a project with code \(newProject.code) already exists")
+            }
+            let workflow = project.workflow
+            let created = NewEvent(kind: "project.created", payload: [
+                "code": .string(newProject.code), "codeIssuedLocally": .bool(newProject.codeIssuedLocally),
+                "name": .string(newProject.name), "investorOrganisation": .string(newProject.investorOrganisation),
+                "region": .string(newProject.region), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
+                "workflowDigest": .string(context.registry.digests[newProject.workflowVersionID] ?? ""),
+                "attributes": .object(newProject.attributes.mapValues(\.json)),
+            ], actorID: user.id, at: context.clock.now(), on: newProject.startedOn)
+            var record = try await ProjectRepository.insert(newProject, createdBy: created, on: connection, logger: context.logger)
+            let response = try await saveAndRespond(&record, project, today: newProject.startedOn, on: connection)
+            if let idempotencyKey {
+                try await Idempotency.record(userID: user.id, key: idempotencyKey, response: Self.stored(response, status: 201),
+                                             on: connection, logger: context.logger)
+            }
+            return response
+        }
+        return .created(.init(headers: .init(eTag: response.etag, location: "/v1/projects/\(response.status.code)"),
+                              body: .json(response.status)))
+    }
+
+    /// Checks everything about a new project before anything is written, naming each wrong field.
+    private func validate(_ request: Components.Schemas.ProjectCreate, by user: User) throws(APIError) -> (NewProject, Project) {
+        var problems: [APIError.FieldProblem] = []
+        guard let (versionID, workflow) = context.registry.currentVersion(of: request.workflow) else {
+            throw .invalid(field: "workflow", "unknown workflow '\(request.workflow)'; known: \(context.registry.current.keys.sorted().joined(separator: ", "))")
+        }
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty { problems.append(.init(field: "name", detail: "must not be empty")) }
+        var organisation = request.investorOrganisation?.trimmingCharacters(in: .whitespaces) ?? ""
+        if user.role == .investor {
+            if !organisation.isEmpty, organisation != user.organisation {
+                problems.append(.init(field: "investorOrganisation", detail: "an investor creates projects only for its own organisation '\(user.organisation ?? "")'"))
+            }
+            organisation = user.organisation ?? ""
+        } else if organisation.isEmpty {
+            problems.append(.init(field: "investorOrganisation", detail: "required when a \(user.role.rawValue) creates a project"))
+        }
+        if user.role == .coordinator, !user.jurisdiction.covers(request.region) {
+            problems.append(.init(field: "region", detail: "\(request.region) is outside your region \(user.region)"))
+        }
+        if Jurisdiction(request.region) == nil {
+            problems.append(.init(field: "region", detail: "'\(request.region)' is not a 6-digit division code"))
+        }
+        var code = ""
+        if let national = request.code {
+            do {
+                code = try ProjectCode(national: national, region: request.region).text
+            } catch {
+                problems.append(.init(field: "code", detail: error.message))
+            }
+        }
+        var attributes: [String: AttributeValue] = [:]
+        for (id, value) in request.attributes.additionalProperties {
+            switch value {
+            case let .case1(flag): attributes[id] = .boolean(flag)
+            case let .case2(number): attributes[id] = .number(number)
+            case let .case3(text): attributes[id] = .text(text)
+            }
+        }
+        let today = context.today(for: workflow)
+        var project: Project?
+        do {
+            project = try Project(workflow: workflow, attributes: attributes, startedOn: today)
+        } catch {
+            problems += error.problems.sorted { $0.key < $1.key }.map { .init(field: "attributes.\($0.key)", detail: $0.value) }
+        }
+        guard problems.isEmpty, let project else { throw .invalid(problems) }
+        return (NewProject(code: code, codeIssuedLocally: request.code == nil, name: name, investorOrganisation: organisation,
+                           region: request.region, attributes: attributes, workflowVersionID: versionID, startedOn: today), project)
+    }
+
+    func listProjects(_ input: Operations.ListProjects.Input) async throws -> Operations.ListProjects.Output {
+        let user = try currentUser()
+        let query = input.query
+        var filter = ProjectFilter(stage: query.stage, warning: query.warning.map { WarningLevel(rawValue: $0.rawValue)! },
+                                   workflowID: query.workflow, limit: query.limit ?? 50)
+        if let state = query.state { filter.completed = state == .completed }
+        if let region = query.region {
+            guard let jurisdiction = Jurisdiction(region) else { throw APIError.badRequest("'\(region)' is not a 6-digit division code", field: "region") }
+            filter.regionPrefix = jurisdiction.prefix
+        }
+        if let cursor = query.cursor {
+            guard let data = Data(base64Encoded: cursor), let id = Int64(String(decoding: data, as: UTF8.self)) else {
+                throw APIError.badRequest("not a cursor this server issued; pass nextCursor from the previous page unchanged", field: "cursor")
+            }
+            filter.beforeID = id
+        }
+        guard (1...200).contains(filter.limit) else { throw APIError.badRequest("limit is 1 to 200", field: "limit") }
+        let (projects, more) = try await database.read { connection in
+            try await ProjectRepository.list(filter, scope: Access.scope(of: user), on: connection, logger: context.logger)
+        }
+        let summaries = projects.map { record, workflowID in
+            Components.Schemas.ProjectSummary(
+                code: record.code, name: record.name, investorOrganisation: record.investorOrganisation, region: record.region,
+                workflow: workflowID, currentStage: record.currentStage, state: record.completed ? .completed : .inProgress,
+                warning: ProjectStatusMapper.warning(record.warning), usedDays: record.usedDays,
+                totalLimit: context.registry.versions[record.workflowVersionID]?.totalLimit ?? 0, startedOn: record.startedOn.description)
+        }
+        let next = more ? projects.last.map { Data(String($0.0.id).utf8).base64EncodedString() } : nil
+        return .ok(.init(body: .json(.init(projects: summaries, nextCursor: next))))
+    }
+
+    /// Reads a visible project as of today, or 404.
+    func readProject(_ code: String) async throws -> (ProjectRecord, Project, ProjectResponse) {
+        let user = try currentUser()
+        return try await database.read { connection in
+            guard let record = try await ProjectRepository.find(code: code, on: connection, logger: context.logger) else {
+                throw APIError.notFound("project \(code)", field: "code")
+            }
+            let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
+            guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
+            let today = context.today(for: project.workflow)
+            let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
+            let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
+            return (record, project, ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent), etag: record.etag))
+        }
+    }
+
+    func getProjectStatus(_ input: Operations.GetProjectStatus.Input) async throws -> Operations.GetProjectStatus.Output {
+        let (_, _, response) = try await readProject(input.path.code)
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    func getProjectTimeline(_ input: Operations.GetProjectTimeline.Input) async throws -> Operations.GetProjectTimeline.Output {
+        let (record, _, _) = try await readProject(input.path.code)
+        let entries = try await database.read { connection in
+            try await ProjectRepository.timeline(of: record, on: connection, logger: context.logger)
+        }
+        let events = entries.map { entry in
+            Components.Schemas.TimelineEvent(
+                seq: entry.seq, at: entry.at, on: entry.on.description, kind: entry.kind, item: entry.itemID,
+                from: entry.payload["from"]?.stringValue, to: entry.payload["to"]?.stringValue,
+                detail: TimelineDetail.describe(entry.payload),
+                actor: .init(id: entry.actorID, name: entry.actorName, role: .init(rawValue: entry.actorRole.rawValue)!))
+        }
+        return .ok(.init(body: .json(.init(code: record.code, events: events))))
+    }
+
+    func updateProject(_ input: Operations.UpdateProject.Input) async throws -> Operations.UpdateProject.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw APIError.invalid(field: "name", "must not be empty") }
+        let response = try await writeProject(code: input.path.code, operation: "updateProject", request: request,
+                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, _ in
+            try Access.checkMayEditProject(user)
+            let previous = record.name
+            record.name = name
+            return [NewEvent(kind: "project.renamed", payload: ["from": .string(previous), "to": .string(name)],
+                             actorID: user.id, at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    func assignAgent(_ input: Operations.AssignAgent.Input) async throws -> Operations.AssignAgent.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let response = try await writeProject(code: input.path.code, operation: "assignAgent", request: request,
+                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
+            try Access.checkMayAssignAgents(user)
+            guard let agent = try await UserRepository.find(request.agentId, on: connection, logger: context.logger), agent.role == .agent else {
+                throw APIError.invalid(field: "agentId", "user \(request.agentId) is not an agent")
+            }
+            guard agent.active else { throw APIError.invalid(field: "agentId", "agent \(agent.name) is not active") }
+            guard agent.jurisdiction.covers(record.region) else {
+                throw APIError.invalid(field: "agentId", "agent \(agent.name) serves region \(agent.region), which does not include the project's region \(record.region)")
+            }
+            let previous = record.agentID
+            record.agentID = agent.id
+            var payload: [String: JSONValue] = ["agent": .int(agent.id), "agentName": .string(agent.name)]
+            if let previous { payload["previousAgent"] = .int(previous) }
+            return [NewEvent(kind: "agent.assigned", payload: payload, actorID: user.id, at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+}

@@ -1,0 +1,120 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import PostgresNIO
+
+extension APIHandler {
+    static func userBody(_ user: User) -> Components.Schemas.User {
+        .init(id: user.id, name: user.name, role: .init(rawValue: user.role.rawValue)!, region: user.region,
+              department: user.department, organisation: user.organisation, phone: user.phone, active: user.active)
+    }
+
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        .ok(.init(body: .json(Self.userBody(try currentUser()))))
+    }
+
+    func listWorkflows(_ input: Operations.ListWorkflows.Input) async throws -> Operations.ListWorkflows.Output {
+        _ = try currentUser()
+        let workflows = context.registry.current.sorted { $0.key < $1.key }.map { workflowID, versionID in
+            let workflow = context.registry.versions[versionID]!
+            return Components.Schemas.Workflow(
+                id: workflow.id, version: workflow.version, digest: context.registry.digests[versionID] ?? "", name: workflow.name,
+                totalLimit: workflow.totalLimit,
+                attributes: workflow.attributes.map { attribute in
+                    var choices: [String]?
+                    if case let .choice(options) = attribute.kind { choices = options }
+                    return .init(id: attribute.id, name: attribute.name, _type: .init(rawValue: attribute.kind.name)!,
+                                 required: attribute.required, choices: choices)
+                })
+        }
+        return .ok(.init(body: .json(.init(workflows: workflows))))
+    }
+
+    func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
+        let caller = try currentUser()
+        try Access.checkAdmin(caller, "creating users")
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let newUser = NewUser(name: request.name.trimmingCharacters(in: .whitespaces), role: Role(rawValue: request.role.rawValue)!,
+                              region: request.region, department: request.department, organisation: request.organisation,
+                              phone: request.phone)
+        let problems = newUser.problems(departments: context.registry.catalog.departments)
+        guard problems.isEmpty else { throw APIError.invalid(problems.map { .init(field: $0.field, detail: $0.detail) }) }
+        let digest = try Self.digest(operation: "createUser", target: "", request: request)
+        let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
+            let user = try await UserRepository.create(newUser, on: connection, logger: context.logger)
+            let token = try await UserRepository.issueToken(for: user.id, on: connection, logger: context.logger)
+            return (Components.Schemas.UserWithToken(user: Self.userBody(user), token: .init(id: token.id, token: token.token)),
+                    redacted: "user \(user.id), token \(token.id)")
+        }
+        return .created(.init(body: .json(body)))
+    }
+
+    func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
+        let caller = try currentUser()
+        var role = input.query.role.map { Role(rawValue: $0.rawValue)! }
+        var prefix: String?
+        switch caller.role {
+        case .admin: break
+        case .coordinator:
+            // Coordinators pick agents for their region's projects.
+            if let role, role != .agent { throw APIError.forbidden("coordinators list agents only") }
+            role = .agent
+            prefix = caller.jurisdiction.prefix
+        default:
+            throw APIError.forbidden("listing users is for admins (and coordinators, for agents)")
+        }
+        let users = try await database.read { connection in
+            try await UserRepository.list(role: role, regionPrefix: prefix, on: connection, logger: context.logger)
+        }
+        return .ok(.init(body: .json(.init(users: users.map(Self.userBody)))))
+    }
+
+    func issueToken(_ input: Operations.IssueToken.Input) async throws -> Operations.IssueToken.Output {
+        let caller = try currentUser()
+        try Access.checkAdmin(caller, "issuing tokens")
+        let userID = input.path.userId
+        let digest = try Self.digest(operation: "issueToken", target: String(userID), request: [String: String]())
+        let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
+            guard let user = try await UserRepository.find(userID, on: connection, logger: context.logger) else {
+                throw APIError.notFound("user \(userID)", field: "userId")
+            }
+            let token = try await UserRepository.issueToken(for: user.id, on: connection, logger: context.logger)
+            return (Components.Schemas.IssuedToken(id: token.id, token: token.token), redacted: "token \(token.id) of user \(user.id)")
+        }
+        return .created(.init(body: .json(body)))
+    }
+
+    func revokeToken(_ input: Operations.RevokeToken.Input) async throws -> Operations.RevokeToken.Output {
+        let caller = try currentUser()
+        let tokenID = input.path.tokenId
+        try await database.transaction { connection in
+            guard let owner = try await UserRepository.tokenOwner(tokenID, on: connection, logger: context.logger),
+                  caller.role == .admin || owner == caller.id else {
+                throw APIError.notFound("token \(tokenID)", field: "tokenId")
+            }
+            try await UserRepository.revokeToken(tokenID, on: connection, logger: context.logger)
+        }
+        return .noContent(.init())
+    }
+
+    /// A creation that returns a token, which exists only in this one response: the idempotency record keeps
+    /// what was created without the secret, and a retry with the same key is told what was created (409)
+    /// rather than shown the secret again or creating a second one.
+    private func idempotentCreation<Body: Codable & Sendable>(userID: Int64, key: String?, digest: Data,
+                                                              _ create: (PostgresConnection) async throws -> (Body, redacted: String)) async throws -> Body {
+        try await database.transaction { connection in
+            if let key, case let .replay(stored) = try await Idempotency.claim(userID: userID, key: key, requestDigest: digest,
+                                                                               on: connection, logger: context.logger) {
+                throw APIError.conflict("the first request with this Idempotency-Key already succeeded (\(stored.body)); its token is shown only once, so issue a new token if it was lost",
+                                        type: "/problems/already-created")
+            }
+            let (body, redacted) = try await create(connection)
+            if let key {
+                try await Idempotency.record(userID: userID, key: key, response: .init(status: 201, body: redacted, etag: nil),
+                                             on: connection, logger: context.logger)
+            }
+            return body
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import ApprovalStore
+import Foundation
+import HTTPTypes
+import Logging
+import OpenAPIRuntime
+
+/// Around every `/v1` operation: authenticates the bearer token, and turns every error into
+/// `application/problem+json`. A request the generated decoder rejects (malformed JSON, unknown field, wrong
+/// type, bad parameter) is the caller's fault and gets 400 naming the field; only a failure after the input was
+/// understood can be a 500.
+struct APIMiddleware: ServerMiddleware {
+    let database: Database
+
+    func intercept(_ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+                   next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
+        do {
+            let user = try await authenticate(request)
+            return try await RequestScope.$user.withValue(user) { try await next(request, body, metadata) }
+        } catch {
+            return problemResponse(for: classify(error), operationID: operationID)
+        }
+    }
+
+    private func authenticate(_ request: HTTPRequest) async throws -> User {
+        guard let header = request.headerFields[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthenticated
+        }
+        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty, token.count <= 200 else { throw APIError.unauthenticated }
+        guard let user = try await database.read({ try await UserRepository.authenticate(token: token, on: $0, logger: database.logger) }) else {
+            throw APIError.unauthenticated
+        }
+        return user
+    }
+
+    private func classify(_ error: any Error) -> APIError {
+        if let error = error as? APIError { return error }
+        guard let serverError = error as? ServerError else { return internalError(error) }
+        if let error = serverError.underlyingError as? APIError { return error }
+        if let decoding = serverError.underlyingError as? DecodingError { return Self.describe(decoding) }
+        if serverError.operationInput == nil {
+            // The runtime could not make the operation's input: a missing body, a wrong content type, a
+            // parameter of the wrong shape.
+            return .badRequest(serverError.causeDescription)
+        }
+        return internalError(serverError.underlyingError)
+    }
+
+    private func internalError(_ error: any Error) -> APIError {
+        RequestScope.logger.error("internal error: \(String(reflecting: error))")
+        return APIError(status: 500, type: "/problems/internal", title: "Internal error",
+                        detail: "the server failed; the request id identifies it in the logs")
+    }
+
+    static func describe(_ error: DecodingError) -> APIError {
+        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String? {
+            let keys = codingPath + (last.map { [$0] } ?? [])
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.isEmpty ? nil : String(text.drop { $0 == "." })
+        }
+        switch error {
+        case let .typeMismatch(type, context):
+            return .badRequest("expected \(typeName(type)): \(context.debugDescription)", field: path(context.codingPath))
+        case let .valueNotFound(type, context):
+            return .badRequest("expected \(typeName(type)), found null", field: path(context.codingPath))
+        case let .keyNotFound(key, context):
+            return .badRequest("required field '\(key.stringValue)' is missing", field: path(context.codingPath, key))
+        case let .dataCorrupted(context):
+            let underlying = (context.underlyingError as? NSError).map { ": \($0.localizedDescription)" } ?? ""
+            return .badRequest("\(context.debugDescription)\(underlying)", field: path(context.codingPath))
+        @unknown default:
+            return .badRequest("\(error)")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "\(type)".contains("Array") ? "an array" : "an object"
+        }
+    }
+
+    private func problemResponse(for error: APIError, operationID: String) -> (HTTPResponse, HTTPBody?) {
+        var fields: [String: JSONProblemValue] = [
+            "type": .string(error.type), "title": .string(error.title), "status": .int(error.status),
+            "detail": .string(error.detail), "requestId": .string(RequestScope.requestID),
+        ]
+        if let field = error.field { fields["field"] = .string(field) }
+        if let state = error.state { fields["state"] = .string(state) }
+        if !error.errors.isEmpty {
+            fields["errors"] = .list(error.errors.map { ["field": $0.field, "detail": $0.detail] })
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(fields)) ?? Data()
+        var response = HTTPResponse(status: .init(code: error.status))
+        response.headerFields[.contentType] = "application/problem+json"
+        if let etag = error.etag { response.headerFields[.eTag] = etag }
+        if error.status == 401 { response.headerFields[.wwwAuthenticate] = "Bearer" }
+        if error.status >= 500 || error.status == 401 {
+            RequestScope.logger.warning("\(operationID): \(error.status) \(error.detail)")
+        }
+        return (response, HTTPBody(data))
+    }
+}
+
+private enum JSONProblemValue: Encodable {
+    case string(String)
+    case int(Int)
+    case list([[String: String]])
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .string(value): try container.encode(value)
+        case let .int(value): try container.encode(value)
+        case let .list(value): try container.encode(value)
+        }
+    }
+}

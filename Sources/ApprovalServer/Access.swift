@@ -1,0 +1,75 @@
+import ApprovalCore
+import ApprovalStore
+
+/// Who may see and do what (DOMAIN.md "Who uses it"; issue 3 §5). A project a caller may not see is
+/// answered as if it did not exist (404), never 403, so codes of other organisations' projects do not leak.
+enum Access {
+    static func scope(of user: User) -> ProjectScope {
+        switch user.role {
+        case .admin: .everything
+        case .coordinator, .leader: .region(prefix: user.jurisdiction.prefix)
+        case .investor: .organisation(user.organisation ?? "")
+        case .agent: .agent(userID: user.id)
+        case .reviewer: .department(user.department ?? "", regionPrefix: user.jurisdiction.prefix)
+        }
+    }
+
+    static func canSee(_ record: ProjectRecord, _ project: Project, user: User) -> Bool {
+        switch user.role {
+        case .admin: true
+        case .coordinator, .leader: user.jurisdiction.covers(record.region)
+        case .investor: record.investorOrganisation == user.organisation
+        case .agent: record.agentID == user.id
+        case .reviewer:
+            user.jurisdiction.covers(record.region) && project.items.contains {
+                $0.definition.department == user.department && $0.state != .notApplicable && $0.state != .exempted
+            }
+        }
+    }
+
+    /// The item actions of the API and who performs them.
+    enum ItemActionKind: String, CaseIterable {
+        case submit, resubmit, withdraw, accept, suspend, resume, approve, reject, fulfilCommitment, exempt
+
+        var performers: Set<Role> {
+            switch self {
+            case .submit, .resubmit, .withdraw: [.investor, .admin]
+            case .accept, .suspend, .resume, .approve, .reject, .fulfilCommitment: [.reviewer, .admin]
+            case .exempt: [.coordinator, .admin]
+            }
+        }
+    }
+
+    /// Throws 403 when the (visible) project's item is not the caller's to act on.
+    static func checkMayPerform(_ kind: ItemActionKind, on item: ItemDefinition, user: User) throws(APIError) {
+        guard kind.performers.contains(user.role) else {
+            let who = kind.performers.subtracting([.admin]).map(\.rawValue).sorted().joined(separator: " or ")
+            throw .forbidden("\(kind.rawValue) is done by the \(who), not by a \(user.role.rawValue)")
+        }
+        if user.role == .reviewer, item.department != user.department {
+            throw .forbidden("item '\(item.id)' is decided by \(item.department), not by your department \(user.department ?? "")")
+        }
+    }
+
+    static func checkMayCreateProjects(_ user: User) throws(APIError) {
+        guard [.investor, .coordinator, .admin].contains(user.role) else {
+            throw .forbidden("projects are created by investors, coordinators and admins, not by a \(user.role.rawValue)")
+        }
+    }
+
+    static func checkMayEditProject(_ user: User) throws(APIError) {
+        guard [.investor, .coordinator, .admin].contains(user.role) else {
+            throw .forbidden("a project is renamed by its investor, a coordinator or an admin, not by a \(user.role.rawValue)")
+        }
+    }
+
+    static func checkMayAssignAgents(_ user: User) throws(APIError) {
+        guard [.coordinator, .admin].contains(user.role) else {
+            throw .forbidden("agents are assigned by coordinators and admins, not by a \(user.role.rawValue)")
+        }
+    }
+
+    static func checkAdmin(_ user: User, _ what: String) throws(APIError) {
+        guard user.role == .admin else { throw .forbidden("\(what) is for admins") }
+    }
+}

@@ -1,0 +1,17 @@
+import ApprovalAPI
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+
+/// The one application builder, used by `approvals serve` and by the tests.
+public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1", port: Int = 8080,
+                             logger: Logger = Logger(label: "approvals")) throws -> some ApplicationProtocol {
+    let router = Router()
+    router.add(middleware: RequestMiddleware(metrics: context.metrics))
+    HealthRoutes.add(to: router, context: context)
+    try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!,
+                                                     middlewares: [APIMiddleware(database: context.database)])
+    return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
+                       logger: logger)
+}

@@ -1,0 +1,43 @@
+import ApprovalStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Finds or starts the database the way users expect: `DATABASE_URL` when set (nothing is started), otherwise
+/// the private cluster in `.postgres/` of the working folder, created on first use and kept between runs.
+public struct DatabaseBootstrap: Sendable {
+    public let location: DatabaseLocation
+    public let embedded: EmbeddedPostgres?
+    /// This process started the private cluster, so it stops it when done.
+    public let startedHere: Bool
+
+    public static let applicationDatabase = "approvals"
+
+    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment,
+                               folder: URL = URL(filePath: FileManager.default.currentDirectoryPath).appending(path: ".postgres"),
+                               logger: Logger) async throws -> DatabaseBootstrap {
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            let location = try DatabaseLocation(url: url)
+            logger.info("database: DATABASE_URL \(location); nothing started")
+            return DatabaseBootstrap(location: location, embedded: nil, startedHere: false)
+        }
+        let embedded = try EmbeddedPostgres(folder: folder)
+        let started = try embedded.start()
+        let location = embedded.location.with(database: applicationDatabase)
+        try await createDatabaseIfMissing(applicationDatabase, server: embedded.location, logger: logger)
+        logger.info("database: no DATABASE_URL, so a private PostgreSQL cluster in \(embedded.folder.path) (\(started ? "started now" : "already running"); data kept between runs), database '\(applicationDatabase)'")
+        return DatabaseBootstrap(location: location, embedded: embedded, startedHere: started)
+    }
+
+    static func createDatabaseIfMissing(_ name: String, server: DatabaseLocation, logger: Logger) async throws {
+        try await Database.withClient(server, logger: logger) { database in
+            try await database.read { connection in
+                let exists = try await !connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger).collect().isEmpty
+                if !exists {
+                    // Identifiers cannot be bound; the name is ours, not user input.
+                    try await connection.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ApprovalStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Opens the application's database (resolving DATABASE_URL or the private cluster), keeps a pool running
+/// for `body`,, then stops the private cluster if it
+/// started it (its data stays for the next run).
+public enum DatabaseSession {
+    public static func with<Result: Sendable>(logger: Logger, maximumConnections: Int = 20,
+                                              _ body: @Sendable (Database, DatabaseBootstrap) async throws -> Result) async throws -> Result {
+        let bootstrap = try await DatabaseBootstrap.resolve(logger: logger)
+        var configuration = bootstrap.location.clientConfiguration
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        defer {
+            if bootstrap.startedHere, let embedded = bootstrap.embedded {
+                embedded.stop()
+                logger.info("database: stopped the private PostgreSQL cluster")
+            }
+        }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(Database(client: client, logger: logger), bootstrap)
+        }
+    }
+
+    /// Applies pending migrations, or with `apply: false` only checks that none is pending. Drift is refused
+    /// either way.
+    public static func prepareSchema(_ database: Database, migrationsFolder: URL, apply: Bool) async throws {
+        let runner = MigrationRunner(migrations: try Migration.load(from: migrationsFolder), logger: database.logger)
+        if apply {
+            let applied = try await runner.migrate(database.client)
+            database.logger.info("migrations: \(applied.isEmpty ? "up to date" : "applied \(applied.joined(separator: ", "))") (\(runner.migrations.count) in \(migrationsFolder.path))")
+        } else if case let .pending(files) = try await runner.status(database.client) {
+            throw MigrationError(message: "the database lacks migrations \(files.joined(separator: ", ")); run `approvals migrate` or start without --no-migrate")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+
+/// `serve --demo`: a few users with well-known tokens and sample projects, so there is something to look at
+/// and the README's curl examples work as printed. Everything goes through the API's own handlers, so the
+/// demo projects have real events and a valid audit chain. Never for production: the tokens are public.
+public enum DemoData {
+    public struct DemoUser: Sendable {
+        public let token: String
+        public let user: NewUser
+    }
+
+    public static let users: [DemoUser] = [
+        DemoUser(token: "demo-admin", user: NewUser(name: "系统管理员 Demo", role: .admin, region: "330000")),
+        DemoUser(token: "demo-investor", user: NewUser(name: "温州示范实业有限公司 Demo", role: .investor, region: "330302",
+                                                       organisation: "91330302MA2DEMO01X", phone: "0577-00000001")),
+        DemoUser(token: "demo-reviewer", user: NewUser(name: "鹿城区发改局窗口 Demo", role: .reviewer, region: "330302",
+                                                       department: "development-reform")),
+        DemoUser(token: "demo-planning-reviewer", user: NewUser(name: "资规局窗口 Demo", role: .reviewer, region: "330300",
+                                                                department: "natural-resources-planning")),
+        DemoUser(token: "demo-coordinator", user: NewUser(name: "温州市代办中心 Demo", role: .coordinator, region: "330300")),
+        DemoUser(token: "demo-leader", user: NewUser(name: "效能监察 Demo", role: .leader, region: "330000")),
+        DemoUser(token: "demo-agent", user: NewUser(name: "代办员 王 Demo", role: .agent, region: "330302", phone: "138-0000-0001")),
+    ]
+
+    /// Seeds once; returns false when the demo data is already there.
+    @discardableResult
+    public static func seed(_ context: ServerContext) async throws -> Bool {
+        let database = context.database
+        let seeded = try await database.read { connection in
+            try await UserRepository.authenticate(token: "demo-admin", on: connection, logger: database.logger) != nil
+        }
+        if seeded { return false }
+        var created: [String: User] = [:]
+        try await database.transaction { connection in
+            for demo in users {
+                let user = try await UserRepository.create(demo.user, on: connection, logger: database.logger)
+                _ = try await UserRepository.issueToken(for: user.id, secret: demo.token, on: connection, logger: database.logger)
+                created[demo.token] = user
+            }
+        }
+        let handler = APIHandler(context: context)
+        func act<T>(_ token: String, _ body: () async throws -> T) async throws -> T {
+            try await RequestScope.$user.withValue(created[token]) { try await body() }
+        }
+        func action(_ code: String, _ item: String, _ request: Components.Schemas.ItemActionRequest, as token: String) async throws {
+            _ = try await act(token) {
+                try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(request)))
+            }
+        }
+        func create(_ name: String, _ workflow: String, _ attributes: [String: Components.Schemas.AttributeValue]) async throws -> String {
+            let output = try await act("demo-investor") {
+                try await handler.createProject(.init(body: .json(.init(workflow: workflow, name: name, region: "330302",
+                                                                           attributes: .init(additionalProperties: attributes)))))
+            }
+            guard case let .created(created) = output, case let .json(status) = created.body else { throw DemoDataError() }
+            return status.code
+        }
+
+        let factory = try await create("温州示范智能装备产业园一期", "enterprise-investment", [
+            "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(true), "land-supply": .case3("transfer"),
+            "annual-energy-tce": .case2(1500), "land-area-sqm": .case2(32000), "eia-category": .case3("report-form"),
+            "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(true), "involves-river": .case1(false),
+        ])
+        try await action(factory, "project-filing", .init(action: .submit), as: "demo-investor")
+        try await action(factory, "project-filing", .init(action: .accept), as: "demo-reviewer")
+        try await action(factory, "project-filing", .init(action: .approve), as: "demo-reviewer")
+        try await action(factory, "land-use-planning-permit", .init(action: .submit), as: "demo-investor")
+        try await action(factory, "land-use-planning-permit", .init(action: .accept), as: "demo-planning-reviewer")
+        _ = try await act("demo-coordinator") {
+            try await handler.assignAgent(.init(path: .init(code: factory), body: .json(.init(agentId: created["demo-agent"]!.id))))
+        }
+
+        let warehouse = try await create("鹿城区冷链仓储中心（简易低风险）", "low-risk", [
+            "building-area-sqm": .case2(4800), "needs-water-connection": .case1(true),
+        ])
+        try await action(warehouse, "project-filing", .init(action: .submit), as: "demo-investor")
+        try await action(warehouse, "project-filing", .init(action: .accept), as: "demo-reviewer")
+        try await action(warehouse, "project-filing", .init(action: .suspend, suspension: .init(
+            reason: .supplement, missingMaterials: ["营业执照副本", "项目备案申请表（盖章）"])), as: "demo-reviewer")
+
+        _ = try await create("温州示范研发中心二期", "enterprise-investment", [
+            "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(false), "land-supply": .case3("existing"),
+            "annual-energy-tce": .case2(300), "land-area-sqm": .case2(8000), "eia-category": .case3("registration"),
+            "special-construction-project": .case1(false), "builds-civil-air-defence": .case1(false),
+        ])
+        return true
+    }
+
+    struct DemoDataError: Error {}
+}

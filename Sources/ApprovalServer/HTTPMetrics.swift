@@ -1,0 +1,29 @@
+import Prometheus
+
+/// The server's Prometheus metrics: requests by route and status, and their latency.
+public final class HTTPMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    static let buckets: [Duration] = [.milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                                      .seconds(2.5), .seconds(5)]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    func record(route: String, method: String, status: Int, duration: Duration) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        registry.makeCounter(descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests by route and status"),
+                             labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: .init(metricName: "http_request_duration", unitName: "seconds",
+                                                         helpText: "HTTP request latency by route"),
+                                       labels: [("route", route), ("method", method)], buckets: Self.buckets).record(duration)
+    }
+
+    func setItemsByState(_ counts: [String: Int]) {
+        for (state, count) in counts {
+            registry.makeGauge(descriptor: .init(metricName: "items", unitName: "", helpText: "Items of all projects by state"),
+                               labels: [("state", state)]).set(Double(count))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+
+/// Turns the engine's view of a project into the API's `ProjectStatus`.
+enum ProjectStatusMapper {
+    static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?) -> Components.Schemas.ProjectStatus {
+        let workflow = project.workflow
+        return .init(
+            code: record.code,
+            codeIssuedLocally: record.codeIssuedLocally,
+            name: record.name,
+            investorOrganisation: record.investorOrganisation,
+            region: record.region,
+            workflow: .init(id: workflow.id, version: workflow.version),
+            startedOn: record.startedOn.description,
+            asOf: view.asOf.description,
+            state: view.currentStageID == nil ? .completed : .inProgress,
+            currentStage: view.currentStageID,
+            version: record.version,
+            clock: .init(usedDays: view.usedDays, totalLimit: view.totalLimit, remainingDays: max(0, view.totalLimit - view.usedDays),
+                         warning: warning(view.warning)),
+            forecast: .init(totalDays: view.forecast.totalDays, completionDate: view.forecast.completionDate?.value.description,
+                            criticalPath: view.forecast.criticalPath, provisional: view.isProvisional),
+            stages: view.stages.map { stage in
+                .init(id: stage.id, name: stage.name, leadDepartment: stage.leadDepartment, limit: stage.limit,
+                      usedDays: stage.usedDays, status: .init(rawValue: stage.status.rawValue)!)
+            },
+            items: zip(view.items, project.items).map { item(view: $0, $1) },
+            agent: agent.map { .init(id: $0.id, name: $0.name, phone: $0.phone) },
+            nextSteps: nextSteps(project, asOf: view.asOf)
+        )
+    }
+
+    static func warning(_ level: WarningLevel) -> Components.Schemas.WarningLevel { .init(rawValue: level.rawValue)! }
+
+    static func item(view: ProjectView.Item, _ item: ProjectItem) -> Components.Schemas.ItemStatus {
+        let openStop = item.state == .suspended ? item.stops.last : nil
+        var missing: [String]?
+        if case let .supplement(materials)? = openStop?.reason { missing = materials }
+        return .init(
+            id: view.id, name: view.name, department: view.department, stage: view.stageID,
+            state: .init(rawValue: view.state.rawValue)!,
+            stateSince: item.reachedBy?.on.description,
+            limit: view.limit, usedDays: view.usedDays, remainingDays: view.remainingDays,
+            deadline: view.deadline?.value.description,
+            deadlineProvisional: view.deadline.map(\.isProvisional),
+            warning: warning(view.warning), overdue: view.isOverdue,
+            suspension: openStop.map { .init(reason: $0.reason.code, since: $0.stoppedOn.description, missingMaterials: missing) },
+            commitment: item.commitment.map {
+                .init(missingMaterials: $0.missingMaterials, dueDate: $0.dueDate.description, fulfilledOn: $0.fulfilledOn?.description,
+                      broken: view.commitmentBroken)
+            },
+            defaultApprovalReason: view.defaultApprovalReason.map { .init(rawValue: $0.rawValue)! },
+            exemptionSource: view.exemptionSource,
+            rejectionReason: item.rejectionReason,
+            repeatSupplementRequests: view.repeatSupplementRequests
+        )
+    }
+
+    /// What the investor must do next: apply for ready items, answer supplement requests, keep commitments.
+    static func nextSteps(_ project: Project, asOf today: CivilDate) -> [Components.Schemas.ProjectStatus.NextStepsPayloadPayload] {
+        var steps: [Components.Schemas.ProjectStatus.NextStepsPayloadPayload] = []
+        for item in project.items {
+            switch item.state {
+            case .ready:
+                steps.append(.init(item: item.id, action: .submit, detail: "submit the application for \(item.definition.name) to \(item.definition.department)"))
+            case .suspended:
+                if case let .supplement(missing)? = item.stops.last?.reason {
+                    steps.append(.init(item: item.id, action: .resubmit,
+                                       detail: "supply the missing materials for \(item.definition.name) and resubmit: \(missing.joined(separator: "; "))"))
+                }
+            default:
+                break
+            }
+            if let commitment = item.commitment, commitment.fulfilledOn == nil, item.state != .withdrawn, item.state != .rejected {
+                steps.append(.init(item: item.id, action: .supplyCommittedMaterials,
+                                   detail: "supply the materials promised when \(item.definition.name) was accepted: \(commitment.missingMaterials.joined(separator: "; "))"
+                                       + (commitment.isBroken(asOf: today) ? " (the promised date has passed)" : ""),
+                                   dueDate: commitment.dueDate.description))
+            }
+        }
+        return steps
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL connection pool with the one transaction helper every write goes through.
+public struct Database: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws, with the
+    /// thrown error passed on unchanged (so a refused action stays a refused action, not a database error).
+    public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` with a short-lived client of its own, e.g. to create or drop databases.
+    public static func withClient<Result: Sendable>(_ location: DatabaseLocation, logger: Logger,
+                                                    _ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+        var configuration = location.clientConfiguration
+        configuration.options.maximumConnections = 2
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(Database(client: client, logger: logger))
+        }
+    }
+
+    public func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { try await body($0) }
+    }
+}
+
+/// Where the database is: a `postgres://` URL, or the private cluster's Unix socket.
+public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
+    public enum Endpoint: Sendable, Hashable {
+        case tcp(host: String, port: Int, tls: Bool)
+        case socket(path: String)
+    }
+
+    public var endpoint: Endpoint
+    public var username: String
+    public var password: String?
+    public var database: String
+
+    public init(endpoint: Endpoint, username: String, password: String?, database: String) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    public init(url text: String) throws(DatabaseLocationError) {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw DatabaseLocationError(message: "DATABASE_URL must look like postgres://user:password@host:5432/database, not '\(text)'")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw DatabaseLocationError(message: "DATABASE_URL has no host")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw DatabaseLocationError(message: "DATABASE_URL names no database (…/database)") }
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        guard ["disable", "prefer", "require"].contains(sslMode) else {
+            throw DatabaseLocationError(message: "DATABASE_URL sslmode must be disable, prefer or require, not '\(sslMode)'")
+        }
+        self.init(endpoint: .tcp(host: host, port: components.port ?? 5432, tls: sslMode != "disable"),
+                  username: components.user?.removingPercentEncoding ?? "postgres",
+                  password: components.password?.removingPercentEncoding, database: database)
+    }
+
+    public func with(database: String) -> DatabaseLocation {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        switch endpoint {
+        case let .tcp(host, port, tls):
+            PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database,
+                                         tls: tls ? .prefer(.makeClientConfiguration()) : .disable)
+        case let .socket(path):
+            PostgresClient.Configuration(unixSocketPath: path, username: username, password: password, database: database)
+        }
+    }
+
+    /// For logs: never includes the password.
+    public var description: String {
+        switch endpoint {
+        case let .tcp(host, port, _): "postgres://\(username)@\(host):\(port)/\(database)"
+        case let .socket(path): "postgres (socket \(path)) database \(database)"
+        }
+    }
+}
+
+public struct DatabaseLocationError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

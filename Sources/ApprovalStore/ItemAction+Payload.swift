@@ -1,0 +1,104 @@
+import ApprovalCore
+
+/// How an item action is written into its audit event, and read back when the project is rebuilt from its
+/// events. The event log is the project's truth; this is the one place that knows its shape.
+extension ItemAction {
+    public var payload: [String: JSONValue] {
+        var fields: [String: JSONValue] = ["action": .string(code)]
+        switch self {
+        case let .accept(commitment?):
+            fields["commitment"] = .object(["missingMaterials": .array(commitment.missingMaterials.map(JSONValue.string)),
+                                            "dueDate": .string(commitment.dueDate.description)])
+        case let .suspend(reason):
+            fields["reason"] = .string(reason.code)
+            if case let .supplement(missing) = reason { fields["missingMaterials"] = .array(missing.map(JSONValue.string)) }
+        case let .reject(reason):
+            fields["reason"] = .string(reason)
+        case let .defaultApprove(reason):
+            fields["reason"] = .string(reason.rawValue)
+        case let .exempt(source):
+            fields["source"] = .string(source)
+        case .submit, .accept(nil), .resume, .approve, .withdraw, .escalate, .fulfilCommitment:
+            break
+        }
+        return fields
+    }
+
+    /// A stable name for events and payloads.
+    public var code: String {
+        switch self {
+        case .submit: "submit"
+        case .accept: "accept"
+        case .suspend: "suspend"
+        case .resume: "resume"
+        case .approve: "approve"
+        case .reject: "reject"
+        case .withdraw: "withdraw"
+        case .defaultApprove: "default_approve"
+        case .escalate: "escalate"
+        case .exempt: "exempt"
+        case .fulfilCommitment: "fulfil_commitment"
+        }
+    }
+
+    public init(payload: JSONValue) throws(StoredEventError) {
+        func strings(_ value: JSONValue?) -> [String] {
+            guard case let .array(values)? = value else { return [] }
+            return values.compactMap(\.stringValue)
+        }
+        let code = payload["action"]?.stringValue ?? ""
+        switch code {
+        case "submit": self = .submit
+        case "accept":
+            if let commitment = payload["commitment"] {
+                guard let due = commitment["dueDate"]?.stringValue.flatMap(CivilDate.init(iso:)) else {
+                    throw StoredEventError(message: "accept event without a commitment due date")
+                }
+                self = .accept(commitment: DeficiencyCommitment(missingMaterials: strings(commitment["missingMaterials"]), dueDate: due))
+            } else {
+                self = .accept(commitment: nil)
+            }
+        case "suspend":
+            guard let reason = ClockStopReason(code: payload["reason"]?.stringValue ?? "", missingMaterials: strings(payload["missingMaterials"])) else {
+                throw StoredEventError(message: "suspend event with an unknown reason")
+            }
+            self = .suspend(reason)
+        case "resume": self = .resume
+        case "approve": self = .approve
+        case "reject": self = .reject(reason: payload["reason"]?.stringValue ?? "")
+        case "withdraw": self = .withdraw
+        case "default_approve":
+            guard let reason = DefaultApprovalReason(rawValue: payload["reason"]?.stringValue ?? "") else {
+                throw StoredEventError(message: "default approval event without a reason")
+            }
+            self = .defaultApprove(reason)
+        case "escalate": self = .escalate
+        case "exempt": self = .exempt(source: payload["source"]?.stringValue ?? "")
+        case "fulfil_commitment": self = .fulfilCommitment
+        default: throw StoredEventError(message: "unknown item action '\(code)' in an event")
+        }
+    }
+}
+
+extension ClockStopReason {
+    /// The reason named by `code`; `missingMaterials` is used for a supplement.
+    public init?(code: String, missingMaterials: [String]) {
+        switch code {
+        case "supplement": self = .supplement(missingMaterials: missingMaterials)
+        case "hearing": self = .hearing
+        case "expert_review": self = .expertReview
+        case "public_notice": self = .publicNotice
+        case "intermediary_work": self = .intermediaryWork
+        case "inspection_testing": self = .inspectionTesting
+        case "appraisal": self = .appraisal
+        case "bidding_auction": self = .biddingAuction
+        default: return nil
+        }
+    }
+}
+
+/// A stored event that cannot be replayed: the log was written by a newer version or altered.
+public struct StoredEventError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

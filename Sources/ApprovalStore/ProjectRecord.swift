@@ -1,0 +1,103 @@
+import ApprovalCore
+import Foundation
+
+/// A project's row: who and where it is, which workflow version it runs, and the head of its audit chain.
+/// Its items' states are not here: they are rebuilt from the events (see `ProjectRepository.load`).
+public struct ProjectRecord: Sendable, Hashable {
+    public let id: Int64
+    public let code: String
+    public let codeIssuedLocally: Bool
+    public var name: String
+    public let investorOrganisation: String
+    public let region: String
+    public let attributes: [String: AttributeValue]
+    public let workflowVersionID: Int64
+    public let startedOn: CivilDate
+    public var agentID: Int64?
+    /// Optimistic concurrency: the ETag. Every change increases it.
+    public var version: Int
+    public var lastSeq: Int
+    public var lastHash: Data
+    public var currentStage: String?
+    public var completed: Bool
+    public var warning: WarningLevel
+    public var usedDays: Int
+
+    public var etag: String { "\"\(version)\"" }
+}
+
+/// The fields of a project to create.
+public struct NewProject: Sendable {
+    public var code: String
+    public var codeIssuedLocally: Bool
+    public var name: String
+    public var investorOrganisation: String
+    public var region: String
+    public var attributes: [String: AttributeValue]
+    public var workflowVersionID: Int64
+    public var startedOn: CivilDate
+
+    public init(code: String, codeIssuedLocally: Bool, name: String, investorOrganisation: String, region: String,
+                attributes: [String: AttributeValue], workflowVersionID: Int64, startedOn: CivilDate) {
+        self.code = code
+        self.codeIssuedLocally = codeIssuedLocally
+        self.name = name
+        self.investorOrganisation = investorOrganisation
+        self.region = region
+        self.attributes = attributes
+        self.workflowVersionID = workflowVersionID
+        self.startedOn = startedOn
+    }
+}
+
+/// One event to append to a project's audit chain.
+public struct NewEvent: Sendable {
+    public var kind: String
+    public var itemID: String?
+    public var payload: [String: JSONValue]
+    public var actorID: Int64
+    public var at: Date
+    public var on: CivilDate
+
+    public init(kind: String, itemID: String? = nil, payload: [String: JSONValue], actorID: Int64, at: Date, on: CivilDate) {
+        self.kind = kind
+        self.itemID = itemID
+        self.payload = payload
+        self.actorID = actorID
+        self.at = at
+        self.on = on
+    }
+}
+
+/// One event as the timeline shows it.
+public struct TimelineEntry: Sendable, Hashable {
+    public let seq: Int
+    public let at: Date
+    public let on: CivilDate
+    public let kind: String
+    public let itemID: String?
+    public let payload: JSONValue
+    public let actorID: Int64
+    public let actorName: String
+    public let actorRole: Role
+}
+
+extension AttributeValue {
+    public var json: JSONValue {
+        switch self {
+        case let .boolean(value): .bool(value)
+        case let .number(value): .double(value)
+        case let .text(value): .string(value)
+        }
+    }
+
+    public init?(json: JSONValue) {
+        switch json {
+        case let .bool(value): self = .boolean(value)
+        case let .int(value): self = .number(Double(value))
+        case let .double(value): self = .number(value)
+        case let .string(value): self = .text(value)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import ApprovalCore
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// DOMAIN.md "Who uses it".
+public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
+    /// 投资主体: their organisation's projects.
+    case investor
+    /// 代办员: the projects assigned to them.
+    case agent
+    /// 审批部门窗口: their department's items, in their region.
+    case reviewer
+    /// 代办中心 / 服务中心: their region.
+    case coordinator
+    /// 领导 / 效能监察: their region, read-only.
+    case leader
+    case admin
+}
+
+public struct User: Sendable, Hashable {
+    public let id: Int64
+    public let name: String
+    public let role: Role
+    public let region: String
+    public let department: String?
+    public let organisation: String?
+    public let phone: String?
+    public let active: Bool
+
+    public var jurisdiction: Jurisdiction { Jurisdiction(region)! }
+}
+
+public struct NewUser: Sendable {
+    public var name: String
+    public var role: Role
+    public var region: String
+    public var department: String?
+    public var organisation: String?
+    public var phone: String?
+
+    public init(name: String, role: Role, region: String, department: String? = nil, organisation: String? = nil, phone: String? = nil) {
+        self.name = name
+        self.role = role
+        self.region = region
+        self.department = department
+        self.organisation = organisation
+        self.phone = phone
+    }
+
+    /// What is wrong with this user, by field; empty when it can be created.
+    public func problems(departments: [String: Department]) -> [(field: String, detail: String)] {
+        var problems: [(String, String)] = []
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(("name", "must not be empty")) }
+        if Jurisdiction(region) == nil { problems.append(("region", "'\(region)' is not a 6-digit division code")) }
+        switch (role, department) {
+        case (.reviewer, nil): problems.append(("department", "a reviewer belongs to a department"))
+        case let (.reviewer, id?) where departments[id] == nil:
+            problems.append(("department", "unknown department '\(id)'; known: \(departments.keys.sorted().joined(separator: ", "))"))
+        case (.reviewer, _), (_, nil): break
+        case (_, _?): problems.append(("department", "only reviewers belong to a department"))
+        }
+        if role == .investor, organisation?.isEmpty ?? true { problems.append(("organisation", "an investor belongs to an organisation")) }
+        return problems
+    }
+}
+
+/// Users and their bearer tokens. A token is shown once, when issued; only its SHA-256 digest is stored.
+public enum UserRepository {
+    static let columns: PostgresQuery = "id, name, role, region, department, organisation, phone, active"
+
+    static func decodeUser(_ row: PostgresRow) throws -> User {
+        let (id, name, role, region, department, organisation, phone, active) =
+            try row.decode((Int64, String, String, String, String?, String?, String?, Bool).self)
+        return User(id: id, name: name, role: Role(rawValue: role)!, region: region, department: department,
+                    organisation: organisation, phone: phone, active: active)
+    }
+
+    public static func create(_ user: NewUser, on connection: PostgresConnection, logger: Logger) async throws -> User {
+        let row = try await connection.query("""
+            INSERT INTO users (name, role, region, department, organisation, phone)
+            VALUES (\(user.name), \(user.role.rawValue), \(user.region), \(user.department), \(user.organisation), \(user.phone))
+            RETURNING id, name, role, region, department, organisation, phone, active
+            """, logger: logger).collect().first!
+        return try decodeUser(row)
+    }
+
+    /// Issues a new random token for the user; returns its id and the secret, which is never stored.
+    public static func issueToken(for userID: Int64, secret: String = makeSecret(), on connection: PostgresConnection,
+                                  logger: Logger) async throws -> (id: Int64, token: String) {
+        let id = try await connection.query("""
+            INSERT INTO tokens (user_id, digest) VALUES (\(userID), \(digest(of: secret))) RETURNING id
+            """, logger: logger).collect().first!.decode(Int64.self)
+        return (id, secret)
+    }
+
+    public static func makeSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return "apr_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func digest(of secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
+
+    /// The active user holding this unrevoked token.
+    public static func authenticate(token: String, on connection: PostgresConnection, logger: Logger) async throws -> User? {
+        let rows = try await connection.query("""
+            SELECT u.id, u.name, u.role, u.region, u.department, u.organisation, u.phone, u.active
+            FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.digest = \(digest(of: token)) AND t.revoked_at IS NULL AND u.active
+            """, logger: logger).collect()
+        return try rows.first.map(decodeUser)
+    }
+
+    public static func find(_ id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> User? {
+        let rows = try await connection.query("""
+            SELECT id, name, role, region, department, organisation, phone, active FROM users WHERE id = \(id)
+            """, logger: logger).collect()
+        return try rows.first.map(decodeUser)
+    }
+
+    public static func list(role: Role?, regionPrefix: String?, on connection: PostgresConnection, logger: Logger) async throws -> [User] {
+        let rows = try await connection.query("""
+            SELECT id, name, role, region, department, organisation, phone, active FROM users
+            WHERE (\(role?.rawValue)::text IS NULL OR role = \(role?.rawValue))
+              AND (\(regionPrefix)::text IS NULL OR starts_with(region, \(regionPrefix)))
+            ORDER BY id
+            """, logger: logger).collect()
+        return try rows.map(decodeUser)
+    }
+
+    /// The token's owner, for checking who may revoke it.
+    public static func tokenOwner(_ tokenID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        try await connection.query("SELECT user_id FROM tokens WHERE id = \(tokenID) AND revoked_at IS NULL", logger: logger)
+            .collect().first?.decode(Int64.self)
+    }
+
+    public static func revokeToken(_ tokenID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("UPDATE tokens SET revoked_at = now() WHERE id = \(tokenID) AND revoked_at IS NULL", logger: logger)
+    }
+}
