@@ -25,7 +25,7 @@ extension APIHandler {
             let before = item.state
             do {
                 try project.perform(action, on: itemID, date: today, calendar: context.registry.calendar(for: project.workflow))
-            } catch {
+            } catch let error as ItemTransitionError {
                 throw APIError.refused(error)
             }
             var payload = action.payload

@@ -8,21 +8,16 @@ import PostgresNIO
 /// started it (its data stays for the next run).
 public enum DatabaseSession {
     public static func with<Result: Sendable>(logger: Logger, maximumConnections: Int = 20,
-                                              _ body: @Sendable (Database, DatabaseBootstrap) async throws -> Result) async throws -> Result {
+                                              _ body: (Database, DatabaseBootstrap) async throws -> Result) async throws -> Result {
         let bootstrap = try await DatabaseBootstrap.resolve(logger: logger)
-        var configuration = bootstrap.location.clientConfiguration
-        configuration.options.maximumConnections = maximumConnections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         defer {
             if bootstrap.startedHere, let embedded = bootstrap.embedded {
                 embedded.stop()
                 logger.info("database: stopped the private PostgreSQL cluster")
             }
         }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(Database(client: client, logger: logger), bootstrap)
+        return try await Database.withClient(bootstrap.location, maximumConnections: maximumConnections, logger: logger) {
+            try await body($0, bootstrap)
         }
     }
 

@@ -28,15 +28,17 @@ public struct Database: Sendable {
         }
     }
 
-    /// Runs `body` with a short-lived client of its own, e.g. to create or drop databases.
-    public static func withClient<Result: Sendable>(_ location: DatabaseLocation, logger: Logger,
-                                                    _ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+    /// Runs `body` with a pool of its own, running for exactly as long as `body`.
+    public static func withClient<Result: Sendable>(_ location: DatabaseLocation, maximumConnections: Int = 2, logger: Logger,
+                                                    _ body: (Database) async throws -> Result) async throws -> Result {
         var configuration = location.clientConfiguration
-        configuration.options.maximumConnections = 2
+        configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // Give run() a moment to start, so the first lease does not log a "run() hasn't been called" warning.
+            try await Task.sleep(for: .milliseconds(2))
             return try await body(Database(client: client, logger: logger))
         }
     }

@@ -11,6 +11,12 @@ public enum Idempotency {
         public let status: Int
         public let body: String
         public let etag: String?
+
+        public init(status: Int, body: String, etag: String?) {
+            self.status = status
+            self.body = body
+            self.etag = etag
+        }
     }
 
     public enum Claim: Sendable {

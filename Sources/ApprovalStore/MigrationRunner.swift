@@ -42,6 +42,7 @@ public struct Migration: Sendable, Hashable {
 
 public struct MigrationError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
@@ -101,8 +102,9 @@ public struct MigrationRunner: Sendable {
         for migration in pending {
             try await connection.query("BEGIN", logger: logger)
             do {
-                // The simple query protocol runs a file of several statements in one round trip.
-                _ = try await connection.simpleQuery(migration.sql).get()
+                for statement in SQLStatements.split(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("""
                     INSERT INTO schema_migrations (version, name, checksum)
                     VALUES (\(migration.version), \(migration.name), \(migration.checksum))

@@ -125,9 +125,11 @@ public enum ProjectRepository {
         try await connection.query("""
             INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
                                deadline, deadline_provisional)
-            SELECT \(record.id), * FROM unnest(\(items.map(\.id)), \(items.map(\.stageID)), \(items.map(\.department)),
-                \(items.map(\.state.rawValue)), \(since)::date[], \(items.map(\.limit)), \(items.map(\.usedDays)),
-                \(items.map { $0.deadline?.value.description })::date[], \(items.map { $0.deadline?.isProvisional ?? false }))
+            SELECT \(record.id), id, stage, department, state, since::date, limit_days, used, NULLIF(deadline, '')::date, provisional
+            FROM unnest(\(items.map(\.id)), \(items.map(\.stageID)), \(items.map(\.department)), \(items.map(\.state.rawValue)),
+                        \(since), \(items.map(\.limit)), \(items.map(\.usedDays)), \(items.map { $0.deadline?.value.description ?? "" }),
+                        \(items.map { $0.deadline?.isProvisional ?? false }))
+                AS item(id, stage, department, state, since, limit_days, used, deadline, provisional)
             ON CONFLICT (project_id, item_id) DO UPDATE SET state = excluded.state, state_since = excluded.state_since,
                 used_days = excluded.used_days, deadline = excluded.deadline, deadline_provisional = excluded.deadline_provisional
             """, logger: logger)

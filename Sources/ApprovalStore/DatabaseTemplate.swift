@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Test isolation in the style of SwiftPackageIndex-Server: one server per test process (DATABASE_URL, or a
+/// private cluster in `.postgres-test/` with relaxed durability), one template database migrated once, and a
+/// fresh database cloned from it for each test, so tests run in parallel against real PostgreSQL.
+public actor DatabaseTemplate {
+    public static let shared = DatabaseTemplate()
+    static let templateName = "approvals_template"
+
+    private var prepared: Task<DatabaseLocation, any Error>?
+    private var counter = 0
+    private nonisolated let logger: Logger = {
+        var logger = Logger(label: "approvals-tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Runs `body` with a fresh, migrated database of its own, dropped afterwards.
+    public nonisolated func withFreshDatabase<Result: Sendable>(projectRoot: URL, _ body: (Database, DatabaseLocation) async throws -> Result) async throws -> Result {
+        let server = try await prepare(projectRoot: projectRoot).value
+        let name = await nextDatabaseName()
+        let logger = logger
+        try await Database.withClient(server, logger: logger) { admin in
+            try await admin.read { try await $0.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: Self.templateName)", logger: logger) }
+        }
+        let location = server.with(database: name)
+        let result: Swift.Result<Result, any Error>
+        do {
+            result = .success(try await Database.withClient(location, maximumConnections: 8, logger: logger) { try await body($0, location) })
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await Database.withClient(server, logger: logger) { admin in
+            try await admin.read { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger) }
+        }
+        return try result.get()
+    }
+
+    private func nextDatabaseName() -> String {
+        counter += 1
+        return "approvals_test_\(getpid())_\(counter)"
+    }
+
+    private func prepare(projectRoot: URL) -> Task<DatabaseLocation, any Error> {
+        if let prepared { return prepared }
+        let logger = logger
+        let task = Task<DatabaseLocation, any Error> {
+            let server: DatabaseLocation
+            if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+                server = try DatabaseLocation(url: url)
+            } else {
+                let cluster = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-test"), settings: [
+                    "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "400",
+                ])
+                if try cluster.start() { stopAtExit(cluster) }
+                server = cluster.location
+            }
+            let migrations = try Migration.load(from: projectRoot.appending(path: "Migrations"))
+            try await Database.withClient(server, logger: logger) { admin in
+                try await admin.read { connection in
+                    // Leftovers of an interrupted run, then a template migrated from scratch.
+                    let stale = try await connection.query("""
+                        SELECT datname FROM pg_database WHERE datname LIKE 'approvals\\_test\\_%' OR datname = \(Self.templateName)
+                        """, logger: logger).collect().map { try $0.decode(String.self) }
+                    for name in stale {
+                        try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+                    }
+                    try await connection.query("CREATE DATABASE \(unescaped: Self.templateName)", logger: logger)
+                }
+            }
+            try await Database.withClient(server.with(database: Self.templateName), logger: logger) { template in
+                try await MigrationRunner(migrations: migrations, logger: logger).migrate(template.client)
+            }
+            return server
+        }
+        prepared = task
+        return task
+    }
+}
+
+/// The test cluster is stopped when the test process exits, if that process started it.
+nonisolated(unsafe) private var clusterStartedByThisProcess: EmbeddedPostgres?
+
+private func stopAtExit(_ cluster: EmbeddedPostgres) {
+    clusterStartedByThisProcess = cluster
+    atexit { clusterStartedByThisProcess?.stop() }
+}
