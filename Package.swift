@@ -75,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ApprovalStoreTests",
-            dependencies: ["ApprovalCore", "ApprovalStore"]
+            dependencies: ["ApprovalCore", "ApprovalStore", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "ApprovalServerTests",
@@ -83,7 +83,9 @@ let package = Package(
                 "ApprovalServer",
                 "ApprovalStore",
                 "ApprovalAPI",
+                "ApprovalCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
     ],

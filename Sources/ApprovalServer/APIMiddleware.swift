@@ -15,7 +15,12 @@ struct APIMiddleware: ServerMiddleware {
                    next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
         do {
             let user = try await authenticate(request)
-            return try await RequestScope.$user.withValue(user) { try await next(request, body, metadata) }
+            var (response, responseBody) = try await RequestScope.$user.withValue(user) { try await next(request, body, metadata) }
+            // The runtime percent-encodes header values; ETag and Location must reach the client verbatim.
+            for name in [HTTPField.Name.eTag, .location] {
+                if let value = response.headerFields[name] { response.headerFields[name] = value.removingPercentEncoding ?? value }
+            }
+            return (response, responseBody)
         } catch {
             return problemResponse(for: classify(error), operationID: operationID)
         }
@@ -38,6 +43,11 @@ struct APIMiddleware: ServerMiddleware {
         guard let serverError = error as? ServerError else { return internalError(error) }
         if let error = serverError.underlyingError as? APIError { return error }
         if let decoding = serverError.underlyingError as? DecodingError { return Self.describe(decoding) }
+        if case let .reusedForAnotherRequest(key)? = serverError.underlyingError as? IdempotencyError {
+            return APIError(status: 422, type: "/problems/idempotency-key-reused", title: "Idempotency-Key reused",
+                            detail: "the key '\(key)' was already used for a different request; use a new key for a new write",
+                            field: "Idempotency-Key")
+        }
         if serverError.operationInput == nil {
             // The runtime could not make the operation's input: a missing body, a wrong content type, a
             // parameter of the wrong shape.

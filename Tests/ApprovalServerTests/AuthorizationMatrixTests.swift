@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+/// Every role against every endpoint (issue 3 §5): what each may see and do. A project the caller may not see
+/// is 404, not 403. Each call runs on a project of its own, so the expectations do not depend on order.
+@Suite("Authorization: every role against every endpoint")
+struct AuthorizationMatrixTests {
+    /// nil in a row means "anonymous".
+    static let callers: [TestUser?] = TestUser.allCases + [nil]
+
+    struct Endpoint: Sendable {
+        let name: String
+        let method: HTTPRequest.Method
+        let path: @Sendable (_ code: String, _ ids: [TestUser: Int64], _ tokenID: Int) -> String
+        let body: @Sendable (_ ids: [TestUser: Int64]) -> String?
+        /// Expected status by caller; anonymous is always 401.
+        let expected: [TestUser: Int]
+    }
+
+    static func same(_ status: Int, except: [TestUser: Int] = [:]) -> [TestUser: Int] {
+        Dictionary(uniqueKeysWithValues: TestUser.allCases.map { ($0, except[$0] ?? status) })
+    }
+
+    /// Who sees the test project (Investor A's, in 330302, with `agent` assigned).
+    static let seeing = same(200, except: [.otherInvestor: 404, .otherRegionReviewer: 404, .otherRegionCoordinator: 404, .otherAgent: 404])
+
+    static func seeingOr(_ status: Int, allowed: Set<TestUser>) -> [TestUser: Int] {
+        seeing.mapValues { $0 }.reduce(into: [:]) { result, entry in
+            result[entry.key] = entry.value == 404 ? 404 : allowed.contains(entry.key) ? 200 : status
+        }
+    }
+
+    static let endpoints: [Endpoint] = [
+        Endpoint(name: "GET /v1/me", method: .get, path: { _, _, _ in "/v1/me" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "GET /v1/workflows", method: .get, path: { _, _, _ in "/v1/workflows" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "POST /v1/projects", method: .post, path: { _, _, _ in "/v1/projects" }, body: { _ in """
+            {"workflow": "low-risk", "name": "x", "region": "330302", "investorOrganisation": "ORG-A",
+             "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}
+            """ }, expected: same(403, except: [.admin: 201, .investor: 201, .otherInvestor: 422, .coordinator: 201, .otherRegionCoordinator: 422])),
+        Endpoint(name: "GET /v1/projects", method: .get, path: { _, _, _ in "/v1/projects" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "GET /v1/projects/{code}", method: .get, path: { code, _, _ in "/v1/projects/\(code)" }, body: { _ in nil }, expected: seeing),
+        Endpoint(name: "GET /v1/projects/{code}/timeline", method: .get, path: { code, _, _ in "/v1/projects/\(code)/timeline" },
+                 body: { _ in nil }, expected: seeing),
+        Endpoint(name: "PATCH /v1/projects/{code}", method: .patch, path: { code, _, _ in "/v1/projects/\(code)" },
+                 body: { _ in #"{"name": "改名"}"# }, expected: seeingOr(403, allowed: [.admin, .investor, .coordinator])),
+        Endpoint(name: "PUT /v1/projects/{code}/agent", method: .put, path: { code, _, _ in "/v1/projects/\(code)/agent" },
+                 body: { ids in #"{"agentId": \#(ids[.otherAgent]!)}"# }, expected: seeingOr(403, allowed: [.admin, .coordinator])),
+        Endpoint(name: "POST …/items/energy-review/actions submit", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/energy-review/actions" },
+                 body: { _ in #"{"action": "submit"}"# }, expected: seeingOr(403, allowed: [.admin, .investor])),
+        Endpoint(name: "POST …/items/project-filing/actions accept", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/project-filing/actions" },
+                 body: { _ in #"{"action": "accept"}"# }, expected: seeingOr(403, allowed: [.admin, .reviewer])),
+        Endpoint(name: "POST …/items/soil-water-conservation/actions exempt", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/soil-water-conservation/actions" },
+                 body: { _ in #"{"action": "exempt", "source": "区域评估"}"# }, expected: seeingOr(403, allowed: [.admin, .coordinator])),
+        Endpoint(name: "POST /v1/users", method: .post, path: { _, _, _ in "/v1/users" },
+                 body: { _ in #"{"name": "x", "role": "leader", "region": "330000"}"# }, expected: same(403, except: [.admin: 201])),
+        Endpoint(name: "GET /v1/users", method: .get, path: { _, _, _ in "/v1/users" }, body: { _ in nil },
+                 expected: same(403, except: [.admin: 200, .coordinator: 200, .otherRegionCoordinator: 200])),
+        Endpoint(name: "POST /v1/users/{id}/tokens", method: .post, path: { _, ids, _ in "/v1/users/\(ids[.agent]!)/tokens" },
+                 body: { _ in nil }, expected: same(403, except: [.admin: 201])),
+        Endpoint(name: "DELETE /v1/tokens/{id} (the leader's)", method: .delete, path: { _, _, tokenID in "/v1/tokens/\(tokenID)" },
+                 body: { _ in nil }, expected: same(404, except: [.admin: 204, .leader: 204])),
+    ]
+
+    @Test(arguments: endpoints.map(\.name))
+    func everyRole(_ endpointName: String) async throws {
+        let endpoint = Self.endpoints.first { $0.name == endpointName }!
+        try await TestServer.run { server in
+            for caller in Self.callers {
+                // A project of its own for each call: Investor A's, with its agent and the filing submitted.
+                let code = try await server.createEnterpriseProject()
+                try await server.call(.put, "/v1/projects/\(code)/agent", as: .coordinator, json: #"{"agentId": \#(server.userIDs[.agent]!)}"#)
+                try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                let token = try await server.call(.post, "/v1/users/\(server.userIDs[.leader]!)/tokens", as: .admin)
+                let tokenID = try #require(token.int("id"))
+
+                let reply = try await server.call(endpoint.method, endpoint.path(code, server.userIDs, tokenID), as: caller,
+                                                  json: endpoint.body(server.userIDs))
+                let expected = caller.map { endpoint.expected[$0]! } ?? 401
+                #expect(reply.status == expected, "\(endpoint.name) as \(caller?.rawValue ?? "anonymous"): \(reply.text)")
+                if reply.status >= 400 {
+                    #expect(reply.header("Content-Type") == "application/problem+json")
+                }
+            }
+        }
+    }
+}
