@@ -50,16 +50,17 @@ public enum DemoData {
                 try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(request)))
             }
         }
-        func create(_ name: String, _ workflow: String, _ attributes: [String: Components.Schemas.AttributeValue]) async throws -> String {
+        // Fixed national codes, so the README's examples name the same projects on every machine.
+        func create(_ code: String, _ name: String, _ workflow: String, _ attributes: [String: Components.Schemas.AttributeValue]) async throws -> String {
             let output = try await act("demo-investor") {
-                try await handler.createProject(.init(body: .json(.init(workflow: workflow, name: name, region: "330302",
+                try await handler.createProject(.init(body: .json(.init(workflow: workflow, name: name, region: "330302", code: code,
                                                                            attributes: .init(additionalProperties: attributes)))))
             }
             guard case let .created(created) = output, case let .json(status) = created.body else { throw DemoDataError() }
             return status.code
         }
 
-        let factory = try await create("温州示范智能装备产业园一期", "enterprise-investment", [
+        let factory = try await create("2609-330302-89-01-100001", "温州示范智能装备产业园一期", "enterprise-investment", [
             "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(true), "land-supply": .case3("transfer"),
             "annual-energy-tce": .case2(1500), "land-area-sqm": .case2(32000), "eia-category": .case3("report-form"),
             "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(true), "involves-river": .case1(false),
@@ -73,7 +74,7 @@ public enum DemoData {
             try await handler.assignAgent(.init(path: .init(code: factory), body: .json(.init(agentId: created["demo-agent"]!.id))))
         }
 
-        let warehouse = try await create("鹿城区冷链仓储中心（简易低风险）", "low-risk", [
+        let warehouse = try await create("2609-330302-89-01-100002", "鹿城区冷链仓储中心（简易低风险）", "low-risk", [
             "building-area-sqm": .case2(4800), "needs-water-connection": .case1(true),
         ])
         try await action(warehouse, "project-filing", .init(action: .submit), as: "demo-investor")
@@ -81,7 +82,7 @@ public enum DemoData {
         try await action(warehouse, "project-filing", .init(action: .suspend, suspension: .init(
             reason: .supplement, missingMaterials: ["营业执照副本", "项目备案申请表（盖章）"])), as: "demo-reviewer")
 
-        _ = try await create("温州示范研发中心二期", "enterprise-investment", [
+        _ = try await create("2609-330302-89-01-100003", "温州示范研发中心二期", "enterprise-investment", [
             "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(false), "land-supply": .case3("existing"),
             "annual-energy-tce": .case2(300), "land-area-sqm": .case2(8000), "eia-category": .case3("registration"),
             "special-construction-project": .case1(false), "builds-civil-air-defence": .case1(false),

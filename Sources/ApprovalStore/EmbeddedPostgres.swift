@@ -94,32 +94,43 @@ public struct EmbeddedPostgres: Sendable {
 
     @discardableResult
     private func run(_ program: String, _ arguments: [String], failure: String) throws(EmbeddedPostgresError) -> String {
-        let process = Process()
         let executable = binaries.appending(path: program).path
-        if let runAs {
-            // runuser keeps our environment out and needs no password; the cluster folder belongs to runAs.
-            process.executableURL = URL(filePath: "/usr/sbin/runuser")
-            process.arguments = ["-u", runAs, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(filePath: executable)
-            process.arguments = arguments
-        }
-        process.currentDirectoryURL = URL(filePath: "/")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        do {
-            try process.run()
-        } catch {
-            throw EmbeddedPostgresError(message: "\(failure): cannot run \(executable): \(error)")
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        // runuser needs no password and keeps our environment out; the cluster folder belongs to runAs.
+        // From "/", which every user may enter (our working folder may not be).
+        let command = ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"]
+            + (runAs.map { ["/usr/sbin/runuser", "-u", $0, "--", executable] } ?? [executable])
+        let (status, text) = try spawn(command + arguments, failure: failure)
+        guard status == 0 else {
             throw EmbeddedPostgresError(message: "\(failure)\n\(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return text
+    }
+
+    /// posix_spawn and waitpid rather than Foundation's Process: the server that `pg_ctl start` leaves running
+    /// inherits whatever descriptors Process uses to notice the child's exit, so Process would wait forever.
+    /// Output goes to a file for the same reason.
+    private func spawn(_ command: [String], failure: String) throws(EmbeddedPostgresError) -> (Int32, String) {
+        let outputPath = FileManager.default.temporaryDirectory.appending(path: "approvals-\(UUID().uuidString).out").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var arguments = command.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, &arguments, environ)
+        guard spawned == 0 else {
+            throw EmbeddedPostgresError(message: "\(failure): cannot run \(command[0]): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitCode, text)
     }
 }
 

@@ -19,7 +19,7 @@ struct AuditCommand: AsyncParsableCommand {
                 try await DatabaseSession.prepareSchema(db, migrationsFolder: database.migrationsFolder, apply: false)
                 let report = try await AuditChain.verify(db)
                 for link in report.broken { print("BROKEN  \(link)") }
-                print("\(report.projects) projects, \(report.events) events: \(report.broken.isEmpty ? "every chain holds" : "\(report.broken.count) broken")")
+                print("\(report.projects) projects, \(report.events) events checked: \(report.broken.isEmpty ? "every chain holds" : "\(report.broken.count) broken")")
                 if !report.broken.isEmpty { throw ExitCode(1) }
             }
         }

@@ -1,0 +1,25 @@
+# Multi-stage build of the approvals server. The runtime image holds the binary, its resource bundle (the
+# published openapi.yaml), the workflow definitions and the migrations; PostgreSQL comes from DATABASE_URL.
+FROM swift:6.1-bookworm AS build
+WORKDIR /src
+# Resolve dependencies first so that source edits do not refetch them.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product approvals \
+ && mkdir /staging \
+ && cp "$(swift build -c release --show-bin-path)/approvals" /staging/ \
+ && cp -R "$(swift build -c release --show-bin-path)/approvals_ApprovalAPI.resources" /staging/
+
+FROM swift:6.1-bookworm-slim
+RUN useradd --system --create-home --home-dir /app approvals
+WORKDIR /app
+COPY --from=build /staging/ /app/
+COPY Workflows ./Workflows
+COPY Migrations ./Migrations
+USER approvals
+ENV APPROVALS_HOST=0.0.0.0 APPROVALS_PORT=8080
+EXPOSE 8080
+ENTRYPOINT ["/app/approvals"]
+CMD ["serve"]
