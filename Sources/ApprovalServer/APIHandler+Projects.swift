@@ -23,8 +23,6 @@ extension APIHandler {
                 let prefix = ProjectCode.localPrefix(region: newProject.region, on: newProject.startedOn)
                 let serial = try await ProjectRepository.nextLocalSerial(prefix: prefix, on: connection, logger: context.logger)
                 newProject.code = ProjectCode(localFor: newProject.region, on: newProject.startedOn, serial: serial).text
-            } else if try await ProjectRepository.codeExists(newProject.code, on: connection, logger: context.logger) {
-                throw APIError.conflict("a project with code \(newProject.code) already exists")
             }
             let workflow = project.workflow
             let created = NewEvent(kind: "project.created", payload: [
@@ -34,7 +32,9 @@ extension APIHandler {
                 "workflowDigest": .string(context.registry.digests[newProject.workflowVersionID] ?? ""),
                 "attributes": .object(newProject.attributes.mapValues(\.json)),
             ], actorID: user.id, at: context.clock.now(), on: newProject.startedOn)
-            var record = try await ProjectRepository.insert(newProject, createdBy: created, on: connection, logger: context.logger)
+            guard var record = try await ProjectRepository.insert(newProject, createdBy: created, on: connection, logger: context.logger) else {
+                throw APIError.conflict("a project with code \(newProject.code) already exists")
+            }
             let response = try await saveAndRespond(&record, project, today: newProject.startedOn, on: connection)
             if let idempotencyKey {
                 try await Idempotency.record(userID: user.id, key: idempotencyKey, response: Self.stored(response, status: 201),

@@ -15,6 +15,7 @@ struct APIMiddleware: ServerMiddleware {
                    next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
         do {
             let user = try await authenticate(request)
+            let body = try await Self.checked(body, path: request.path ?? "")
             var (response, responseBody) = try await RequestScope.$user.withValue(user) { try await next(request, body, metadata) }
             // The runtime percent-encodes header values; ETag and Location must reach the client verbatim.
             for name in [HTTPField.Name.eTag, .location] {
@@ -24,6 +25,26 @@ struct APIMiddleware: ServerMiddleware {
         } catch {
             return problemResponse(for: classify(error), operationID: operationID)
         }
+    }
+
+    static let maximumBodyBytes = 1 << 20
+
+    /// PostgreSQL text cannot hold U+0000, so a NUL anywhere in the input is refused here as the caller's
+    /// mistake rather than failing later as a database error; bodies are capped at 1 MiB.
+    static func checked(_ body: HTTPBody?, path: String) async throws -> HTTPBody? {
+        if path.lowercased().contains("%00") { throw APIError.badRequest("the path or query contains a NUL character (%00)") }
+        guard let body else { return nil }
+        let data: Data
+        do {
+            data = try await Data(collecting: body, upTo: maximumBodyBytes)
+        } catch {
+            throw APIError(status: 413, type: "/problems/too-large", title: "Request body too large",
+                           detail: "request bodies are limited to \(maximumBodyBytes) bytes")
+        }
+        if data.contains(0) || String(decoding: data, as: UTF8.self).lowercased().contains("\\u0000") {
+            throw APIError.badRequest("the body contains a NUL character (\\u0000), which no field accepts")
+        }
+        return HTTPBody(data)
     }
 
     private func authenticate(_ request: HTTPRequest) async throws -> User {

@@ -1,3 +1,4 @@
+import ApprovalCore
 import Prometheus
 
 /// The server's Prometheus metrics: requests by route and status, and their latency.
@@ -20,8 +21,10 @@ public final class HTTPMetrics: Sendable {
                                        labels: [("route", route), ("method", method)], buckets: Self.buckets).record(duration)
     }
 
+    /// Every state gets a value, so a state that emptied shows 0 rather than its last count.
     func setItemsByState(_ counts: [String: Int]) {
-        for (state, count) in counts {
+        for state in ItemState.allCases.map(\.rawValue) {
+            let count = counts[state] ?? 0
             registry.makeGauge(descriptor: .init(metricName: "items", unitName: "", helpText: "Items of all projects by state"),
                                labels: [("state", state)]).set(Double(count))
         }

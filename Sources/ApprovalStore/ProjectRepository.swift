@@ -27,9 +27,10 @@ public enum ProjectRepository {
                              warning: WarningLevel(rawValue: warning) ?? .none, usedDays: usedDays)
     }
 
-    /// Inserts the project with its `project.created` event.
+    /// Inserts the project with its `project.created` event; nil when another project already has the code
+    /// (checked by the unique index, so two creations racing for one code cannot both pass).
     public static func insert(_ project: NewProject, createdBy event: NewEvent, on connection: PostgresConnection,
-                              logger: Logger) async throws -> ProjectRecord {
+                              logger: Logger) async throws -> ProjectRecord? {
         let attributes = JSONValue.object(project.attributes.mapValues(\.json))
         let row = try await connection.query("""
             INSERT INTO projects (code, code_issued_locally, name, investor_org, region, attributes, workflow_version_id,
@@ -37,16 +38,13 @@ public enum ProjectRepository {
             VALUES (\(project.code), \(project.codeIssuedLocally), \(project.name), \(project.investorOrganisation),
                     \(project.region), \(attributes), \(project.workflowVersionID), \(project.startedOn.description)::date,
                     \(AuditChain.genesis), 0)
+            ON CONFLICT (code) DO NOTHING
             RETURNING \(unescaped: columns)
-            """, logger: logger).collect().first!
+            """, logger: logger).collect().first
+        guard let row else { return nil }
         var record = try decode(row)
         try await append(event, to: &record, on: connection, logger: logger)
         return record
-    }
-
-    /// True when another project already has this code.
-    public static func codeExists(_ code: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        try await !connection.query("SELECT 1 FROM projects WHERE code = \(code)", logger: logger).collect().isEmpty
     }
 
     /// Reads the project and locks its row until the transaction ends: writers of one project take turns, so
@@ -69,14 +67,7 @@ public enum ProjectRepository {
             throw StoredEventError(message: "project \(record.code) runs workflow version \(record.workflowVersionID), which is not loaded")
         }
         let calendar = registry.calendar(for: workflow)
-        let created = try await connection.query("""
-            SELECT payload FROM events WHERE project_id = \(record.id) AND seq = 1
-            """, logger: logger).collect().first?.decode(JSONValue.self)
-        var exemptions: [String: String] = [:]
-        if case let .object(fields)? = created?["exemptions"] {
-            for (item, source) in fields { exemptions[item] = source.stringValue }
-        }
-        var project = try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn, exemptions: exemptions)
+        var project = try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn)
         let rows = try await connection.query("""
             SELECT item_id, on_date::text, payload FROM events
             WHERE project_id = \(record.id) AND item_id IS NOT NULL ORDER BY seq

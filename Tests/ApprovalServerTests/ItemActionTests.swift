@@ -64,6 +64,22 @@ struct ItemActionTests {
         }
     }
 
+    @Test func anInvestorWithdrawsAndAReviewerRejectsWithAReason() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            try await server.act(code, "energy-review", #"{"action": "submit"}"#, as: .investor)
+            let withdrawn = try await server.act(code, "energy-review", #"{"action": "withdraw"}"#, as: .investor)
+            #expect(withdrawn.item("energy-review")["state"] as? String == "withdrawn")
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+            let rejected = try await server.act(code, "project-filing", #"{"action": "reject", "reason": "不符合产业政策"}"#, as: .reviewer)
+            #expect(rejected.item("project-filing")["state"] as? String == "rejected")
+            #expect(rejected.item("project-filing")["rejectionReason"] as? String == "不符合产业政策")
+            // A rejected prerequisite does not release what depends on it.
+            #expect(rejected.item("land-use-planning-permit")["state"] as? String == "blocked")
+        }
+    }
+
     @Test func fieldsThatDoNotBelongToTheActionAreRefused() async throws {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()

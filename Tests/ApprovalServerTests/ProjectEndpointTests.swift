@@ -65,6 +65,7 @@ struct ProjectEndpointTests {
                 (#"{"workflow": "low-risk", "name": "x", "region": "330302", "attributes": {}, "colour": 1}"#, 400, "colour"),
                 (#"{"workflow": "low-risk", "region": "330302", "attributes": {}}"#, 400, "name"),
                 (#"{"workflow": "low-risk", "#, 400, nil),
+                (#"{"workflow": "low-risk", "name": "a\u0000b", "region": "330302", "attributes": {}}"#, 400, nil),
                 (#"{"workflow": "low-risk", "name": "x", "region": "33030", "attributes": {"building-area-sqm": 1, "needs-water-connection": true}}"#, 422, "region"),
             ]
             for (body, status, field) in cases {
@@ -78,6 +79,7 @@ struct ProjectEndpointTests {
                 """)
             let fields = Set(every.list("errors").compactMap { $0["field"] as? String })
             #expect(fields == ["attributes.building-area-sqm", "attributes.colour", "attributes.needs-water-connection"])
+            #expect(try await server.call(.get, "/v1/projects/2603-330302-00-00-000001%00", as: .investor).status == 400)
             #expect(try await server.count("SELECT count(*)::int FROM projects") == 0)
             #expect(try await server.count("SELECT count(*)::int FROM events") == 0)
         }

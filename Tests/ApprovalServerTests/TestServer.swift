@@ -58,6 +58,7 @@ struct TestServer: Sendable {
     let location: DatabaseLocation
     let clock: VirtualClock
     let userIDs: [TestUser: Int64]
+    let context: ServerContext
 
     static func run(_ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await DatabaseTemplate.shared.withFreshDatabase(projectRoot: projectRoot) { database, location in
@@ -78,7 +79,8 @@ struct TestServer: Sendable {
             logger.logLevel = .error
             let app = try buildApplication(context, logger: logger)
             try await app.test(.router) { client in
-                try await body(TestServer(client: client, database: database, location: location, clock: clock, userIDs: userIDs))
+                try await body(TestServer(client: client, database: database, location: location, clock: clock, userIDs: userIDs,
+                                          context: context))
             }
         }
     }

@@ -1,0 +1,32 @@
+import ApprovalServer
+import ApprovalStore
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite("serve --demo")
+struct DemoDataTests {
+    @Test func demoDataGoesThroughTheAPIAndTheREADMEExamplesWork() async throws {
+        try await TestServer.run { server in
+            #expect(try await DemoData.seed(server.context))
+            #expect(try await DemoData.seed(server.context) == false)  // once only
+
+            let headers = ["Authorization": "Bearer demo-investor"]
+            let status = try await server.call(.get, "/v1/projects/2609-330302-89-01-100001", as: nil, headers: headers)
+            #expect(status.status == 200)
+            #expect(status.item("land-use-planning-permit")["state"] as? String == "accepted")
+            #expect((status.json["agent"] as? [String: Any])?["name"] as? String == "代办员 王 Demo")
+            let mine = try await server.call(.get, "/v1/projects", as: nil, headers: headers)
+            #expect(mine.list("projects").count == 3)
+
+            let approve = try await server.call(.post, "/v1/projects/2609-330302-89-01-100001/items/land-use-planning-permit/actions",
+                                                as: nil, json: #"{"action": "approve"}"#,
+                                                headers: ["Authorization": "Bearer demo-planning-reviewer"])
+            #expect(approve.status == 200)
+            let warehouse = try await server.call(.get, "/v1/projects/2609-330302-89-01-100002", as: nil, headers: headers)
+            #expect(warehouse.list("nextSteps").contains { $0["action"] as? String == "resubmit" })
+
+            #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+        }
+    }
+}
