@@ -64,6 +64,7 @@ let package = Package(
                 "ApprovalStore",
                 "ApprovalServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -3,15 +3,21 @@ import Foundation
 import Hummingbird
 import Logging
 import OpenAPIHummingbird
+import ServiceLifecycle
 
 /// The one application builder, used by `approvals serve` and by the tests.
-public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1", port: Int = 8080,
+/// With `sweepInterval`, the deadline sweeper runs in the background as one of the application's services.
+public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1", port: Int = 8080, sweepInterval: Duration? = nil,
                              logger: Logger = Logger(label: "approvals")) throws -> some ApplicationProtocol {
     let router = Router()
     router.add(middleware: RequestMiddleware(metrics: context.metrics))
     HealthRoutes.add(to: router, context: context)
     try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!,
                                                      middlewares: [APIMiddleware(database: context.database)])
+    var services: [any Service] = []
+    if let sweepInterval {
+        services.append(DeadlineSweeperService(sweeper: DeadlineSweeper(context: context), interval: sweepInterval, logger: logger))
+    }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
-                       logger: logger)
+                       services: services, logger: logger)
 }

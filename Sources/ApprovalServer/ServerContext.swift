@@ -2,6 +2,7 @@ import ApprovalCore
 import ApprovalStore
 import Foundation
 import Logging
+import PostgresNIO
 
 /// What every handler shares: the database, the workflow versions, the clock and the metrics.
 public struct ServerContext: Sendable {
@@ -10,17 +11,34 @@ public struct ServerContext: Sendable {
     public let clock: any ApprovalClock
     public let metrics: HTTPMetrics
     public let migrationsFolder: URL
+    /// Set only in development mode with `--clock virtual`: then admins may move time through the API.
+    public let virtualClock: VirtualClock?
 
     public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: HTTPMetrics = HTTPMetrics(),
-                migrationsFolder: URL) {
+                migrationsFolder: URL, virtualClockControl: Bool = false) {
         self.database = database
         self.registry = registry
         self.clock = clock
+        virtualClock = virtualClockControl ? clock as? VirtualClock : nil
         self.metrics = metrics
         self.migrationsFolder = migrationsFolder
     }
 
     var logger: Logger { RequestScope.logger }
+
+    func timeZone(for workflow: WorkflowDefinition) -> TimeZone {
+        TimeZone(identifier: registry.calendar(for: workflow).timeZoneIdentifier)!
+    }
+
+    /// Writes a changed project as of `today`: its row, its items' rows and when the sweeper must next look at it.
+    /// Every writer (people through the API, the sweeper) saves through here.
+    @discardableResult
+    func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate, on connection: PostgresConnection) async throws -> ProjectView {
+        let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
+        try await ProjectRepository.save(&record, project: project, view: view, nextDue: project.nextDeadline(in: timeZone(for: project.workflow)),
+                                         on: connection, logger: database.logger)
+        return view
+    }
 
     /// Today in the time zone of the workflow's calendar: days end at 24:00 there (DOMAIN.md).
     func today(for workflow: WorkflowDefinition) -> CivilDate {

@@ -97,8 +97,9 @@ public enum ProjectRepository {
         record.lastHash = hash
     }
 
-    /// Writes the record's changed fields, a new version and the items' rows as of `view`.
-    public static func save(_ record: inout ProjectRecord, project: Project, view: ProjectView,
+    /// Writes the record's changed fields, a new version, when the sweeper must next look at the project, and
+    /// the items' rows as of `view`.
+    public static func save(_ record: inout ProjectRecord, project: Project, view: ProjectView, nextDue: Date?,
                             on connection: PostgresConnection, logger: Logger) async throws {
         record.version += 1
         record.currentStage = view.currentStageID
@@ -108,7 +109,8 @@ public enum ProjectRepository {
         try await connection.query("""
             UPDATE projects SET name = \(record.name), agent_id = \(record.agentID), version = \(record.version),
                 last_seq = \(record.lastSeq), last_hash = \(record.lastHash), current_stage = \(record.currentStage),
-                completed = \(record.completed), warning = \(record.warning.rawValue), used_days = \(record.usedDays)
+                completed = \(record.completed), warning = \(record.warning.rawValue), used_days = \(record.usedDays),
+                next_due_at = \(nextDue)
             WHERE id = \(record.id)
             """, logger: logger)
         let items = view.items

@@ -27,10 +27,42 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Load demo users (with public, well-known tokens) and sample projects. Never in production.")
     var demo = false
 
+    @Option(help: "system, or virtual: time stands still until an admin moves it (POST /v1/admin/clock); needs --development.")
+    var clock: String = ProcessInfo.processInfo.environment["APPROVALS_CLOCK"] ?? "system"
+
+    @Option(help: "With --clock virtual, the instant to start from (ISO 8601), e.g. 2026-01-05T09:00:00+08:00.")
+    var clockStart: String?
+
+    @Flag(help: "Development mode: allows --clock virtual. Never in production.")
+    var development = false
+
+    @Option(help: "Seconds between deadline sweeps in the background; 0 runs no sweeper here (run `approvals sweeper`).")
+    var sweepInterval: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_SWEEP_INTERVAL"] ?? "") ?? 30
+
     @OptionGroup var database: DatabaseOptions
+
+    func makeClock() throws -> any ApprovalClock {
+        switch clock {
+        case "system":
+            return SystemClock()
+        case "virtual":
+            guard development else { throw ValidationError("--clock virtual needs --development: a movable clock must never run in production") }
+            var start = Date()
+            if let clockStart {
+                guard let parsed = ISO8601DateFormatter().date(from: clockStart) else {
+                    throw ValidationError("--clock-start must be an ISO 8601 instant such as 2026-01-05T09:00:00+08:00, not '\(clockStart)'")
+                }
+                start = parsed
+            }
+            return VirtualClock(start)
+        default:
+            throw ValidationError("--clock must be system or virtual, not '\(clock)'")
+        }
+    }
 
     func run() async throws {
         let logger = database.makeLogger()
+        let clock = try makeClock()
         let catalog: DefinitionCatalog
         do {
             catalog = try DefinitionCatalog.load(directory: workflows)
@@ -40,11 +72,14 @@ struct ServeCommand: AsyncParsableCommand {
         try await DatabaseSession.with(logger: logger) { db, _ in
             try await DatabaseSession.prepareSchema(db, migrationsFolder: database.migrationsFolder, apply: !noMigrate)
             let registry = try await WorkflowRegistry.register(catalog, in: db)
-            let context = ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: database.migrationsFolder)
+            let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
+                                        virtualClockControl: clock is VirtualClock)
+            if clock is VirtualClock { logger.warning("development mode: virtual clock at \(clock.now()); admins move it with POST /v1/admin/clock") }
             if demo, try await DemoData.seed(context) {
                 logger.notice("demo data loaded; tokens: \(DemoData.users.map { "\($0.token) (\($0.user.role.rawValue))" }.joined(separator: ", "))")
             }
-            let app = try buildApplication(context, host: host, port: port, logger: logger)
+            let app = try buildApplication(context, host: host, port: port,
+                                           sweepInterval: sweepInterval > 0 ? .seconds(sweepInterval) : nil, logger: logger)
             logger.notice("serving on http://\(host):\(port) (API /v1, contract /openapi.yaml)")
             try await app.runService()
         }

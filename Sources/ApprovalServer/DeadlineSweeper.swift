@@ -1,0 +1,108 @@
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The deadline engine (超时默认): finds items whose limit passed while their clock ran and applies their
+/// `on_timeout` policy — default approval, or escalation where silent approval would be unsafe. Runs inside
+/// `serve` and as `approvals sweeper`; any number of them may share a database.
+public struct DeadlineSweeper: Sendable {
+    public struct Result: Sendable, Hashable {
+        public var projects = 0
+        public var defaultApprovals = 0
+        public var escalations = 0
+
+        public init(projects: Int = 0, defaultApprovals: Int = 0, escalations: Int = 0) {
+            self.projects = projects
+            self.defaultApprovals = defaultApprovals
+            self.escalations = escalations
+        }
+
+        public static func += (lhs: inout Result, rhs: Result) {
+            lhs.projects += rhs.projects
+            lhs.defaultApprovals += rhs.defaultApprovals
+            lhs.escalations += rhs.escalations
+        }
+    }
+
+    let context: ServerContext
+    let batchSize: Int
+
+    public init(context: ServerContext, batchSize: Int = 100) {
+        self.context = context
+        self.batchSize = batchSize
+    }
+
+    /// One batch in one transaction: claim, decide, write the effects with their events, and the projects'
+    /// next due instants. A crash anywhere rolls the whole batch back, claim included, so nothing is lost and
+    /// nothing happens twice. `afterProject` is told how many projects are done so far (tests crash it there).
+    public func sweepBatch(afterProject: (Int) async throws -> Void = { _ in }) async throws -> Result {
+        let now = context.clock.now()
+        let logger = context.database.logger
+        return try await context.database.transaction { connection in
+            var result = Result()
+            for var record in try await DeadlineQueue.claim(now: now, limit: batchSize, on: connection, logger: logger) {
+                result.projects += 1
+                var project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: logger)
+                let timeZone = context.timeZone(for: project.workflow)
+                let calendar = context.registry.calendar(for: project.workflow)
+                for due in project.dueTimeouts(at: now, in: timeZone) {
+                    let before = project.item(due.itemID)!.state
+                    try project.perform(due.action, on: due.itemID, date: due.on, calendar: calendar)
+                    var payload = due.action.payload
+                    payload["from"] = .string(before.rawValue)
+                    payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
+                    try await ProjectRepository.append(NewEvent(kind: "item.\(due.action.code)", itemID: due.itemID, payload: payload,
+                                                                actorID: DeadlineQueue.engineUserID, at: now, on: due.on),
+                                                       to: &record, on: connection, logger: logger)
+                    if case .escalate = due.action { result.escalations += 1 } else { result.defaultApprovals += 1 }
+                }
+                try await context.save(&record, project, today: CivilDate(instant: now, in: timeZone), on: connection)
+                try await afterProject(result.projects)
+            }
+            return result
+        }
+    }
+
+    /// Sweeps batch after batch until nothing is due.
+    public func sweepAll() async throws -> Result {
+        var total = Result()
+        while true {
+            let batch = try await sweepBatch()
+            total += batch
+            if batch.projects < batchSize { return total }
+        }
+    }
+}
+
+/// The sweeper as a background service: sweeps every `interval` until shutdown.
+public struct DeadlineSweeperService: Service {
+    let sweeper: DeadlineSweeper
+    let interval: Duration
+    let logger: Logger
+
+    public init(sweeper: DeadlineSweeper, interval: Duration, logger: Logger) {
+        self.sweeper = sweeper
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let result = try await sweeper.sweepAll()
+                    if result.defaultApprovals + result.escalations > 0 {
+                        logger.notice("sweeper: \(result.defaultApprovals) default approvals, \(result.escalations) escalations in \(result.projects) projects")
+                    }
+                } catch {
+                    // A failed batch was rolled back whole; the next sweep retries it.
+                    logger.error("sweeper: batch failed and was rolled back: \(String(reflecting: error))")
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}

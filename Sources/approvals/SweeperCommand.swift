@@ -1,0 +1,42 @@
+import ApprovalCore
+import ApprovalServer
+import ApprovalStore
+import ArgumentParser
+import Foundation
+import ServiceLifecycle
+
+struct SweeperCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweeper",
+        abstract: "Run the deadline sweeper (超时默认, escalation) as a dedicated worker; any number may run against one database."
+    )
+
+    @Option(help: "Directory holding departments.yaml, calendars/ and the workflow files.")
+    var workflows: String = ProcessInfo.processInfo.environment["APPROVALS_WORKFLOWS"] ?? "Workflows"
+
+    @Option(help: "Seconds between sweeps.")
+    var interval: Int = 30
+
+    @Flag(help: "Sweep once until nothing is due, print what was done, and exit.")
+    var once = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = database.makeLogger()
+        let catalog = try DefinitionCatalog.load(directory: workflows)
+        try await DatabaseSession.with(logger: logger) { db, _ in
+            try await DatabaseSession.prepareSchema(db, migrationsFolder: database.migrationsFolder, apply: false)
+            let registry = try await WorkflowRegistry.register(catalog, in: db)
+            let context = ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: database.migrationsFolder)
+            let sweeper = DeadlineSweeper(context: context)
+            if once {
+                let result = try await sweeper.sweepAll()
+                print("\(result.projects) projects: \(result.defaultApprovals) default approvals, \(result.escalations) escalations")
+                return
+            }
+            let service = DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)
+            try await ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        }
+    }
+}

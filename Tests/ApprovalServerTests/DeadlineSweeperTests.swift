@@ -1,0 +1,124 @@
+import ApprovalServer
+import ApprovalStore
+import Foundation
+import Testing
+
+@Suite("Deadline sweeper: default approval and escalation, exactly once")
+struct DeadlineSweeperTests {
+    static let day: TimeInterval = 86_400
+
+    func sweeper(_ server: TestServer, batchSize: Int = 100) -> DeadlineSweeper {
+        DeadlineSweeper(context: server.context, batchSize: batchSize)
+    }
+
+    /// Submits and accepts the project filing (development-reform, limit 1): accepted Monday 03-02, so its
+    /// deadline is the end of Tuesday 03-03.
+    func acceptedFiling(_ server: TestServer) async throws -> String {
+        let code = try await server.createEnterpriseProject()
+        try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+        try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+        return code
+    }
+
+    @Test func aTimedOutItemIsDefaultApprovedOnceDatedTheDayItsLimitPassed() async throws {
+        try await TestServer.run { server in
+            let code = try await acceptedFiling(server)
+            server.clock.advance(by: Self.day)  // Tuesday 09:00: the deadline (end of Tuesday) has not passed
+            #expect(try await sweeper(server).sweepAll().defaultApprovals == 0)
+            server.clock.advance(by: Self.day * 3)  // Friday
+            let result = try await sweeper(server).sweepAll()
+            #expect(result == .init(projects: 1, defaultApprovals: 1, escalations: 0))
+            #expect(try await sweeper(server).sweepAll() == .init())
+
+            let status = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
+            let filing = status.item("project-filing")
+            #expect(filing["state"] as? String == "default_approved")
+            #expect(filing["defaultApprovalReason"] as? String == "timeout")
+            #expect(filing["stateSince"] as? String == "2026-03-04")
+            // Its dependent opened as if the approval had been given.
+            #expect(status.item("land-use-planning-permit")["state"] as? String == "ready")
+            let events = try await server.call(.get, "/v1/projects/\(code)/timeline", as: .investor).list("events")
+            let last = try #require(events.last)
+            #expect(last["kind"] as? String == "item.default_approve")
+            #expect(last["on"] as? String == "2026-03-04")
+            #expect((last["actor"] as? [String: Any])?["id"] as? Int == 0)
+            #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+        }
+    }
+
+    @Test func anUnsafeItemIsEscalatedOnceAndStaysOpen() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            for item in ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"] {
+                for action in ["submit", "accept", "approve"] {
+                    let reply = try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin)
+                    #expect(reply.status == 200, "\(item) \(action): \(reply.text)")
+                }
+            }
+            try await server.act(code, "fire-safety-design-review", #"{"action": "submit"}"#, as: .admin)
+            try await server.act(code, "fire-safety-design-review", #"{"action": "accept"}"#, as: .admin)
+            server.clock.advance(by: Self.day * 40)
+            let result = try await sweeper(server).sweepAll()
+            #expect(result.escalations == 1)
+            #expect(try await sweeper(server).sweepAll().escalations == 0)
+            let status = try await server.call(.get, "/v1/projects/\(code)", as: .admin)
+            let review = status.item("fire-safety-design-review")
+            #expect(review["state"] as? String == "accepted")
+            #expect(review["warning"] as? String == "red")
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.escalate'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 0)
+            // The department can still decide it.
+            #expect(try await server.act(code, "fire-safety-design-review", #"{"action": "approve"}"#, as: .admin).status == 200)
+        }
+    }
+
+    @Test func aPersonApprovingWhileTheSweeperRunsGivesExactlyOneDecision() async throws {
+        try await TestServer.run { server in
+            for round in 0..<15 {
+                let code = try await acceptedFiling(server)
+                server.clock.advance(by: Self.day * 3)
+                async let human = server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
+                async let engine = sweeper(server).sweepAll()
+                let (reply, _) = try await (human, engine)
+                _ = try await sweeper(server).sweepAll()  // one the first sweep skipped while the person held the project
+                let state = try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).item("project-filing")["state"] as? String
+                let decisions = try await server.count("""
+                    SELECT count(*)::int FROM events e JOIN projects p ON p.id = e.project_id
+                    WHERE p.code = '\(code)' AND e.kind IN ('item.approve', 'item.default_approve')
+                    """)
+                #expect(decisions == 1, "round \(round)")
+                #expect(reply.status == 200 ? state == "approved" : (reply.status == 409 && state == "default_approved"), "round \(round): \(reply.status)")
+            }
+        }
+    }
+
+    @Test func twoSweepersOnOneDatabaseNeverDoAnythingTwice() async throws {
+        try await TestServer.run { server in
+            for _ in 0..<30 { _ = try await acceptedFiling(server) }
+            server.clock.advance(by: Self.day * 3)
+            async let one = sweeper(server, batchSize: 4).sweepAll()
+            async let two = sweeper(server, batchSize: 4).sweepAll()
+            let results = try await [one, two]
+            #expect(results.map(\.defaultApprovals).reduce(0, +) == 30)
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.default_approve'") == 30)
+            #expect(try await server.count("SELECT count(*)::int FROM items WHERE item_id = 'project-filing' AND state = 'default_approved'") == 30)
+        }
+    }
+
+    @Test func aBatchThatDiesMidwayLeavesNothingHalfDone() async throws {
+        try await TestServer.run { server in
+            for _ in 0..<6 { _ = try await acceptedFiling(server) }
+            server.clock.advance(by: Self.day * 3)
+            struct Crash: Error {}
+            await #expect(throws: Crash.self) {
+                try await sweeper(server).sweepBatch { processed in
+                    if processed == 4 { throw Crash() }
+                }
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.default_approve'") == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 6)
+            #expect(try await sweeper(server).sweepAll().defaultApprovals == 6)
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.default_approve'") == 6)
+        }
+    }
+}
