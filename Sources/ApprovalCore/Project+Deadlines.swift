@@ -10,10 +10,9 @@ extension Project {
         public let on: CivilDate
     }
 
-    /// The items whose deadline has passed by `now`, with the action their `on_timeout` policy calls for.
-    public func dueTimeouts(at now: Date, in timeZone: TimeZone) -> [DueTimeout] {
-        let today = CivilDate(instant: now, in: timeZone)
-        return items.compactMap { item in
+    /// The items whose deadline has passed by `today`, with the action their `on_timeout` policy calls for.
+    public func dueTimeouts(asOf today: CivilDate) -> [DueTimeout] {
+        items.compactMap { item in
             guard let deadline = item.deadline?.value, let decision = item.timeoutDecision(asOf: today) else { return nil }
             let overdueFrom = CivilDate(dayNumber: deadline.dayNumber + 1)
             switch decision {
@@ -23,12 +22,11 @@ extension Project {
         }
     }
 
-    /// The earliest instant at which some item's running clock passes its deadline (24:00 local of the deadline
-    /// date), or nil when nothing can time out. Escalated items need no second visit.
-    public func nextDeadline(in timeZone: TimeZone) -> Date? {
-        items.compactMap { item -> Date? in
-            guard item.state == .accepted, item.escalatedOn == nil, let deadline = item.deadline?.value else { return nil }
-            return deadline.endOfDay(in: timeZone)
-        }.min()
+    /// When the sweeper must next look at the project. Deadlines pass, and item and project warnings change,
+    /// only at midnight, and only while some clock runs: so the start of tomorrow while an item is accepted,
+    /// otherwise never (until a person changes the project).
+    public func nextSweep(after today: CivilDate, in timeZone: TimeZone) -> Date? {
+        guard items.contains(where: { $0.state == .accepted }) else { return nil }
+        return today.endOfDay(in: timeZone)
     }
 }

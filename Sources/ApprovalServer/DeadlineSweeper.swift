@@ -13,17 +13,20 @@ public struct DeadlineSweeper: Sendable {
         public var projects = 0
         public var defaultApprovals = 0
         public var escalations = 0
+        public var warnings = 0
 
-        public init(projects: Int = 0, defaultApprovals: Int = 0, escalations: Int = 0) {
+        public init(projects: Int = 0, defaultApprovals: Int = 0, escalations: Int = 0, warnings: Int = 0) {
             self.projects = projects
             self.defaultApprovals = defaultApprovals
             self.escalations = escalations
+            self.warnings = warnings
         }
 
         public static func += (lhs: inout Result, rhs: Result) {
             lhs.projects += rhs.projects
             lhs.defaultApprovals += rhs.defaultApprovals
             lhs.escalations += rhs.escalations
+            lhs.warnings += rhs.warnings
         }
     }
 
@@ -48,18 +51,40 @@ public struct DeadlineSweeper: Sendable {
                 var project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: logger)
                 let timeZone = context.timeZone(for: project.workflow)
                 let calendar = context.registry.calendar(for: project.workflow)
-                for due in project.dueTimeouts(at: now, in: timeZone) {
+                let today = CivilDate(instant: now, in: timeZone)
+                func write(_ kind: String, item: String? = nil, _ payload: [String: JSONValue], on date: CivilDate) async throws {
+                    try await ProjectRepository.append(NewEvent(kind: kind, itemID: item, payload: payload, actorID: DeadlineQueue.engineUserID,
+                                                                at: now, on: date), to: &record, on: connection, logger: logger)
+                }
+                for due in project.dueTimeouts(asOf: today) {
                     let before = project.item(due.itemID)!.state
                     try project.perform(due.action, on: due.itemID, date: due.on, calendar: calendar)
                     var payload = due.action.payload
                     payload["from"] = .string(before.rawValue)
                     payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
-                    try await ProjectRepository.append(NewEvent(kind: "item.\(due.action.code)", itemID: due.itemID, payload: payload,
-                                                                actorID: DeadlineQueue.engineUserID, at: now, on: due.on),
-                                                       to: &record, on: connection, logger: logger)
+                    try await write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
                     if case .escalate = due.action { result.escalations += 1 } else { result.defaultApprovals += 1 }
                 }
-                try await context.save(&record, project, today: CivilDate(instant: now, in: timeZone), on: connection)
+                // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
+                // yellow or red on its clock or forecast.
+                let view = ProjectView(project: project, asOf: today, calendar: calendar)
+                for item in view.items where item.warning == .yellow && !record.itemYellowRaised.contains(item.id) {
+                    record.itemYellowRaised.append(item.id)
+                    try await write("warning.item", item: item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
+                                                                     "deadline": .string(item.deadline?.value.description ?? "")], on: today)
+                    result.warnings += 1
+                }
+                if view.warning > record.warningRaised {
+                    record.warningRaised = view.warning
+                    let reason = view.usedDays > view.totalLimit ? "used days over the total limit"
+                        : view.forecast.totalDays > view.totalLimit ? "forecast over the total limit" : "used days at or over the yellow share of the total limit"
+                    try await write("warning.project", ["level": .string(view.warning.rawValue), "reason": .string(reason),
+                                                          "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
+                                                          "totalLimit": .int(Int64(view.totalLimit)),
+                                                          "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], on: today)
+                    result.warnings += 1
+                }
+                try await context.save(&record, project, today: today, on: connection)
                 try await afterProject(result.projects)
             }
             return result

@@ -35,7 +35,7 @@ public struct ServerContext: Sendable {
     @discardableResult
     func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate, on connection: PostgresConnection) async throws -> ProjectView {
         let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
-        try await ProjectRepository.save(&record, project: project, view: view, nextDue: project.nextDeadline(in: timeZone(for: project.workflow)),
+        try await ProjectRepository.save(&record, project: project, view: view, nextDue: project.nextSweep(after: today, in: timeZone(for: project.workflow)),
                                          on: connection, logger: database.logger)
         return view
     }

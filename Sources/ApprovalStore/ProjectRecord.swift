@@ -22,6 +22,9 @@ public struct ProjectRecord: Sendable, Hashable {
     public var completed: Bool
     public var warning: WarningLevel
     public var usedDays: Int
+    /// Warnings the sweeper has already raised (each once).
+    public var itemYellowRaised: [String]
+    public var warningRaised: WarningLevel
 
     public var etag: String { "\"\(version)\"" }
 }

@@ -8,14 +8,14 @@ import PostgresNIO
 public enum ProjectRepository {
     static let columns = """
         id, code, code_issued_locally, name, investor_org, region, attributes, workflow_version_id, started_on::text,
-        agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days
+        agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, item_yellow_raised, warning_raised
         """
 
     static func decode(_ row: PostgresRow) throws -> ProjectRecord {
         let (id, code, local, name, organisation, region, attributes, workflowVersionID, startedOn, agentID, version,
-             lastSeq, lastHash, currentStage, completed, warning, usedDays) = try row.decode(
+             lastSeq, lastHash, currentStage, completed, warning, usedDays, itemYellowRaised, warningRaised) = try row.decode(
             (Int64, String, Bool, String, String, String, JSONValue, Int64, String, Int64?, Int, Int, Data, String?, Bool,
-             String, Int).self)
+             String, Int, [String], String).self)
         var attributeValues: [String: AttributeValue] = [:]
         if case let .object(fields) = attributes {
             for (key, value) in fields { attributeValues[key] = AttributeValue(json: value) }
@@ -24,7 +24,8 @@ public enum ProjectRepository {
                              region: region, attributes: attributeValues, workflowVersionID: workflowVersionID,
                              startedOn: CivilDate(iso: startedOn)!, agentID: agentID, version: version, lastSeq: lastSeq,
                              lastHash: lastHash, currentStage: currentStage, completed: completed,
-                             warning: WarningLevel(rawValue: warning) ?? .none, usedDays: usedDays)
+                             warning: WarningLevel(rawValue: warning) ?? .none, usedDays: usedDays,
+                             itemYellowRaised: itemYellowRaised, warningRaised: WarningLevel(rawValue: warningRaised) ?? .none)
     }
 
     /// Inserts the project with its `project.created` event; nil when another project already has the code
@@ -59,7 +60,7 @@ public enum ProjectRepository {
             .collect().first.map(decode)
     }
 
-    /// Rebuilds the project's items by replaying its item events on the version of the workflow it started with.
+    /// Rebuilds the project's items by replaying its item events (kind `item.*`; warnings are `warning.*`) on the version of the workflow it started with.
     /// Deadlines come out of the current calendar, so a newer calendar corrects provisional ones.
     public static func load(_ record: ProjectRecord, registry: WorkflowRegistry, on connection: PostgresConnection,
                             logger: Logger) async throws -> Project {
@@ -70,7 +71,7 @@ public enum ProjectRepository {
         var project = try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn)
         let rows = try await connection.query("""
             SELECT item_id, on_date::text, payload FROM events
-            WHERE project_id = \(record.id) AND item_id IS NOT NULL ORDER BY seq
+            WHERE project_id = \(record.id) AND kind LIKE 'item.%' ORDER BY seq
             """, logger: logger)
         for try await (itemID, onDate, payload) in rows.decode((String, String, JSONValue).self) {
             try project.perform(ItemAction(payload: payload), on: itemID, date: CivilDate(iso: onDate)!, calendar: calendar)
@@ -110,7 +111,8 @@ public enum ProjectRepository {
             UPDATE projects SET name = \(record.name), agent_id = \(record.agentID), version = \(record.version),
                 last_seq = \(record.lastSeq), last_hash = \(record.lastHash), current_stage = \(record.currentStage),
                 completed = \(record.completed), warning = \(record.warning.rawValue), used_days = \(record.usedDays),
-                next_due_at = \(nextDue)
+                next_due_at = \(nextDue), item_yellow_raised = \(record.itemYellowRaised),
+                warning_raised = \(record.warningRaised.rawValue)
             WHERE id = \(record.id)
             """, logger: logger)
         let items = view.items

@@ -24,7 +24,10 @@ struct DeadlineSweeperTests {
         try await TestServer.run { server in
             let code = try await acceptedFiling(server)
             server.clock.advance(by: Self.day)  // Tuesday 09:00: the deadline (end of Tuesday) has not passed
-            #expect(try await sweeper(server).sweepAll().defaultApprovals == 0)
+            // …but the filing is in its last day: yellow, raised once.
+            #expect(try await sweeper(server).sweepAll() == .init(projects: 1, warnings: 1))
+            #expect(try await sweeper(server).sweepAll() == .init())
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'warning.item' AND item_id = 'project-filing'") == 1)
             server.clock.advance(by: Self.day * 3)  // Friday
             let result = try await sweeper(server).sweepAll()
             #expect(result == .init(projects: 1, defaultApprovals: 1, escalations: 0))
@@ -66,7 +69,6 @@ struct DeadlineSweeperTests {
             #expect(review["state"] as? String == "accepted")
             #expect(review["warning"] as? String == "red")
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.escalate'") == 1)
-            #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 0)
             // The department can still decide it.
             #expect(try await server.act(code, "fire-safety-design-review", #"{"action": "approve"}"#, as: .admin).status == 200)
         }
