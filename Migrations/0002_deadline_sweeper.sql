@@ -12,3 +12,19 @@ INSERT INTO users (id, name, role, region, active) VALUES (0, '期限引擎 (dea
 -- highest project level (yellow, red) reached.
 ALTER TABLE projects ADD COLUMN item_yellow_raised text[] NOT NULL DEFAULT '{}';
 ALTER TABLE projects ADD COLUMN warning_raised text NOT NULL DEFAULT 'none';
+
+-- After a default approval (超时默认) the department owes the formal approval document within 1 working day;
+-- the follow-up is tracked here and can itself go overdue (counted against the department).
+CREATE TABLE formal_documents (
+    project_id          bigint NOT NULL REFERENCES projects,
+    item_id             text   NOT NULL,
+    department          text   NOT NULL,
+    default_approved_on date   NOT NULL,
+    due_on              date   NOT NULL,
+    issued_on           date,
+    document_number     text,
+    -- Set once, by the sweeper, the day it found the document overdue.
+    overdue_on          date,
+    PRIMARY KEY (project_id, item_id)
+);
+CREATE INDEX formal_documents_open ON formal_documents (project_id) WHERE issued_on IS NULL;

@@ -2,19 +2,24 @@ import ApprovalAPI
 import ApprovalCore
 import ApprovalStore
 import Foundation
+import PostgresNIO
 
 extension APIHandler {
     func performItemAction(_ input: Operations.PerformItemAction.Input) async throws -> Operations.PerformItemAction.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
         let kind = Access.ItemActionKind(rawValue: request.action.rawValue)!
-        let action = try Self.itemAction(kind, request)
+        let requested = try Self.requested(kind, request)
         let itemID = input.path.item
         let response = try await writeProject(code: input.path.code, operation: "performItemAction", request: request,
-                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, _ in
+                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
             guard let item = project.item(itemID) else {
                 throw APIError.notFound("item '\(itemID)' of project \(record.code) (workflow \(project.workflow.id))", field: "item")
             }
             try Access.checkMayPerform(kind, on: item.definition, user: user)
+            guard case let .transition(action) = requested else {
+                guard case let .formalDocument(number) = requested else { return [] }
+                return try await recordFormalDocument(number, item: item, record: record, today: today, user: user, connection: connection)
+            }
             if kind == .resubmit {
                 guard item.state == .suspended, case .supplement? = item.stops.last?.reason else {
                     throw APIError.conflict("resubmit answers a supplement request, and item '\(itemID)' is \(item.state.rawValue)"
@@ -38,11 +43,50 @@ extension APIHandler {
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
 
-    /// The engine's action for a request, after checking the fields each action needs (and only those).
+    enum Requested {
+        /// A change of the item's state, decided by the engine.
+        case transition(ItemAction)
+        /// The formal document owed after a default approval was issued: no state change, a recorded fact.
+        case formalDocument(number: String)
+    }
+
+    /// After a default approval, the department records the formal document it issued (due within 1 working day).
+    private func recordFormalDocument(_ number: String, item: ProjectItem, record: ProjectRecord, today: CivilDate, user: User,
+                                      connection: PostgresConnection) async throws -> [NewEvent] {
+        let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
+        guard let document = documents[item.id] else {
+            throw APIError.conflict("item '\(item.id)' owes no formal document: that follows a default approval, and it is \(item.state.rawValue)",
+                                    state: item.state.rawValue)
+        }
+        if let issuedOn = document.issuedOn {
+            throw APIError.conflict("the formal document for '\(item.id)' was already recorded on \(issuedOn) (\(document.documentNumber ?? ""))",
+                                    state: item.state.rawValue)
+        }
+        try await FormalDocumentRepository.recordIssued(projectID: record.id, itemID: item.id, number: number, on: today,
+                                                        on: connection, logger: context.logger)
+        return [NewEvent(kind: "formal_document.issued", itemID: item.id,
+                         payload: ["documentNumber": .string(number), "dueOn": .string(document.dueOn.description), "late": .bool(today > document.dueOn)],
+                         actorID: user.id, at: context.clock.now(), on: today)]
+    }
+
+    /// What a request asks for, after checking the fields each action needs (and only those).
+    static func requested(_ kind: Access.ItemActionKind, _ request: Components.Schemas.ItemActionRequest) throws(APIError) -> Requested {
+        if kind == .recordFormalDocument {
+            guard request.commitment == nil, request.suspension == nil, request.reason == nil, request.source == nil else {
+                throw .invalid(field: "documentNumber", "recordFormalDocument takes only documentNumber")
+            }
+            let number = request.documentNumber?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !number.isEmpty else { throw .invalid(field: "documentNumber", "the number of the formal document issued") }
+            return .formalDocument(number: number)
+        }
+        return .transition(try itemAction(kind, request))
+    }
+
     static func itemAction(_ kind: Access.ItemActionKind, _ request: Components.Schemas.ItemActionRequest) throws(APIError) -> ItemAction {
         func refuseExtra(_ allowed: Set<String>) throws(APIError) {
             let given: [(String, Bool)] = [("commitment", request.commitment != nil), ("suspension", request.suspension != nil),
-                                           ("reason", request.reason != nil), ("source", request.source != nil)]
+                                           ("reason", request.reason != nil), ("source", request.source != nil),
+                                           ("documentNumber", request.documentNumber != nil)]
             if let (field, _) = given.first(where: { $0.1 && !allowed.contains($0.0) }) {
                 throw .invalid(field: field, "not used by \(kind.rawValue)")
             }
@@ -95,6 +139,8 @@ extension APIHandler {
             let source = request.source?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             guard !source.isEmpty else { throw .invalid(field: "source", "an exemption names its source (e.g. 区域评估, the exemption list)") }
             return .exempt(source: source)
+        case .recordFormalDocument:
+            throw .invalid(field: "action", "recordFormalDocument is not a state change")
         }
     }
 }

@@ -44,9 +44,9 @@ extension APIHandler {
     /// Writes the project's row and item rows as of today and builds the status answered to the caller.
     func saveAndRespond(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
                         on connection: PostgresConnection) async throws -> ProjectResponse {
-        let view = try await context.save(&record, project, today: today, on: connection)
+        let (view, documents) = try await context.save(&record, project, today: today, on: connection)
         let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
-        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent), etag: record.etag)
+        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents), etag: record.etag)
     }
 
     static func digest(operation: String, target: String, request: some Encodable) throws -> Data {

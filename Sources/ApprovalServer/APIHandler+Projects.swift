@@ -140,7 +140,9 @@ extension APIHandler {
             let today = context.today(for: project.workflow)
             let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
             let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
-            return (record, project, ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent), etag: record.etag))
+            let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
+            return (record, project, ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents),
+                                                     etag: record.etag))
         }
     }
 

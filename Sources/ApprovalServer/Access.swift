@@ -29,12 +29,12 @@ enum Access {
 
     /// The item actions of the API and who performs them.
     enum ItemActionKind: String, CaseIterable {
-        case submit, resubmit, withdraw, accept, suspend, resume, approve, reject, fulfilCommitment, exempt
+        case submit, resubmit, withdraw, accept, suspend, resume, approve, reject, fulfilCommitment, exempt, recordFormalDocument
 
         var performers: Set<Role> {
             switch self {
             case .submit, .resubmit, .withdraw: [.investor, .admin]
-            case .accept, .suspend, .resume, .approve, .reject, .fulfilCommitment: [.reviewer, .admin]
+            case .accept, .suspend, .resume, .approve, .reject, .fulfilCommitment, .recordFormalDocument: [.reviewer, .admin]
             case .exempt: [.coordinator, .admin]
             }
         }

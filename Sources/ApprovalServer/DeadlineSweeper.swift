@@ -63,7 +63,26 @@ public struct DeadlineSweeper: Sendable {
                     payload["from"] = .string(before.rawValue)
                     payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
                     try await write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
-                    if case .escalate = due.action { result.escalations += 1 } else { result.defaultApprovals += 1 }
+                    if case .escalate = due.action {
+                        result.escalations += 1
+                    } else {
+                        result.defaultApprovals += 1
+                        let item = project.item(due.itemID)!.definition
+                        try await FormalDocumentRepository.create(projectID: record.id, itemID: item.id, department: item.department,
+                                                                  defaultApprovedOn: due.on,
+                                                                  dueOn: calendar.deadline(adding: 1, to: due.on).value,
+                                                                  on: connection, logger: logger)
+                    }
+                }
+                // A formal document not issued by its due date is overdue: said once, and counted against the department.
+                let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: logger)
+                for document in documents.values.sorted(by: { $0.itemID < $1.itemID })
+                where document.issuedOn == nil && document.overdueOn == nil && today > document.dueOn {
+                    try await FormalDocumentRepository.markOverdue(projectID: record.id, itemID: document.itemID, on: today,
+                                                                   on: connection, logger: logger)
+                    try await write("formal_document.overdue", item: document.itemID,
+                                    ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
+                    result.warnings += 1
                 }
                 // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
                 // yellow or red on its clock or forecast.

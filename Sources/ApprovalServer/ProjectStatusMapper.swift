@@ -5,7 +5,8 @@ import Foundation
 
 /// Turns the engine's view of a project into the API's `ProjectStatus`.
 enum ProjectStatusMapper {
-    static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?) -> Components.Schemas.ProjectStatus {
+    static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?,
+                       documents: [String: FormalDocument]) -> Components.Schemas.ProjectStatus {
         let workflow = project.workflow
         return .init(
             code: record.code,
@@ -27,7 +28,7 @@ enum ProjectStatusMapper {
                 .init(id: stage.id, name: stage.name, leadDepartment: stage.leadDepartment, limit: stage.limit,
                       usedDays: stage.usedDays, status: .init(rawValue: stage.status.rawValue)!)
             },
-            items: zip(view.items, project.items).map { item(view: $0, $1) },
+            items: zip(view.items, project.items).map { item(view: $0, $1, document: documents[$1.id]) },
             agent: agent.map { .init(id: $0.id, name: $0.name, phone: $0.phone) },
             nextSteps: nextSteps(project, asOf: view.asOf)
         )
@@ -35,7 +36,7 @@ enum ProjectStatusMapper {
 
     static func warning(_ level: WarningLevel) -> Components.Schemas.WarningLevel { .init(rawValue: level.rawValue)! }
 
-    static func item(view: ProjectView.Item, _ item: ProjectItem) -> Components.Schemas.ItemStatus {
+    static func item(view: ProjectView.Item, _ item: ProjectItem, document: FormalDocument?) -> Components.Schemas.ItemStatus {
         let openStop = item.state == .suspended ? item.stops.last : nil
         var missing: [String]?
         if case let .supplement(materials)? = openStop?.reason { missing = materials }
@@ -55,7 +56,11 @@ enum ProjectStatusMapper {
             defaultApprovalReason: view.defaultApprovalReason.map { .init(rawValue: $0.rawValue)! },
             exemptionSource: view.exemptionSource,
             rejectionReason: item.rejectionReason,
-            repeatSupplementRequests: view.repeatSupplementRequests
+            repeatSupplementRequests: view.repeatSupplementRequests,
+            formalDocument: document.map {
+                .init(dueOn: $0.dueOn.description, issuedOn: $0.issuedOn?.description, documentNumber: $0.documentNumber,
+                      overdueOn: $0.overdueOn?.description)
+            }
         )
     }
 

@@ -33,11 +33,16 @@ public struct ServerContext: Sendable {
     /// Writes a changed project as of `today`: its row, its items' rows and when the sweeper must next look at it.
     /// Every writer (people through the API, the sweeper) saves through here.
     @discardableResult
-    func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate, on connection: PostgresConnection) async throws -> ProjectView {
+    func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
+              on connection: PostgresConnection) async throws -> (ProjectView, [String: FormalDocument]) {
         let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
-        try await ProjectRepository.save(&record, project: project, view: view, nextDue: project.nextSweep(after: today, in: timeZone(for: project.workflow)),
-                                         on: connection, logger: database.logger)
-        return view
+        let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: database.logger)
+        let timeZone = timeZone(for: project.workflow)
+        // A formal document still owed can go overdue at midnight too.
+        let documentOwed = documents.values.contains { $0.issuedOn == nil && $0.overdueOn == nil }
+        let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil].compactMap { $0 }.min()
+        try await ProjectRepository.save(&record, project: project, view: view, nextDue: nextDue, on: connection, logger: database.logger)
+        return (view, documents)
     }
 
     /// Today in the time zone of the workflow's calendar: days end at 24:00 there (DOMAIN.md).

@@ -30,7 +30,8 @@ struct DeadlineSweeperTests {
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'warning.item' AND item_id = 'project-filing'") == 1)
             server.clock.advance(by: Self.day * 3)  // Friday
             let result = try await sweeper(server).sweepAll()
-            #expect(result == .init(projects: 1, defaultApprovals: 1, escalations: 0))
+            // Swept only on Friday: the formal document due Thursday is overdue at once, too.
+            #expect(result == .init(projects: 1, defaultApprovals: 1, escalations: 0, warnings: 1))
             #expect(try await sweeper(server).sweepAll() == .init())
 
             let status = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
@@ -41,11 +42,71 @@ struct DeadlineSweeperTests {
             // Its dependent opened as if the approval had been given.
             #expect(status.item("land-use-planning-permit")["state"] as? String == "ready")
             let events = try await server.call(.get, "/v1/projects/\(code)/timeline", as: .investor).list("events")
-            let last = try #require(events.last)
-            #expect(last["kind"] as? String == "item.default_approve")
+            let last = try #require(events.first { $0["kind"] as? String == "item.default_approve" })
             #expect(last["on"] as? String == "2026-03-04")
             #expect((last["actor"] as? [String: Any])?["id"] as? Int == 0)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+        }
+    }
+
+    @Test func aDefaultApprovalLeavesAFormalDocumentDueThatCanGoOverdue() async throws {
+        try await TestServer.run { server in
+            let code = try await acceptedFiling(server)
+            server.clock.advance(by: Self.day * 2)  // Wednesday 03-04: default approved
+            #expect(try await sweeper(server).sweepAll().defaultApprovals == 1)
+            var filing = try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).item("project-filing")
+            let document = try #require(filing["formalDocument"] as? [String: Any])
+            #expect(document["dueOn"] as? String == "2026-03-05")  // 1 working day after 03-04
+            #expect(document["overdueOn"] == nil)
+
+            server.clock.advance(by: Self.day * 2)  // Friday 03-06: not issued by Thursday
+            #expect(try await sweeper(server).sweepAll().warnings >= 1)
+            #expect(try await sweeper(server).sweepAll() == .init())
+            filing = try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).item("project-filing")
+            #expect((filing["formalDocument"] as? [String: Any])?["overdueOn"] as? String == "2026-03-06")
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'formal_document.overdue'") == 1)
+
+            let wrongDepartment = try await server.act(code, "project-filing", #"{"action": "recordFormalDocument", "documentNumber": "x"}"#,
+                                                       as: .ecologyReviewer)
+            #expect(wrongDepartment.status == 403)
+            let issued = try await server.act(code, "project-filing", #"{"action": "recordFormalDocument", "documentNumber": "鹿发改备〔2026〕12号"}"#,
+                                              as: .reviewer)
+            #expect(issued.status == 200, "\(issued.text)")
+            let recorded = issued.item("project-filing")["formalDocument"] as? [String: Any]
+            #expect(recorded?["issuedOn"] as? String == "2026-03-06")
+            #expect(recorded?["documentNumber"] as? String == "鹿发改备〔2026〕12号")
+            let twice = try await server.act(code, "project-filing", #"{"action": "recordFormalDocument", "documentNumber": "again"}"#, as: .reviewer)
+            #expect(twice.status == 409)
+            // Only a default approval leaves a document owed.
+            let none = try await server.act(code, "energy-review", #"{"action": "recordFormalDocument", "documentNumber": "x"}"#, as: .reviewer)
+            #expect(none.status == 409)
+        }
+    }
+
+    @Test func adminsMoveTheVirtualClockAndTheSweeperRunsEachMidnight() async throws {
+        try await TestServer.run(virtualClockControl: true) { server in
+            let code = try await acceptedFiling(server)
+            #expect(try await server.call(.post, "/v1/admin/clock", as: .coordinator, json: #"{"advanceDays": 1}"#).status == 403)
+            let moved = try await server.call(.post, "/v1/admin/clock", as: .admin, json: #"{"advanceDays": 3}"#)
+            #expect(moved.status == 200, "\(moved.text)")
+            #expect(moved.string("today") == "2026-03-05")
+            let swept = try #require(moved.json["swept"] as? [String: Any])
+            #expect(swept["defaultApprovals"] as? Int == 1)
+            // Midnight by midnight: the yellow warning on Tuesday came before the default approval on Wednesday.
+            let kinds = try await server.call(.get, "/v1/projects/\(code)/timeline", as: .admin).list("events").compactMap { $0["kind"] as? String }
+            #expect(kinds.suffix(2) == ["warning.item", "item.default_approve"])
+            let backwards = try await server.call(.post, "/v1/admin/clock", as: .admin, json: #"{"set": "2026-01-01T00:00:00Z"}"#)
+            #expect(backwards.status == 422)
+            #expect(try await server.call(.post, "/v1/admin/clock", as: .admin, json: #"{"advanceDays": 1, "advanceHours": 2}"#).status == 422)
+        }
+    }
+
+    @Test func theClockCannotBeMovedUnlessTheServerAllowsIt() async throws {
+        try await TestServer.run { server in
+            let refused = try await server.call(.post, "/v1/admin/clock", as: .admin, json: #"{"advanceDays": 1}"#)
+            #expect(refused.status == 404)
+            #expect(refused.string("type") == "/problems/virtual-clock-off")
+            #expect(try await server.call(.get, "/v1/admin/clock", as: .admin).json["virtual"] as? Bool == false)
         }
     }
 

@@ -60,7 +60,7 @@ struct TestServer: Sendable {
     let userIDs: [TestUser: Int64]
     let context: ServerContext
 
-    static func run(_ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    static func run(virtualClockControl: Bool = false, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await DatabaseTemplate.shared.withFreshDatabase(projectRoot: projectRoot) { database, location in
             let registry = try await WorkflowRegistry.register(shippedCatalog, in: database)
             let userIDs = try await database.transaction { connection in
@@ -74,7 +74,7 @@ struct TestServer: Sendable {
             }
             let clock = VirtualClock(testStart)
             let context = ServerContext(database: database, registry: registry, clock: clock,
-                                        migrationsFolder: projectRoot.appending(path: "Migrations"))
+                                        migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl)
             var logger = Logger(label: "approvals-tests")
             logger.logLevel = .error
             let app = try buildApplication(context, logger: logger)
