@@ -61,6 +61,16 @@ struct AuthorizationMatrixTests {
                  expected: same(403, except: [.admin: 200, .coordinator: 200, .otherRegionCoordinator: 200])),
         Endpoint(name: "POST /v1/users/{id}/tokens", method: .post, path: { _, ids, _ in "/v1/users/\(ids[.agent]!)/tokens" },
                  body: { _ in nil }, expected: same(403, except: [.admin: 201])),
+        Endpoint(name: "GET /v1/admin/clock", method: .get, path: { _, _, _ in "/v1/admin/clock" }, body: { _ in nil },
+                 expected: same(403, except: [.admin: 200])),
+        // The matrix's server has no virtual clock: admins are told it is off (404), everyone else is refused first.
+        Endpoint(name: "POST /v1/admin/clock", method: .post, path: { _, _, _ in "/v1/admin/clock" }, body: { _ in #"{"advanceDays": 1}"# },
+                 expected: same(403, except: [.admin: 404])),
+        Endpoint(name: "POST …/items/project-filing/actions recordFormalDocument", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/project-filing/actions" },
+                 body: { _ in #"{"action": "recordFormalDocument", "documentNumber": "x"}"# },
+                 // Allowed callers reach the item and learn it owes no document (409).
+                 expected: seeingOr(403, allowed: [.admin, .reviewer]).mapValues { $0 == 200 ? 409 : $0 }),
         Endpoint(name: "DELETE /v1/tokens/{id} (the leader's)", method: .delete, path: { _, _, tokenID in "/v1/tokens/\(tokenID)" },
                  body: { _ in nil }, expected: same(404, except: [.admin: 204, .leader: 204])),
     ]
