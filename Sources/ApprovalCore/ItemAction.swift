@@ -14,6 +14,9 @@ public enum ItemAction: Sendable, Hashable {
     case escalate
     case exempt(source: String)
     case fulfilCommitment
+    /// At a joint review (联审联办会) the department promised in the minutes to decide by this date; it becomes
+    /// the item's deadline when earlier.
+    case promiseDecision(by: CivilDate)
 
     /// The action's name in messages and audit events.
     public var name: String {
@@ -29,6 +32,7 @@ public enum ItemAction: Sendable, Hashable {
         case .escalate: "escalate"
         case .exempt: "exempt"
         case .fulfilCommitment: "fulfil the deficiency commitment of"
+        case .promiseDecision: "record a promised decision date for"
         }
     }
 }

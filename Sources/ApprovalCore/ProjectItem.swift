@@ -21,6 +21,8 @@ public struct ProjectItem: Sendable, Hashable {
     public private(set) var defaultApprovalReason: DefaultApprovalReason?
     public private(set) var exemptionSource: String?
     public private(set) var rejectionReason: String?
+    /// The earliest decision date the department promised at a joint review; caps the deadline.
+    public private(set) var promisedBy: CivilDate?
 
     public var id: String { definition.id }
 
@@ -182,6 +184,15 @@ public struct ProjectItem: Sendable, Hashable {
             try require([.accepted, .suspended, .approved, .defaultApproved], for: action)
             commitment?.fulfilledOn = date
             detail = "supplied: \(pending.missingMaterials.joined(separator: "、"))"
+
+        case let .promiseDecision(by):
+            try require([.accepted, .suspended], for: action)
+            guard by >= date else { throw invalid(action, "the promised date \(by) is before \(date)") }
+            promisedBy = min(promisedBy ?? by, by)
+            if state == .accepted, let current = deadline, by < current.value {
+                deadline = WorkdayResult(by, isProvisional: !calendar.isCovered(by))
+            }
+            detail = "promised at the joint review: a decision by \(by)"
         }
         history.append(ItemEvent(action: action.name, from: before, to: state, on: date, detail: detail))
     }
@@ -196,6 +207,9 @@ public struct ProjectItem: Sendable, Hashable {
     private mutating func startClock(on date: CivilDate, remaining: Int, calendar: WorkdayCalendar) {
         runningSince = date
         deadline = calendar.deadline(adding: remaining, to: date)
+        if let promisedBy, let current = deadline, promisedBy < current.value {
+            deadline = WorkdayResult(max(promisedBy, date), isProvisional: !calendar.isCovered(promisedBy))
+        }
     }
 
     private mutating func stopClock(on date: CivilDate) {

@@ -19,14 +19,7 @@ extension APIHandler {
                 userID: user.id, key: idempotencyKey, requestDigest: requestDigest, on: connection, logger: context.logger) {
                 return try Self.replay(stored)
             }
-            guard var record = try await ProjectRepository.lock(code: code, on: connection, logger: context.logger) else {
-                throw APIError.notFound("project \(code)", field: "code")
-            }
-            var project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
-            guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
-            if let ifMatch, ifMatch != "*", ifMatch != record.etag, ifMatch != "W/\(record.etag)" {
-                throw APIError.stale(currentETag: record.etag)
-            }
+            var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: ifMatch, on: connection)
             let today = context.today(for: project.workflow)
             let events = try await change(&record, &project, today, user, connection)
             for event in events {
@@ -39,6 +32,21 @@ extension APIHandler {
             }
             return response
         }
+    }
+
+    /// Locks the project row for the rest of the transaction (writers of one project take turns) and rebuilds
+    /// the project; 404 when the caller may not see it, 412 when If-Match is stale.
+    func lockVisibleProject(_ code: String, user: User, ifMatch: String?,
+                            on connection: PostgresConnection) async throws -> (ProjectRecord, Project) {
+        guard let record = try await ProjectRepository.lock(code: code, on: connection, logger: context.logger) else {
+            throw APIError.notFound("project \(code)", field: "code")
+        }
+        let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
+        guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
+        if let ifMatch, ifMatch != "*", ifMatch != record.etag, ifMatch != "W/\(record.etag)" {
+            throw APIError.stale(currentETag: record.etag)
+        }
+        return (record, project)
     }
 
     /// Writes the project's row and item rows as of today and builds the status answered to the caller.

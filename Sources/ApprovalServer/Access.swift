@@ -69,6 +69,12 @@ enum Access {
         }
     }
 
+    static func checkMayRunMeetings(_ user: User) throws(APIError) {
+        guard [.coordinator, .admin].contains(user.role) else {
+            throw .forbidden("joint review meetings are run by coordinators and admins, not by a \(user.role.rawValue)")
+        }
+    }
+
     static func checkAdmin(_ user: User, _ what: String) throws(APIError) {
         guard user.role == .admin else { throw .forbidden("\(what) is for admins") }
     }

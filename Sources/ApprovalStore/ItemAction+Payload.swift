@@ -18,6 +18,8 @@ extension ItemAction {
             fields["reason"] = .string(reason.rawValue)
         case let .exempt(source):
             fields["source"] = .string(source)
+        case let .promiseDecision(by):
+            fields["by"] = .string(by.description)
         case .submit, .accept(nil), .resume, .approve, .withdraw, .escalate, .fulfilCommitment:
             break
         }
@@ -38,6 +40,7 @@ extension ItemAction {
         case .escalate: "escalate"
         case .exempt: "exempt"
         case .fulfilCommitment: "fulfil_commitment"
+        case .promiseDecision: "promise_decision"
         }
     }
 
@@ -75,6 +78,11 @@ extension ItemAction {
         case "escalate": self = .escalate
         case "exempt": self = .exempt(source: payload["source"]?.stringValue ?? "")
         case "fulfil_commitment": self = .fulfilCommitment
+        case "promise_decision":
+            guard let by = payload["by"]?.stringValue.flatMap(CivilDate.init(iso:)) else {
+                throw StoredEventError(message: "promise_decision event without its date")
+            }
+            self = .promiseDecision(by: by)
         default: throw StoredEventError(message: "unknown item action '\(code)' in an event")
         }
     }

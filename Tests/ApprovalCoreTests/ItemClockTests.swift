@@ -25,6 +25,21 @@ struct ItemClockTests {
         #expect(resumed.timeoutDecision(asOf: day("2026-03-06")) == .defaultApprove)
     }
 
+    @Test func aDecisionDatePromisedAtAJointReviewCapsTheDeadline() throws {
+        var project = smallProject()
+        try project.run("2026-03-02", ("a", .submit), ("a", .accept(commitment: nil)))
+        #expect(project.item("a")?.deadline?.value == day("2026-03-16"))  // 10 working days
+        try project.run("2026-03-04", ("a", .promiseDecision(by: day("2026-03-06"))))
+        #expect(project.item("a")?.deadline?.value == day("2026-03-06"))
+        // A later promise does not extend it; the earliest promise survives a supplement pause.
+        try project.run("2026-03-04", ("a", .promiseDecision(by: day("2026-03-13"))))
+        #expect(project.item("a")?.deadline?.value == day("2026-03-06"))
+        try project.run("2026-03-05", ("a", .suspend(.supplement(missingMaterials: ["图纸"]))))
+        try project.run("2026-03-09", ("a", .resume))
+        #expect(project.item("a")?.deadline?.value == day("2026-03-09"), "a promise already past on resumption means: decide today")
+        #expect(throws: ItemTransitionError.self) { try project.run("2026-03-09", ("a", .promiseDecision(by: day("2026-03-02")))) }
+    }
+
     @Test func excludedProceduresStopTheClockToo() throws {
         var project = smallProject()
         try project.run("2026-03-02", ("a", .submit), ("a", .accept(commitment: nil)))

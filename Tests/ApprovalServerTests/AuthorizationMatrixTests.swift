@@ -61,6 +61,18 @@ struct AuthorizationMatrixTests {
                  expected: same(403, except: [.admin: 200, .coordinator: 200, .otherRegionCoordinator: 200])),
         Endpoint(name: "POST /v1/users/{id}/tokens", method: .post, path: { _, ids, _ in "/v1/users/\(ids[.agent]!)/tokens" },
                  body: { _ in nil }, expected: same(403, except: [.admin: 201])),
+        Endpoint(name: "GET /v1/projects/{code}/meetings", method: .get, path: { code, _, _ in "/v1/projects/\(code)/meetings" },
+                 body: { _ in nil }, expected: seeing),
+        Endpoint(name: "POST /v1/projects/{code}/meetings", method: .post, path: { code, _, _ in "/v1/projects/\(code)/meetings" },
+                 body: { _ in """
+                     {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02",
+                      "invitations": [{"department": "development-reform", "items": ["project-filing"]}]}
+                     """ },
+                 expected: seeingOr(403, allowed: [.admin, .coordinator]).mapValues { $0 == 200 ? 201 : $0 }),
+        // No such meeting: those allowed to close meetings are told so (404); the others are refused first.
+        Endpoint(name: "POST /v1/projects/{code}/meetings/{id}/close", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/meetings/999999/close" }, body: { _ in #"{"attendance": []}"# },
+                 expected: seeingOr(403, allowed: [.admin, .coordinator]).mapValues { $0 == 200 ? 404 : $0 }),
         Endpoint(name: "GET /v1/admin/clock", method: .get, path: { _, _, _ in "/v1/admin/clock" }, body: { _ in nil },
                  expected: same(403, except: [.admin: 200])),
         // The matrix's server has no virtual clock: admins are told it is off (404), everyone else is refused first.

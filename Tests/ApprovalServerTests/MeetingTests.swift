@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@Suite("Joint review meetings: absence is consent, promises cap deadlines")
+struct MeetingTests {
+    static let schedule = """
+        {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02", "invitations": [
+          {"department": "development-reform", "items": ["project-filing", "energy-review"]},
+          {"department": "water-resources", "items": ["soil-water-conservation"]}]}
+        """
+
+    @Test func closingAppliesAbsenceAndPromises() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            for item in ["project-filing", "energy-review", "soil-water-conservation"] {
+                try await server.act(code, item, #"{"action": "submit"}"#, as: .investor)
+                #expect(try await server.act(code, item, #"{"action": "accept"}"#, as: .admin).status == 200)
+            }
+            #expect(try await server.call(.post, "/v1/projects/\(code)/meetings", as: .reviewer, json: Self.schedule).status == 403)
+            let wrong = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: """
+                {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02", "invitations": [
+                  {"department": "water-resources", "items": ["project-filing"]}]}
+                """)
+            #expect(wrong.status == 422)
+            #expect(wrong.string("field") == "invitations[0].items[0]")
+
+            let scheduled = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: Self.schedule)
+            #expect(scheduled.status == 201, "\(scheduled.text)")
+            let meetingID = try #require(scheduled.int("id"))
+            let listed = try await server.call(.get, "/v1/projects/\(code)/meetings", as: .investor)
+            #expect(listed.list("meetings").count == 1)
+
+            let incomplete = try await server.call(.post, "/v1/projects/\(code)/meetings/\(meetingID)/close", as: .coordinator,
+                                                   json: #"{"attendance": [{"department": "water-resources", "status": "attended"}]}"#)
+            #expect(incomplete.status == 422)
+            #expect(incomplete.string("detail")?.contains("development-reform") == true)
+
+            let closed = try await server.call(.post, "/v1/projects/\(code)/meetings/\(meetingID)/close", as: .coordinator, json: """
+                {"attendance": [{"department": "development-reform", "status": "absent"},
+                                {"department": "water-resources", "status": "attended", "promisedDays": [{"item": "soil-water-conservation", "days": 2}]}]}
+                """)
+            #expect(closed.status == 200, "\(closed.text)")
+            for item in ["project-filing", "energy-review"] {
+                #expect(closed.item(item)["state"] as? String == "default_approved")
+                #expect(closed.item(item)["defaultApprovalReason"] as? String == "absence")
+            }
+            // Accepted Monday 03-02 with a 20-day limit; promised 2 working days at the meeting: Wednesday 03-04.
+            #expect(closed.item("soil-water-conservation")["deadline"] as? String == "2026-03-04")
+            #expect(closed.item("soil-water-conservation")["state"] as? String == "accepted")
+
+            let again = try await server.call(.post, "/v1/projects/\(code)/meetings/\(meetingID)/close", as: .coordinator,
+                                              json: #"{"attendance": [{"department": "development-reform", "status": "attended"}, {"department": "water-resources", "status": "attended"}]}"#)
+            #expect(again.status == 409)
+            let kinds = try await server.call(.get, "/v1/projects/\(code)/timeline", as: .admin).list("events").compactMap { $0["kind"] as? String }
+            #expect(kinds.contains("meeting.scheduled") && kinds.contains("meeting.closed"))
+        }
+    }
+
+    @Test func leaveIsNotConsentAndUnsafeItemsAreEscalatedNotApproved() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            for item in ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"] {
+                for action in ["submit", "accept", "approve"] { try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin) }
+            }
+            for item in ["fire-safety-design-review", "construction-drawing-review"] {
+                try await server.act(code, item, #"{"action": "submit"}"#, as: .admin)
+                try await server.act(code, item, #"{"action": "accept"}"#, as: .admin)
+            }
+            let stage = try #require(try await server.call(.get, "/v1/projects/\(code)", as: .admin).item("fire-safety-design-review")["stage"] as? String)
+            let scheduled = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: """
+                {"kind": "joint_review", "stage": "\(stage)", "scheduledOn": "2026-03-02", "invitations": [
+                  {"department": "fire-safety-review", "items": ["fire-safety-design-review"]},
+                  {"department": "housing-construction", "items": ["construction-drawing-review"]}]}
+                """)
+            #expect(scheduled.status == 201, "\(scheduled.text)")
+            let closed = try await server.call(.post, "/v1/projects/\(code)/meetings/\(try #require(scheduled.int("id")))/close", as: .coordinator, json: """
+                {"attendance": [{"department": "fire-safety-review", "status": "absent"}, {"department": "housing-construction", "status": "leave"}]}
+                """)
+            #expect(closed.status == 200, "\(closed.text)")
+            #expect(closed.item("fire-safety-design-review")["state"] as? String == "accepted")
+            #expect(closed.item("construction-drawing-review")["state"] as? String == "accepted")
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'meeting.absence_escalated' AND item_id = 'fire-safety-design-review'") == 1)
+        }
+    }
+}
