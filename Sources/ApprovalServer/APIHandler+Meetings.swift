@@ -133,11 +133,13 @@ extension APIHandler {
                     switch entry.status {
                     case .absent where item.definition.onTimeout == .escalate:
                         // Silent approval is unsafe for this item: the absence goes to leaders instead.
+                        context.metrics.recordEscalation(department: department)
                         events.append(NewEvent(kind: "meeting.absence_escalated", itemID: itemID,
                                                payload: ["meeting": .int(meetingID), "department": .string(department)],
                                                actorID: user.id, at: context.clock.now(), on: today))
                     case .absent where [.submitted, .accepted].contains(item.state):
                         try itemEvent(.defaultApprove(.absence), itemID)
+                        context.metrics.recordDefaultApproval(reason: "absence", department: department)
                     case .attended:
                         if let promise = entry.promisedDays?.first(where: { $0.item == itemID }), [.accepted, .suspended].contains(item.state) {
                             try itemEvent(.promiseDecision(by: calendar.deadline(adding: promise.days, to: today).value), itemID,

@@ -63,11 +63,13 @@ public struct DeadlineSweeper: Sendable {
                     payload["from"] = .string(before.rawValue)
                     payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
                     try await write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
+                    let item = project.item(due.itemID)!.definition
                     if case .escalate = due.action {
                         result.escalations += 1
+                        context.metrics.recordEscalation(department: item.department)
                     } else {
                         result.defaultApprovals += 1
-                        let item = project.item(due.itemID)!.definition
+                        context.metrics.recordDefaultApproval(reason: "timeout", department: item.department)
                         try await FormalDocumentRepository.create(projectID: record.id, itemID: item.id, department: item.department,
                                                                   defaultApprovedOn: due.on,
                                                                   dueOn: calendar.deadline(adding: 1, to: due.on).value,

@@ -50,6 +50,12 @@ enum HealthRoutes {
             }) {
                 context.metrics.setItemsByState(counts)
             }
+            do {
+                let oldest = try await context.database.read { try await DeadlineQueue.oldestDue(on: $0, logger: context.database.logger) }
+                context.metrics.setSweeperLag(seconds: max(0, oldest.map { context.clock.now().timeIntervalSince($0) } ?? 0))
+            } catch {
+                // The database is unreachable: /readyz says so; the other metrics are still worth serving.
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers,

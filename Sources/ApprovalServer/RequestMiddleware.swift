@@ -6,7 +6,7 @@ import Logging
 /// Gives every request an id (the caller's `X-Request-Id`, or a new one), logs it with the id, returns the id
 /// in the response, and counts it in the metrics by route and status.
 struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: HTTPMetrics
+    let metrics: ServerMetrics
     static var requestIDHeader: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

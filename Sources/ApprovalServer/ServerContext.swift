@@ -9,12 +9,12 @@ public struct ServerContext: Sendable {
     public let database: Database
     public let registry: WorkflowRegistry
     public let clock: any ApprovalClock
-    public let metrics: HTTPMetrics
+    public let metrics: ServerMetrics
     public let migrationsFolder: URL
     /// Set only in development mode with `--clock virtual`: then admins may move time through the API.
     public let virtualClock: VirtualClock?
 
-    public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: HTTPMetrics = HTTPMetrics(),
+    public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: ServerMetrics = ServerMetrics(),
                 migrationsFolder: URL, virtualClockControl: Bool = false) {
         self.database = database
         self.registry = registry

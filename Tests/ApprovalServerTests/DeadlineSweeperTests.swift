@@ -46,6 +46,9 @@ struct DeadlineSweeperTests {
             #expect(last["on"] as? String == "2026-03-04")
             #expect((last["actor"] as? [String: Any])?["id"] as? Int == 0)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+            let metrics = try await server.call(.get, "/metrics", as: nil).text
+            #expect(metrics.contains(#"default_approvals_total{reason="timeout",department="development-reform"} 1"#), "\(metrics)")
+            #expect(metrics.contains("sweeper_lag_seconds 0"))
         }
     }
 
@@ -180,6 +183,8 @@ struct DeadlineSweeperTests {
             }
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.default_approve'") == 0)
             #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 6)
+            // Due since Tuesday 00:00, now Thursday 09:00: 2 days 9 hours behind.
+            #expect(try await server.call(.get, "/metrics", as: nil).text.contains("sweeper_lag_seconds 205200"))
             #expect(try await sweeper(server).sweepAll().defaultApprovals == 6)
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.default_approve'") == 6)
         }

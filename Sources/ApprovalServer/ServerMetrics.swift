@@ -1,8 +1,9 @@
 import ApprovalCore
 import Prometheus
 
-/// The server's Prometheus metrics: requests by route and status, and their latency.
-public final class HTTPMetrics: Sendable {
+/// The server's Prometheus metrics: requests by route and status and their latency, items by state, and the
+/// deadline engine's work (default approvals by reason and department, escalations, sweeper lag).
+public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     static let buckets: [Duration] = [.milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                                       .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
@@ -19,6 +20,24 @@ public final class HTTPMetrics: Sendable {
         registry.makeDurationHistogram(descriptor: .init(metricName: "http_request_duration", unitName: "seconds",
                                                          helpText: "HTTP request latency by route"),
                                        labels: [("route", route), ("method", method)], buckets: Self.buckets).record(duration)
+    }
+
+    func recordDefaultApproval(reason: String, department: String) {
+        registry.makeCounter(descriptor: .init(metricName: "default_approvals", unitName: "total",
+                                               helpText: "Default approvals (超时默认 timeout, 缺席默认 absence) by department"),
+                             labels: [("reason", reason), ("department", department)]).increment()
+    }
+
+    func recordEscalation(department: String) {
+        registry.makeCounter(descriptor: .init(metricName: "escalations", unitName: "total",
+                                               helpText: "Timed-out or absent items escalated instead of approved"),
+                             labels: [("department", department)]).increment()
+    }
+
+    /// Now minus the oldest due instant not yet processed: how far the sweepers are behind.
+    func setSweeperLag(seconds: Double) {
+        registry.makeGauge(descriptor: .init(metricName: "sweeper_lag", unitName: "seconds",
+                                             helpText: "Now minus the oldest unprocessed due instant"), labels: []).set(seconds)
     }
 
     /// Every state gets a value, so a state that emptied shows 0 rather than its last count.
