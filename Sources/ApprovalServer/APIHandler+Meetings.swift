@@ -20,15 +20,10 @@ extension APIHandler {
     }
 
     func scheduleMeeting(_ input: Operations.ScheduleMeeting.Input) async throws -> Operations.ScheduleMeeting.Output {
-        let user = try currentUser()
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
         let code = input.path.code
-        let digest = try Self.digest(operation: "scheduleMeeting", target: code, request: request)
-        let meeting = try await database.transaction { connection in
-            if let key = input.headers.idempotencyKey, case let .replay(stored) = try await Idempotency.claim(
-                userID: user.id, key: key, requestDigest: digest, on: connection, logger: context.logger) {
-                return try JSONDecoder().decode(Components.Schemas.Meeting.self, from: Data(stored.body.utf8))
-            }
+        let meeting = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "scheduleMeeting", target: code,
+                                                request: request, status: 201) { connection, user in
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
             try Access.checkMayRunMeetings(user)
             let today = context.today(for: project.workflow)
@@ -43,13 +38,7 @@ extension APIHandler {
             ], actorID: user.id, at: context.clock.now(), on: today), to: &record, on: connection, logger: context.logger)
             try await context.save(&record, project, today: today, on: connection)
             let meeting = try await MeetingRepository.forProject(record.id, on: connection, logger: context.logger).first { $0.id == id }!
-            let body = Self.meetingBody(meeting)
-            if let key = input.headers.idempotencyKey {
-                let text = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
-                try await Idempotency.record(userID: user.id, key: key, response: .init(status: 201, body: text, etag: nil),
-                                             on: connection, logger: context.logger)
-            }
-            return body
+            return Self.meetingBody(meeting)
         }
         return .created(.init(body: .json(meeting)))
     }

@@ -12,26 +12,45 @@ extension APIHandler {
 
     func writeProject(code: String, operation: String, request: some Encodable, ifMatch: String?, idempotencyKey: String?,
                       _ change: ProjectChange) async throws -> ProjectResponse {
-        let user = try currentUser()
-        let requestDigest = try Self.digest(operation: operation, target: code, request: request)
-        return try await database.transaction { connection in
-            if let idempotencyKey, case let .replay(stored) = try await Idempotency.claim(
-                userID: user.id, key: idempotencyKey, requestDigest: requestDigest, on: connection, logger: context.logger) {
-                return try Self.replay(stored)
-            }
+        try await idempotentWrite(key: idempotencyKey, operation: operation, target: code, request: request, status: 200) { connection, user in
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: ifMatch, on: connection)
             let today = context.today(for: project.workflow)
             let events = try await change(&record, &project, today, user, connection)
             for event in events {
                 try await ProjectRepository.append(event, to: &record, on: connection, logger: context.logger)
             }
-            let response = try await saveAndRespond(&record, project, today: today, on: connection)
-            if let idempotencyKey {
-                try await Idempotency.record(userID: user.id, key: idempotencyKey, response: Self.stored(response, status: 200),
+            return try await saveAndRespond(&record, project, today: today, on: connection)
+        }
+    }
+
+    /// Runs a write in one transaction under the caller's `Idempotency-Key`: the key is claimed first, the
+    /// response is stored before commit, and a retry with the same key and request gets the stored response
+    /// instead of writing again (a concurrent retry waits on the first one's key row, then sees its outcome).
+    func idempotentWrite<Body: Codable & Sendable>(key: String?, operation: String, target: String, request: some Encodable, status: Int,
+                                                   _ write: (PostgresConnection, User) async throws -> Body) async throws -> Body {
+        let user = try currentUser()
+        let digest = try Self.requestDigest(operation: operation, target: target, request: request)
+        return try await database.transaction { connection in
+            if let key, case let .replay(stored) = try await Idempotency.claim(userID: user.id, key: key, requestDigest: digest,
+                                                                               on: connection, logger: context.logger) {
+                return try JSONDecoder().decode(Body.self, from: Data(stored.body.utf8))
+            }
+            let body = try await write(connection, user)
+            if let key {
+                let text = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
+                try await Idempotency.record(userID: user.id, key: key, response: .init(status: status, body: text),
                                              on: connection, logger: context.logger)
             }
-            return response
+            return body
         }
+    }
+
+    /// What identifies a request for idempotency: the operation, its target and its body (keys sorted, so the
+    /// same JSON in another key order is the same request).
+    static func requestDigest(operation: String, target: String, request: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Idempotency.requestDigest(operation: operation, target: target, body: try encoder.encode(request))
     }
 
     /// Locks the project row for the rest of the transaction (writers of one project take turns) and rebuilds
@@ -55,24 +74,6 @@ extension APIHandler {
         let (view, documents) = try await context.save(&record, project, today: today, on: connection)
         let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
         return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents), etag: record.etag)
-    }
-
-    static func digest(operation: String, target: String, request: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return Idempotency.requestDigest(operation: operation, target: target, body: try encoder.encode(request))
-    }
-
-    static func stored(_ response: ProjectResponse, status: Int) throws -> Idempotency.StoredResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return Idempotency.StoredResponse(status: status, body: String(decoding: try encoder.encode(response.status), as: UTF8.self),
-                                          etag: response.etag)
-    }
-
-    static func replay(_ stored: Idempotency.StoredResponse) throws -> ProjectResponse {
-        let status = try JSONDecoder().decode(Components.Schemas.ProjectStatus.self, from: Data(stored.body.utf8))
-        return ProjectResponse(status: status, etag: stored.etag ?? "\"\(status.version)\"")
     }
 }
 

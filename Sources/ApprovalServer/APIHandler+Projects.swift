@@ -10,14 +10,8 @@ extension APIHandler {
         try Access.checkMayCreateProjects(user)
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
         let (newProject, project) = try validate(request, by: user)
-        let idempotencyKey = input.headers.idempotencyKey
-        let requestDigest = try Self.digest(operation: "createProject", target: "", request: request)
-
-        let response = try await database.transaction { connection in
-            if let idempotencyKey, case let .replay(stored) = try await Idempotency.claim(
-                userID: user.id, key: idempotencyKey, requestDigest: requestDigest, on: connection, logger: context.logger) {
-                return try Self.replay(stored)
-            }
+        let response = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "createProject", target: "",
+                                                 request: request, status: 201) { connection, user in
             var newProject = newProject
             if newProject.code.isEmpty {
                 let prefix = ProjectCode.localPrefix(region: newProject.region, on: newProject.startedOn)
@@ -35,12 +29,7 @@ extension APIHandler {
             guard var record = try await ProjectRepository.insert(newProject, createdBy: created, on: connection, logger: context.logger) else {
                 throw APIError.conflict("a project with code \(newProject.code) already exists")
             }
-            let response = try await saveAndRespond(&record, project, today: newProject.startedOn, on: connection)
-            if let idempotencyKey {
-                try await Idempotency.record(userID: user.id, key: idempotencyKey, response: Self.stored(response, status: 201),
-                                             on: connection, logger: context.logger)
-            }
-            return response
+            return try await saveAndRespond(&record, project, today: newProject.startedOn, on: connection)
         }
         return .created(.init(headers: .init(eTag: response.etag, location: "/v1/projects/\(response.status.code)"),
                               body: .json(response.status)))

@@ -40,7 +40,7 @@ extension APIHandler {
                               phone: request.phone)
         let problems = newUser.problems(departments: context.registry.catalog.departments)
         guard problems.isEmpty else { throw APIError.invalid(problems.map { .init(field: $0.field, detail: $0.detail) }) }
-        let digest = try Self.digest(operation: "createUser", target: "", request: request)
+        let digest = try Self.requestDigest(operation: "createUser", target: "", request: request)
         let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
             let user = try await UserRepository.create(newUser, on: connection, logger: context.logger)
             let token = try await UserRepository.issueToken(for: user.id, on: connection, logger: context.logger)
@@ -74,7 +74,7 @@ extension APIHandler {
         let caller = try currentUser()
         try Access.checkAdmin(caller, "issuing tokens")
         let userID = input.path.userId
-        let digest = try Self.digest(operation: "issueToken", target: String(userID), request: [String: String]())
+        let digest = try Self.requestDigest(operation: "issueToken", target: String(userID), request: [String: String]())
         let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
             guard let user = try await UserRepository.find(userID, on: connection, logger: context.logger) else {
                 throw APIError.notFound("user \(userID)", field: "userId")
@@ -111,7 +111,7 @@ extension APIHandler {
             }
             let (body, redacted) = try await create(connection)
             if let key {
-                try await Idempotency.record(userID: userID, key: key, response: .init(status: 201, body: redacted, etag: nil),
+                try await Idempotency.record(userID: userID, key: key, response: .init(status: 201, body: redacted),
                                              on: connection, logger: context.logger)
             }
             return body

@@ -17,8 +17,8 @@ struct APIHandler: APIProtocol {
     }
 }
 
-/// A project's status and ETag as returned by every project read and write.
-struct ProjectResponse: Sendable {
+/// A project's status and ETag as returned by every project read and write (and replayed for a retried one).
+struct ProjectResponse: Sendable, Codable {
     let status: Components.Schemas.ProjectStatus
     let etag: String
 }

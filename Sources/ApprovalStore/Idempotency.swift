@@ -10,12 +10,10 @@ public enum Idempotency {
     public struct StoredResponse: Sendable, Hashable {
         public let status: Int
         public let body: String
-        public let etag: String?
 
-        public init(status: Int, body: String, etag: String?) {
+        public init(status: Int, body: String) {
             self.status = status
             self.body = body
-            self.etag = etag
         }
     }
 
@@ -40,20 +38,19 @@ public enum Idempotency {
             """, logger: logger).collect()
         if !inserted.isEmpty { return .claimed }
         let row = try await connection.query("""
-            SELECT request_digest, response_status, response_body, response_etag FROM idempotency_keys
+            SELECT request_digest, response_status, response_body FROM idempotency_keys
             WHERE user_id = \(userID) AND key = \(key)
             """, logger: logger).collect().first!
-        let (digest, status, body, etag) = try row.decode((Data, Int?, String?, String?).self)
+        let (digest, status, body) = try row.decode((Data, Int?, String?).self)
         guard digest == requestDigest else { throw IdempotencyError.reusedForAnotherRequest(key: key) }
         guard let status, let body else { throw IdempotencyError.reusedForAnotherRequest(key: key) }
-        return .replay(StoredResponse(status: status, body: body, etag: etag))
+        return .replay(StoredResponse(status: status, body: body))
     }
 
     public static func record(userID: Int64, key: String, response: StoredResponse, on connection: PostgresConnection,
                               logger: Logger) async throws {
         try await connection.query("""
-            UPDATE idempotency_keys SET response_status = \(response.status), response_body = \(response.body),
-                response_etag = \(response.etag)
+            UPDATE idempotency_keys SET response_status = \(response.status), response_body = \(response.body)
             WHERE user_id = \(userID) AND key = \(key)
             """, logger: logger)
     }

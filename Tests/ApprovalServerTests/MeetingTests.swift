@@ -24,9 +24,14 @@ struct MeetingTests {
             #expect(wrong.status == 422)
             #expect(wrong.string("field") == "invitations[0].items[0]")
 
-            let scheduled = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: Self.schedule)
+            let scheduled = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: Self.schedule,
+                                                  headers: ["Idempotency-Key": "m-1"])
             #expect(scheduled.status == 201, "\(scheduled.text)")
             let meetingID = try #require(scheduled.int("id"))
+            let retried = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: Self.schedule,
+                                                headers: ["Idempotency-Key": "m-1"])
+            #expect(retried.status == 201)
+            #expect(retried.int("id") == meetingID)
             let listed = try await server.call(.get, "/v1/projects/\(code)/meetings", as: .investor)
             #expect(listed.list("meetings").count == 1)
 
