@@ -26,3 +26,17 @@ public enum DeadlineQueue {
             .collect().first?.decode(Date?.self)
     }
 }
+
+extension DeadlineQueue {
+    /// Makes every project with a provisional deadline on an open item due now, so the sweeper re-computes
+    /// its deadlines with the calendar just loaded (a newer year may move them). Returns how many.
+    @discardableResult
+    public static func revisitProvisionalDeadlines(now: Date, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query("""
+            UPDATE projects SET next_due_at = \(now)
+            WHERE id IN (SELECT DISTINCT project_id FROM items WHERE deadline_provisional AND state IN ('accepted', 'suspended'))
+              AND (next_due_at IS NULL OR next_due_at > \(now))
+            RETURNING id
+            """, logger: logger).collect().count
+    }
+}

@@ -72,6 +72,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await DatabaseSession.with(logger: logger) { db, _ in
             try await DatabaseSession.prepareSchema(db, migrationsFolder: database.migrationsFolder, apply: !noMigrate)
             let registry = try await WorkflowRegistry.register(catalog, in: db)
+            let revisited = try await db.transaction {
+                try await DeadlineQueue.revisitProvisionalDeadlines(now: clock.now(), on: $0, logger: logger)
+            }
+            if revisited > 0 { logger.info("calendar: \(revisited) projects with provisional deadlines will be re-computed by the sweeper") }
             let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
                                         virtualClockControl: clock is VirtualClock)
             if clock is VirtualClock { logger.warning("development mode: virtual clock at \(clock.now()); admins move it with POST /v1/admin/clock") }

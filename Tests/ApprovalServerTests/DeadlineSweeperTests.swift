@@ -1,3 +1,4 @@
+import ApprovalCore
 import ApprovalServer
 import ApprovalStore
 import Foundation
@@ -110,6 +111,41 @@ struct DeadlineSweeperTests {
             #expect(refused.status == 404)
             #expect(refused.string("type") == "/problems/virtual-clock-off")
             #expect(try await server.call(.get, "/v1/admin/clock", as: .admin).json["virtual"] as? Bool == false)
+        }
+    }
+
+    @Test func aNewerCalendarRecomputesProvisionalDeadlines() async throws {
+        // Monday 2026-12-21 09:00 in Shanghai: a 15-day item runs past the calendar's last year.
+        try await TestServer.run(start: Date(timeIntervalSince1970: 1_797_814_800)) { server in
+            let code = try await server.createEnterpriseProject()
+            for action in ["submit", "accept", "approve"] { try await server.act(code, "project-filing", #"{"action": "\#(action)"}"#, as: .admin) }
+            try await server.act(code, "eia-approval", #"{"action": "submit"}"#, as: .admin)
+            let accepted = try await server.act(code, "eia-approval", #"{"action": "accept"}"#, as: .admin)
+            // Weekends only past 2026: 2027-01-01 counts as a working day.
+            #expect(accepted.item("eia-approval")["deadline"] as? String == "2027-01-11")
+            #expect(accepted.item("eia-approval")["deadlineProvisional"] as? Bool == true)
+
+            let sources = shippedCatalog.sources.map { source in
+                source.path.hasSuffix("cn-mainland.yaml") ? DefinitionSource(path: source.path, text: source.text + """
+                      - year: 2027
+                        source: test notice
+                        holidays:
+                          - name: 元旦
+                            from: 2027-01-01
+
+                    """) : source
+            }
+            let registry = try await WorkflowRegistry.register(try DefinitionCatalog.load(sources), in: server.database)
+            let context = ServerContext(database: server.database, registry: registry, clock: server.clock,
+                                        migrationsFolder: projectRoot.appending(path: "Migrations"))
+            let revisited = try await server.database.transaction {
+                try await DeadlineQueue.revisitProvisionalDeadlines(now: server.clock.now(), on: $0, logger: server.database.logger)
+            }
+            #expect(revisited == 1)
+            #expect(try await DeadlineSweeper(context: context).sweepAll().projects == 1)
+            #expect(try await server.count("""
+                SELECT count(*)::int FROM items WHERE item_id = 'eia-approval' AND deadline = '2027-01-12' AND NOT deadline_provisional
+                """) == 1)
         }
     }
 

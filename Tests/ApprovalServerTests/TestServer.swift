@@ -60,7 +60,8 @@ struct TestServer: Sendable {
     let userIDs: [TestUser: Int64]
     let context: ServerContext
 
-    static func run(virtualClockControl: Bool = false, _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+    static func run(start: Date = testStart, virtualClockControl: Bool = false,
+                    _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await DatabaseTemplate.shared.withFreshDatabase(projectRoot: projectRoot) { database, location in
             let registry = try await WorkflowRegistry.register(shippedCatalog, in: database)
             let userIDs = try await database.transaction { connection in
@@ -72,7 +73,7 @@ struct TestServer: Sendable {
                 }
                 return ids
             }
-            let clock = VirtualClock(testStart)
+            let clock = VirtualClock(start)
             let context = ServerContext(database: database, registry: registry, clock: clock,
                                         migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl)
             var logger = Logger(label: "approvals-tests")
