@@ -18,8 +18,8 @@ public enum ItemAction: Sendable, Hashable {
     /// the item's deadline when earlier.
     case promiseDecision(by: CivilDate)
 
-    /// The action's name in messages and audit events.
-    public var name: String {
+    /// The action's stable identifier, in audit events and their payloads (`item.<code>`).
+    public var code: String {
         switch self {
         case .submit: "submit"
         case .accept: "accept"
@@ -28,11 +28,21 @@ public enum ItemAction: Sendable, Hashable {
         case .approve: "approve"
         case .reject: "reject"
         case .withdraw: "withdraw"
-        case .defaultApprove: "default-approve"
+        case .defaultApprove: "default_approve"
         case .escalate: "escalate"
         case .exempt: "exempt"
+        case .fulfilCommitment: "fulfil_commitment"
+        case .promiseDecision: "promise_decision"
+        }
+    }
+
+    /// The action's name in messages: the verb of "cannot … item 'x'".
+    public var name: String {
+        switch self {
         case .fulfilCommitment: "fulfil the deficiency commitment of"
         case .promiseDecision: "record a promised decision date for"
+        case .defaultApprove: "default-approve"
+        default: code
         }
     }
 }

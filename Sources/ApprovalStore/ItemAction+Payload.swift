@@ -26,24 +26,6 @@ extension ItemAction {
         return fields
     }
 
-    /// A stable name for events and payloads.
-    public var code: String {
-        switch self {
-        case .submit: "submit"
-        case .accept: "accept"
-        case .suspend: "suspend"
-        case .resume: "resume"
-        case .approve: "approve"
-        case .reject: "reject"
-        case .withdraw: "withdraw"
-        case .defaultApprove: "default_approve"
-        case .escalate: "escalate"
-        case .exempt: "exempt"
-        case .fulfilCommitment: "fulfil_commitment"
-        case .promiseDecision: "promise_decision"
-        }
-    }
-
     public init(payload: JSONValue) throws(StoredEventError) {
         func strings(_ value: JSONValue?) -> [String] {
             guard case let .array(values)? = value else { return [] }
