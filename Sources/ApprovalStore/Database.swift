@@ -16,15 +16,7 @@ public struct Database: Sendable {
     /// thrown error passed on unchanged (so a refused action stays a refused action, not a database error).
     public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
-                return result
-            } catch {
-                try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
+            try await connection.inTransaction(logger: logger) { try await body(connection) }
         }
     }
 
@@ -114,4 +106,22 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
 public struct DatabaseLocationError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+}
+
+extension PostgresConnection {
+    /// BEGIN, then COMMIT when `body` returns or ROLLBACK when it throws; the error passes on unchanged.
+    /// The one transaction wrapper: pooled writes and each migration (on the connection holding the
+    /// migration lock) both go through it.
+    func inTransaction<Result>(logger: Logger, isolation: isolated (any Actor)? = #isolation,
+                               _ body: () async throws -> Result) async throws -> Result {
+        try await query("BEGIN", logger: logger)
+        do {
+            let result = try await body()
+            try await query("COMMIT", logger: logger)
+            return result
+        } catch {
+            try? await query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
 }

@@ -100,19 +100,18 @@ public struct MigrationRunner: Sendable {
             """, logger: logger)
         let pending = try checkDrift(try await appliedRows(connection))
         for migration in pending {
-            try await connection.query("BEGIN", logger: logger)
             do {
-                for statement in SQLStatements.split(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                try await connection.inTransaction(logger: logger) {
+                    for statement in SQLStatements.split(migration.sql) {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query("""
+                        INSERT INTO schema_migrations (version, name, checksum)
+                        VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+                        """, logger: logger)
                 }
-                try await connection.query("""
-                    INSERT INTO schema_migrations (version, name, checksum)
-                    VALUES (\(migration.version), \(migration.name), \(migration.checksum))
-                    """, logger: logger)
-                try await connection.query("COMMIT", logger: logger)
                 logger.info("applied migration \(migration.fileName)")
             } catch {
-                try? await connection.query("ROLLBACK", logger: logger)
                 throw MigrationError(message: "migration \(migration.fileName) failed and was rolled back: \(String(reflecting: error))")
             }
         }
