@@ -74,5 +74,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
 
     public func item(_ id: String) -> ItemDefinition? { items.first { $0.id == id } }
 
+    /// The department that leads (牵头) the stage of this item: where its escalations go.
+    public func leadDepartment(ofItem id: String) -> String? {
+        stages.first { stage in stage.items.contains { $0.id == id } }?.leadDepartment
+    }
+
     public func attribute(_ id: String) -> AttributeDeclaration? { attributes.first { $0.id == id } }
 }

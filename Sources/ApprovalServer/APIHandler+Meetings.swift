@@ -124,7 +124,8 @@ extension APIHandler {
                         // Silent approval is unsafe for this item: the absence goes to leaders instead.
                         context.metrics.recordEscalation(department: department)
                         events.append(NewEvent(kind: "meeting.absence_escalated", itemID: itemID,
-                                               payload: ["meeting": .int(meetingID), "department": .string(department)],
+                                               payload: ["meeting": .int(meetingID), "department": .string(department),
+                                                         "leadDepartment": .string(project.workflow.leadDepartment(ofItem: itemID) ?? "")],
                                                actorID: user.id, at: context.clock.now(), on: today))
                     case .absent where [.submitted, .accepted].contains(item.state):
                         try itemEvent(.defaultApprove(.absence), itemID)

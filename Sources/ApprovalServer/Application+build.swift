@@ -6,8 +6,10 @@ import OpenAPIHummingbird
 import ServiceLifecycle
 
 /// The one application builder, used by `approvals serve` and by the tests.
-/// With `sweepInterval`, the deadline sweeper runs in the background as one of the application's services.
+/// With `sweepInterval`, the deadline sweeper runs in the background as one of the application's services, and
+/// with `webhookInterval` the webhook deliverer.
 public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1", port: Int = 8080, sweepInterval: Duration? = nil,
+                             webhookInterval: Duration? = nil, webhookPolicy: WebhookPolicy = WebhookPolicy(),
                              logger: Logger = Logger(label: "approvals")) throws -> some ApplicationProtocol {
     let router = Router()
     router.add(middleware: RequestMiddleware(metrics: context.metrics))
@@ -17,6 +19,10 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
     var services: [any Service] = []
     if let sweepInterval {
         services.append(DeadlineSweeperService(sweeper: DeadlineSweeper(context: context), interval: sweepInterval, logger: logger))
+    }
+    if let webhookInterval {
+        services.append(WebhookDeliveryService(database: context.database, policy: webhookPolicy, metrics: context.metrics,
+                                               interval: webhookInterval, logger: logger))
     }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
                        services: services, logger: logger)

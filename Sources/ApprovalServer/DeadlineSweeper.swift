@@ -62,6 +62,10 @@ public struct DeadlineSweeper: Sendable {
                     var payload = due.action.payload
                     payload["from"] = .string(before.rawValue)
                     payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
+                    if case .escalate = due.action {
+                        // Whom it went to, on the record: the stage's lead department (and the region's leaders).
+                        payload["leadDepartment"] = .string(project.workflow.leadDepartment(ofItem: due.itemID) ?? "")
+                    }
                     try await write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
                     let item = project.item(due.itemID)!.definition
                     if case .escalate = due.action {

@@ -53,6 +53,8 @@ enum HealthRoutes {
             do {
                 let oldest = try await context.database.read { try await DeadlineQueue.oldestDue(on: $0, logger: context.database.logger) }
                 context.metrics.setSweeperLag(seconds: max(0, oldest.map { context.clock.now().timeIntervalSince($0) } ?? 0))
+                let backlog = try await context.database.read { try await WebhookRepository.backlog(on: $0, logger: context.database.logger) }
+                context.metrics.setWebhookBacklog(pending: backlog.pending, oldestDueSeconds: backlog.oldestDueSeconds)
             } catch {
                 // The database is unreachable: /readyz says so; the other metrics are still worth serving.
             }

@@ -2,7 +2,8 @@ import ApprovalCore
 import Prometheus
 
 /// The server's Prometheus metrics: requests by route and status and their latency, items by state, and the
-/// deadline engine's work (default approvals by reason and department, escalations, sweeper lag).
+/// deadline engine's work (default approvals by reason and department, escalations, sweeper lag), and the
+/// webhook outbox (backlog, failures).
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     static let buckets: [Duration] = [.milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -38,6 +39,20 @@ public final class ServerMetrics: Sendable {
     func setSweeperLag(seconds: Double) {
         registry.makeGauge(descriptor: .init(metricName: "sweeper_lag", unitName: "seconds",
                                              helpText: "Now minus the oldest unprocessed due instant"), labels: []).set(seconds)
+    }
+
+    func recordWebhookFailure(deadLettered: Bool) {
+        registry.makeCounter(descriptor: .init(metricName: "webhook_delivery_failures", unitName: "total",
+                                               helpText: "Failed webhook delivery attempts; outcome retry or dead_letter"),
+                             labels: [("outcome", deadLettered ? "dead_letter" : "retry")]).increment()
+    }
+
+    /// The notification outbox's webhook backlog: deliveries pending, and how long the oldest due one has waited.
+    func setWebhookBacklog(pending: Int, oldestDueSeconds: Double) {
+        registry.makeGauge(descriptor: .init(metricName: "webhook_deliveries_pending", unitName: "",
+                                             helpText: "Webhook deliveries not yet delivered or dead-lettered"), labels: []).set(Double(pending))
+        registry.makeGauge(descriptor: .init(metricName: "webhook_backlog_age", unitName: "seconds",
+                                             helpText: "How long the oldest due webhook delivery has waited"), labels: []).set(oldestDueSeconds)
     }
 
     /// Every state gets a value, so a state that emptied shows 0 rather than its last count.

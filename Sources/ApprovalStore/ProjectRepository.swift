@@ -79,7 +79,8 @@ public enum ProjectRepository {
         return project
     }
 
-    /// Appends one event to the project's chain and moves the record's head.
+    /// Appends one event to the project's chain and moves the record's head. Every event passes through here,
+    /// so this is also where the notifications it causes are written (NotificationOutbox), in the same transaction.
     public static func append(_ event: NewEvent, to record: inout ProjectRecord, on connection: PostgresConnection,
                               logger: Logger) async throws {
         let seq = record.lastSeq + 1
@@ -96,6 +97,7 @@ public enum ProjectRepository {
             """, logger: logger)
         record.lastSeq = seq
         record.lastHash = hash
+        try await NotificationOutbox.write(event, seq: seq, of: record, on: connection, logger: logger)
     }
 
     /// Writes the record's changed fields, a new version, when the sweeper must next look at the project, and

@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var webhooks: WebhookOptions
+
     func makeClock() throws -> any ApprovalClock {
         switch clock {
         case "system":
@@ -83,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.notice("demo data loaded; tokens: \(DemoData.users.map { "\($0.token) (\($0.user.role.rawValue))" }.joined(separator: ", "))")
             }
             let app = try buildApplication(context, host: host, port: port,
-                                           sweepInterval: sweepInterval > 0 ? .seconds(sweepInterval) : nil, logger: logger)
+                                           sweepInterval: sweepInterval > 0 ? .seconds(sweepInterval) : nil,
+                                           webhookInterval: webhooks.interval, webhookPolicy: webhooks.policy, logger: logger)
             logger.notice("serving on http://\(host):\(port) (API /v1, contract /openapi.yaml)")
             try await app.runService()
         }

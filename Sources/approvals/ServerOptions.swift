@@ -1,3 +1,4 @@
+import ApprovalServer
 import ArgumentParser
 import Foundation
 import Logging
@@ -18,4 +19,21 @@ struct DatabaseOptions: ParsableArguments {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         return logger
     }
+}
+
+/// Webhook delivery settings, shared by `serve` and `sweeper`.
+struct WebhookOptions: ParsableArguments {
+    @Option(help: "Attempts before a webhook delivery is dead-lettered (retries back off from 30 s, doubling, to 6 h).")
+    var webhookMaxAttempts: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_WEBHOOK_MAX_ATTEMPTS"] ?? "") ?? 8
+
+    @Option(help: "Seconds between webhook delivery rounds; 0 delivers none from this process.")
+    var webhookInterval: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_WEBHOOK_INTERVAL"] ?? "") ?? 5
+
+    func validate() throws {
+        guard (1...100).contains(webhookMaxAttempts) else { throw ValidationError("--webhook-max-attempts must be 1 to 100, not \(webhookMaxAttempts)") }
+        guard webhookInterval >= 0 else { throw ValidationError("--webhook-interval must be 0 or more, not \(webhookInterval)") }
+    }
+
+    var policy: WebhookPolicy { WebhookPolicy(maxAttempts: webhookMaxAttempts) }
+    var interval: Duration? { webhookInterval > 0 ? .seconds(webhookInterval) : nil }
 }

@@ -8,7 +8,7 @@ import ServiceLifecycle
 struct SweeperCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweeper",
-        abstract: "Run the deadline sweeper (超时默认, escalation) as a dedicated worker; any number may run against one database."
+        abstract: "Run the deadline sweeper (超时默认, escalation) and webhook delivery as a dedicated worker; any number may run against one database."
     )
 
     @Option(help: "Directory holding departments.yaml, calendars/ and the workflow files.")
@@ -21,6 +21,8 @@ struct SweeperCommand: AsyncParsableCommand {
     var once = false
 
     @OptionGroup var database: DatabaseOptions
+
+    @OptionGroup var webhooks: WebhookOptions
 
     func run() async throws {
         let logger = database.makeLogger()
@@ -35,8 +37,12 @@ struct SweeperCommand: AsyncParsableCommand {
                 print("\(result.projects) projects: \(result.defaultApprovals) default approvals, \(result.escalations) escalations")
                 return
             }
-            let service = DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)
-            try await ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)]
+            if let webhookInterval = webhooks.interval {
+                services.append(WebhookDeliveryService(database: db, policy: webhooks.policy, metrics: context.metrics,
+                                                       interval: webhookInterval, logger: logger))
+            }
+            try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         }
     }
 }

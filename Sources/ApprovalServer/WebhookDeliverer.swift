@@ -1,0 +1,166 @@
+import ApprovalStore
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// How hard to try: attempts before a delivery is dead-lettered, the exponential backoff between them, and
+/// how long one request may take.
+public struct WebhookPolicy: Sendable {
+    public var maxAttempts: Int
+    public var firstRetryDelay: Duration
+    public var maxRetryDelay: Duration
+    public var requestTimeout: Duration
+
+    public init(maxAttempts: Int = 8, firstRetryDelay: Duration = .seconds(30), maxRetryDelay: Duration = .seconds(6 * 3600),
+                requestTimeout: Duration = .seconds(10)) {
+        self.maxAttempts = maxAttempts
+        self.firstRetryDelay = firstRetryDelay
+        self.maxRetryDelay = maxRetryDelay
+        self.requestTimeout = requestTimeout
+    }
+
+    /// After attempt n failed: first × 2^(n−1), at most the maximum (30 s, 1 min, 2 min … 6 h by default).
+    public func retryDelay(afterAttempt attempt: Int) -> Duration {
+        let factor = 1 << min(max(attempt - 1, 0), 30)
+        return min(firstRetryDelay * factor, maxRetryDelay)
+    }
+}
+
+/// Sends pending webhook deliveries: claims a batch, POSTs each signed body, and records the outcome. Delivery
+/// is at least once — a deliverer that dies after the receiver answered but before the outcome is written sends
+/// again after the lease — so every request carries the delivery id for receivers to drop duplicates.
+public struct WebhookDeliverer: Sendable {
+    public struct Result: Sendable, Hashable {
+        public var delivered = 0
+        public var failed = 0
+        public var deadLettered = 0
+    }
+
+    let database: Database
+    let client: HTTPClient
+    let policy: WebhookPolicy
+    let metrics: ServerMetrics
+    let batchSize: Int
+
+    public init(database: Database, client: HTTPClient, policy: WebhookPolicy = WebhookPolicy(), metrics: ServerMetrics,
+                batchSize: Int = 32) {
+        self.database = database
+        self.client = client
+        self.policy = policy
+        self.metrics = metrics
+        self.batchSize = batchSize
+    }
+
+    /// The HTTP client deliveries need: no redirects (a subscription names exactly where its data may go).
+    public static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// One batch: claimed in its own short transaction, sent concurrently, outcomes written one by one.
+    public func deliverBatch() async throws -> Result {
+        let logger = database.logger
+        let lease = policy.requestTimeout + .seconds(60)
+        let claimed = try await database.transaction { connection in
+            try await WebhookRepository.claimDue(limit: batchSize, lease: lease, on: connection, logger: logger)
+        }
+        return try await withThrowingTaskGroup(of: Result.self) { group in
+            for delivery in claimed {
+                group.addTask { try await send(delivery) }
+            }
+            var total = Result()
+            for try await result in group {
+                total.delivered += result.delivered
+                total.failed += result.failed
+                total.deadLettered += result.deadLettered
+            }
+            return total
+        }
+    }
+
+    /// Delivers until nothing is due now.
+    public func deliverDue() async throws -> Result {
+        var total = Result()
+        while true {
+            let batch = try await deliverBatch()
+            total.delivered += batch.delivered
+            total.failed += batch.failed
+            total.deadLettered += batch.deadLettered
+            if batch.delivered + batch.failed < batchSize { return total }
+        }
+    }
+
+    private func send(_ delivery: ClaimedDelivery) async throws -> Result {
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.headers.add(name: "User-Agent", value: "approvals-webhooks/1")
+        request.headers.add(name: "X-Approvals-Delivery", value: String(delivery.id))
+        request.headers.add(name: "X-Approvals-Event", value: delivery.kind)
+        request.headers.add(name: "X-Approvals-Attempt", value: String(delivery.attempt))
+        request.headers.add(name: WebhookSignature.header,
+                            value: WebhookSignature.sign(body: delivery.body, secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970)))
+        request.body = .bytes(ByteBuffer(bytes: delivery.body))
+        var status: Int?
+        var failure: String?
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(policy.requestTimeout.seconds * 1e9)))
+            status = Int(response.status.code)
+            // Read a little of the answer for the record, and drop the rest.
+            let text = try await String(buffer: response.body.collect(upTo: 64 * 1024))
+            if !(200..<300).contains(status!) { failure = "HTTP \(status!): \(text.prefix(200))" }
+        } catch {
+            failure = "\(error)"
+        }
+        let logger = database.logger
+        guard let failure else {
+            try await database.transaction { try await WebhookRepository.markDelivered(delivery.id, status: status!, on: $0, logger: logger) }
+            return Result(delivered: 1)
+        }
+        let dead = try await database.transaction { connection in
+            try await WebhookRepository.markFailed(delivery.id, status: status, error: failure,
+                                                   retryAfter: policy.retryDelay(afterAttempt: delivery.attempt),
+                                                   maxAttempts: policy.maxAttempts, on: connection, logger: logger)
+        }
+        metrics.recordWebhookFailure(deadLettered: dead)
+        logger.warning("webhook delivery \(delivery.id) attempt \(delivery.attempt) failed\(dead ? " and is dead-lettered" : ""): \(failure)")
+        return Result(failed: 1, deadLettered: dead ? 1 : 0)
+    }
+}
+
+/// The deliverer as a background service: delivers every `interval` until shutdown, owning its HTTP client.
+public struct WebhookDeliveryService: Service {
+    let database: Database
+    let policy: WebhookPolicy
+    let metrics: ServerMetrics
+    let interval: Duration
+    let logger: Logger
+
+    public init(database: Database, policy: WebhookPolicy, metrics: ServerMetrics, interval: Duration, logger: Logger) {
+        self.database = database
+        self.policy = policy
+        self.metrics = metrics
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let client = WebhookDeliverer.makeClient()
+        let deliverer = WebhookDeliverer(database: database, client: client, policy: policy, metrics: metrics)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await deliverer.deliverDue()
+                } catch {
+                    logger.error("webhooks: delivery batch failed: \(String(reflecting: error))")
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        try await client.shutdown()
+    }
+}

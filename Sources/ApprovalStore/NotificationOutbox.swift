@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Who hears about an event (issue 4 §5), and why: the reason is kept with each notification.
+public enum Audience: String, Sendable, CaseIterable {
+    /// The investor's organisation (投资主体).
+    case investor
+    /// The project's agent (代办员): everything the investor hears, and escalations.
+    case agent
+    /// The reviewers of the item's department in the project's region: warnings and overdue on their items.
+    case department
+    /// The reviewers of the stage's lead department (牵头部门): escalations.
+    case leadDepartment = "lead_department"
+    /// The leaders covering the project's region: escalations and projects turning red.
+    case leader
+}
+
+/// The notification outbox: rows written in the transaction of the event that causes them, so a
+/// notification exists exactly when its event does, and fanned out at once to the recipients' webhooks.
+public enum NotificationOutbox {
+    /// Who hears about an event of this kind, and its title (Chinese, as the approval centre says it).
+    /// Events not listed here (creation, renames, meetings scheduled) notify no one.
+    public static func rule(kind: String, payload: [String: JSONValue]) -> (audiences: [Audience], title: String)? {
+        let applicant: [Audience] = [.investor, .agent]
+        switch kind {
+        case "item.accept":
+            return (applicant, "事项已受理")
+        case "item.suspend":
+            // 一次性告知: the request lists everything missing, so the payload carries the list.
+            return (applicant, payload["reason"]?.stringValue == "supplement" ? "请一次性补正材料" : "事项计时暂停")
+        case "item.approve":
+            return (applicant, "事项已批准")
+        case "item.reject":
+            return (applicant, "事项不予批准")
+        case "item.default_approve":
+            // The department learns it was deemed to approve and owes the formal document.
+            let title = payload["reason"]?.stringValue == "absence" ? "缺席默认：事项视为同意" : "超时默认：事项视为批准"
+            return (applicant + [.department], title)
+        case "item.escalate", "meeting.absence_escalated":
+            return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
+        case "warning.item":
+            return ([.department], "事项即将到期（黄色预警）")
+        case "warning.project":
+            return payload["level"]?.stringValue == "red"
+                ? ([.agent, .leader], "项目将超出总时限（红色预警）") : ([.agent], "项目进度黄色预警")
+        case "formal_document.overdue":
+            return ([.department], "默认审批后正式批文逾期未出具")
+        default:
+            return nil
+        }
+    }
+
+    /// Writes one notification per recipient of the event just appended as `seq`, and one pending webhook
+    /// delivery per active subscription of each recipient. The actor is not told about their own action.
+    static func write(_ event: NewEvent, seq: Int, of record: ProjectRecord, on connection: PostgresConnection, logger: Logger) async throws {
+        guard let (audiences, title) = rule(kind: event.kind, payload: event.payload) else { return }
+        var body: [String: JSONValue] = [
+            "kind": .string(event.kind), "title": .string(title), "at": .string(ISO8601DateFormatter().string(from: event.at)),
+            "on": .string(event.on.description), "event": .object(event.payload),
+            "project": .object(["code": .string(record.code), "name": .string(record.name)]),
+        ]
+        if let item = event.itemID { body["item"] = .string(item) }
+        let leadDepartment = event.payload["leadDepartment"]?.stringValue
+        // A region covers the regions it prefixes once its trailing 00 pairs are dropped (Jurisdiction.prefix).
+        try await connection.query("""
+            WITH recipient AS (
+                SELECT DISTINCT ON (u.id) u.id, a.audience
+                FROM users u
+                JOIN unnest(\(audiences.map(\.rawValue))::text[]) WITH ORDINALITY AS a(audience, rank) ON
+                       (a.audience = 'investor' AND u.role = 'investor' AND u.organisation = \(record.investorOrganisation))
+                    OR (a.audience = 'agent' AND u.id = \(record.agentID))
+                    OR (a.audience IN ('department', 'lead_department', 'leader')
+                        AND starts_with(\(record.region), regexp_replace(u.region, '(00)+$', ''))
+                        AND ((a.audience = 'leader' AND u.role = 'leader')
+                          OR (a.audience = 'lead_department' AND u.role = 'reviewer' AND u.department = \(leadDepartment))
+                          OR (a.audience = 'department' AND u.role = 'reviewer' AND u.department =
+                                (SELECT department FROM items WHERE project_id = \(record.id) AND item_id = \(event.itemID)))))
+                WHERE u.active AND u.id <> \(event.actorID)
+                ORDER BY u.id, a.rank
+            ), notification AS (
+                INSERT INTO notifications (user_id, project_id, event_seq, kind, item_id, audience, title, details, at)
+                SELECT id, \(record.id), \(seq), \(event.kind), \(event.itemID), audience, \(title),
+                       \(JSONValue.object(body)) || jsonb_build_object('audience', audience), \(event.at)
+                FROM recipient
+                RETURNING id, user_id
+            )
+            INSERT INTO webhook_deliveries (subscription_id, notification_id)
+            SELECT s.id, notification.id FROM notification JOIN webhook_subscriptions s ON s.user_id = notification.user_id AND s.active
+            """, logger: logger)
+    }
+}
