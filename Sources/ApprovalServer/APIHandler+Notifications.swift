@@ -13,7 +13,9 @@ extension APIHandler {
             try await NotificationOutbox.inbox(userID: user.id, before: input.query.before, limit: limit, on: connection, logger: context.logger)
         }
         // The stored body is the webhook body, so both channels say the same thing.
-        let notifications = try stored.map { try JSONDecoder().decode(Components.Schemas.Notification.self, from: Data($0.body.canonicalText.utf8)) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let notifications = try stored.map { try decoder.decode(Components.Schemas.Notification.self, from: Data($0.body.canonicalText.utf8)) }
         return .ok(.init(body: .json(.init(notifications: notifications))))
     }
 

@@ -37,6 +37,12 @@ public struct WebhookDeliverer: Sendable {
         public var delivered = 0
         public var failed = 0
         public var deadLettered = 0
+
+        public init(delivered: Int = 0, failed: Int = 0, deadLettered: Int = 0) {
+            self.delivered = delivered
+            self.failed = failed
+            self.deadLettered = deadLettered
+        }
     }
 
     let database: Database

@@ -83,6 +83,11 @@ struct AuthorizationMatrixTests {
                  body: { _ in #"{"action": "recordFormalDocument", "documentNumber": "x"}"# },
                  // Allowed callers reach the item and learn it owes no document (409).
                  expected: seeingOr(403, allowed: [.admin, .reviewer]).mapValues { $0 == 200 ? 409 : $0 }),
+        // Everyone has an inbox and may subscribe it to a webhook; whose webhook is whose: WebhookTests.
+        Endpoint(name: "GET /v1/notifications", method: .get, path: { _, _, _ in "/v1/notifications" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "POST /v1/webhooks", method: .post, path: { _, _, _ in "/v1/webhooks" },
+                 body: { _ in #"{"url": "https://example.org/hook", "secret": "0123456789abcdef"}"# }, expected: same(201)),
+        Endpoint(name: "GET /v1/webhooks", method: .get, path: { _, _, _ in "/v1/webhooks" }, body: { _ in nil }, expected: same(200)),
         Endpoint(name: "DELETE /v1/tokens/{id} (the leader's)", method: .delete, path: { _, _, tokenID in "/v1/tokens/\(tokenID)" },
                  body: { _ in nil }, expected: same(404, except: [.admin: 204, .leader: 204])),
     ]

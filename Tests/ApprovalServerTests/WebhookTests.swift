@@ -1,0 +1,218 @@
+import ApprovalServer
+import AsyncHTTPClient
+import ApprovalStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+/// A local HTTP endpoint that records what it receives and answers with the status it is told to.
+final class WebhookReceiver: Sendable {
+    struct Received: Sendable {
+        let headers: HTTPFields
+        let body: Data
+
+        func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
+    }
+
+    private let state = Mutex<(received: [Received], statuses: [HTTPResponse.Status])>(([], []))
+
+    /// The statuses to answer with, in turn; after them, 200.
+    func answer(_ statuses: [HTTPResponse.Status]) { state.withLock { $0.statuses = statuses } }
+    var received: [Received] { state.withLock { $0.received } }
+
+    func run(_ body: @Sendable (_ url: String) async throws -> Void) async throws {
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let bytes = try await request.body.collect(upTo: 1 << 20)
+            let status = self.state.withLock { state in
+                state.received.append(Received(headers: request.headers, body: Data(buffer: bytes)))
+                return state.statuses.isEmpty ? .ok : state.statuses.removeFirst()
+            }
+            return Response(status: status, body: .init(byteBuffer: ByteBuffer(string: status == .ok ? "thanks" : "receiver is down")))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)/hook")
+        }
+    }
+}
+
+@Suite("Webhooks: signed deliveries, retries, dead letters and re-drive")
+struct WebhookTests {
+    static let secret = "whsec-0123456789abcdef"
+
+    func deliverer(_ server: TestServer, maxAttempts: Int = 3) -> WebhookDeliverer {
+        // No backoff wait in tests: a failed delivery is due again at once (the backoff itself is tested below).
+        WebhookDeliverer(database: server.database, client: .shared,
+                         policy: WebhookPolicy(maxAttempts: maxAttempts, firstRetryDelay: .zero, requestTimeout: .seconds(5)),
+                         metrics: server.context.metrics)
+    }
+
+    /// Subscribes Investor A to `url` and causes one notification for them (the filing accepted).
+    func subscribeAndNotify(_ server: TestServer, url: String) async throws -> (webhook: Int, project: String) {
+        let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "\#(Self.secret)"}"#)
+        #expect(created.status == 201, "\(created.text)")
+        #expect(created.string("secret") == nil && !created.text.contains(Self.secret))
+        let code = try await server.createEnterpriseProject()
+        try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+        try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+        return (created.int("id") ?? 0, code)
+    }
+
+    func deliveries(_ server: TestServer, _ webhook: Int, state: String? = nil) async throws -> [[String: Any]] {
+        let reply = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries" + (state.map { "?state=\($0)" } ?? ""), as: .investor)
+        #expect(reply.status == 200, "\(reply.text)")
+        return reply.list("deliveries")
+    }
+
+    @Test func aDeliveryIsSignedOverTheTimestampAndTheBody() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.run { url in
+            try await TestServer.run { server in
+                let (webhook, code) = try await subscribeAndNotify(server, url: url)
+                #expect(try await deliverer(server).deliverDue().delivered == 1)
+                let request = try #require(receiver.received.first)
+                #expect(receiver.received.count == 1)
+
+                // Verified here from first principles, as a receiver would: HMAC-SHA256 over "<t>.<body>".
+                let signature = try #require(request.header("X-Approvals-Signature"))
+                let fields = Dictionary(uniqueKeysWithValues: signature.split(separator: ",").map { part in
+                    let pair = part.split(separator: "=", maxSplits: 1)
+                    return (String(pair[0]), String(pair[1]))
+                })
+                let timestamp = try #require(fields["t"].flatMap { Int($0) })
+                #expect(abs(Date().timeIntervalSince1970 - Double(timestamp)) < 60)
+                let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).".utf8) + request.body,
+                                                          using: SymmetricKey(data: Data(Self.secret.utf8)))
+                #expect(fields["v1"] == mac.map { String(format: "%02x", $0) }.joined())
+                #expect(WebhookSignature.verify(header: signature, body: request.body, secret: Self.secret))
+                #expect(!WebhookSignature.verify(header: signature, body: request.body + Data(" ".utf8), secret: Self.secret))
+                #expect(!WebhookSignature.verify(header: signature, body: request.body, secret: "another-secret-entirely"))
+                #expect(!WebhookSignature.verify(header: signature, body: request.body, secret: Self.secret,
+                                                 now: Date().addingTimeInterval(3600)))
+
+                let body = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: Any])
+                #expect(body["kind"] as? String == "item.accept")
+                #expect(body["title"] as? String == "事项已受理")
+                #expect((body["project"] as? [String: Any])?["code"] as? String == code)
+                #expect(request.header("X-Approvals-Event") == "item.accept")
+                let delivered = try await deliveries(server, webhook)
+                #expect(delivered.count == 1)
+                #expect(delivered.first?["state"] as? String == "delivered")
+                #expect(request.header("X-Approvals-Delivery") == (delivered.first?["id"] as? Int).map(String.init))
+                // The same body is in the inbox.
+                let inbox = try await server.call(.get, "/v1/notifications", as: .investor).list("notifications")
+                #expect(inbox.first?["id"] as? Int == body["id"] as? Int)
+                // Nothing is sent twice.
+                #expect(try await deliverer(server).deliverDue() == .init())
+                #expect(receiver.received.count == 1)
+            }
+        }
+    }
+
+    @Test func aFailedDeliveryIsRetriedWithTheSameDeliveryID() async throws {
+        let receiver = WebhookReceiver()
+        receiver.answer([.internalServerError])
+        try await receiver.run { url in
+            try await TestServer.run { server in
+                let (webhook, _) = try await subscribeAndNotify(server, url: url)
+                #expect(try await deliverer(server).deliverBatch() == .init(failed: 1))
+                let pending = try #require(try await deliveries(server, webhook, state: "pending").first)
+                #expect(pending["attempts"] as? Int == 1)
+                #expect(pending["lastStatus"] as? Int == 500)
+                #expect((pending["lastError"] as? String)?.contains("receiver is down") == true)
+
+                #expect(try await deliverer(server).deliverBatch() == .init(delivered: 1))
+                #expect(receiver.received.count == 2)
+                let ids = receiver.received.map { $0.header("X-Approvals-Delivery") }
+                #expect(ids[0] == ids[1])
+                #expect(receiver.received.map { $0.header("X-Approvals-Attempt") } == ["1", "2"])
+                #expect(receiver.received[0].body == receiver.received[1].body)
+                let delivered = try #require(try await deliveries(server, webhook).first)
+                #expect(delivered["state"] as? String == "delivered" && delivered["attempts"] as? Int == 2)
+                let metrics = try await server.call(.get, "/metrics", as: nil).text
+                #expect(metrics.contains(#"webhook_delivery_failures_total{outcome="retry"} 1"#), "\(metrics)")
+                #expect(metrics.contains("webhook_deliveries_pending 0"))
+            }
+        }
+    }
+
+    @Test func aDeliveryIsDeadLetteredAfterTheLastAttemptAndCanBeRedriven() async throws {
+        let receiver = WebhookReceiver()
+        receiver.answer([.serviceUnavailable, .badGateway, .internalServerError])
+        try await receiver.run { url in
+            try await TestServer.run { server in
+                let (webhook, _) = try await subscribeAndNotify(server, url: url)
+                let results = try await [deliverer(server, maxAttempts: 3).deliverBatch(), deliverer(server, maxAttempts: 3).deliverBatch(),
+                                         deliverer(server, maxAttempts: 3).deliverBatch()]
+                #expect(results == [.init(failed: 1), .init(failed: 1), .init(failed: 1, deadLettered: 1)])
+                #expect(receiver.received.count == 3)
+                let dead = try await deliveries(server, webhook, state: "dead")
+                #expect(dead.count == 1)
+                #expect(dead.first?["attempts"] as? Int == 3 && dead.first?["lastStatus"] as? Int == 500)
+                #expect(dead.first?["nextAttemptAt"] == nil)
+                // Dead means no more attempts.
+                #expect(try await deliverer(server, maxAttempts: 3).deliverDue() == .init())
+                let metrics = try await server.call(.get, "/metrics", as: nil).text
+                #expect(metrics.contains(#"webhook_delivery_failures_total{outcome="dead_letter"} 1"#), "\(metrics)")
+
+                // Someone else cannot see or re-drive it.
+                #expect(try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .otherInvestor).status == 404)
+                #expect(try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .otherInvestor).status == 404)
+                let redriven = try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor)
+                #expect(redriven.status == 200, "\(redriven.text)")
+                #expect((redriven.json["redriven"] as? [Int]) == [dead.first?["id"] as? Int].compactMap { $0 })
+                #expect(try await deliverer(server, maxAttempts: 3).deliverDue() == .init(delivered: 1))
+                #expect(try await deliveries(server, webhook, state: "delivered").count == 1)
+                // A pending or unknown delivery named explicitly is refused, not silently skipped.
+                let unknown = try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor, json: #"{"deliveries": [999999]}"#)
+                #expect(unknown.status == 409, "\(unknown.text)")
+            }
+        }
+    }
+
+    @Test func aReceiverThatCannotBeReachedCountsAsAFailure() async throws {
+        try await TestServer.run { server in
+            // Port 9 (discard) on loopback: nothing listens, so the connection is refused.
+            let (webhook, _) = try await subscribeAndNotify(server, url: "http://127.0.0.1:9/hook")
+            #expect(try await deliverer(server).deliverBatch() == .init(failed: 1))
+            let pending = try #require(try await deliveries(server, webhook).first)
+            #expect(pending["state"] as? String == "pending")
+            #expect(pending["lastStatus"] == nil && (pending["lastError"] as? String)?.isEmpty == false)
+        }
+    }
+
+    @Test func subscriptionsAreValidatedAndPrivateToTheirOwner() async throws {
+        try await TestServer.run { server in
+            let badURL = try await server.call(.post, "/v1/webhooks", as: .agent, json: #"{"url": "ftp://example.org/x", "secret": "short"}"#)
+            #expect(badURL.status == 422)
+            #expect(badURL.header("Content-Type") == "application/problem+json")
+            let fields = (badURL.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+            #expect(fields == ["url", "secret"], "\(badURL.text)")
+            #expect(try await server.call(.post, "/v1/webhooks", as: .agent, json: #"{"url": "http://example.org/x"}"#).status == 400)
+
+            let created = try await server.call(.post, "/v1/webhooks", as: .agent, json: #"{"url": "https://example.org/hook", "secret": "\#(Self.secret)"}"#)
+            #expect(created.status == 201)
+            let id = try #require(created.int("id"))
+            #expect(try await server.call(.get, "/v1/webhooks", as: .agent).list("webhooks").map { $0["id"] as? Int } == [id])
+            #expect(try await server.call(.get, "/v1/webhooks", as: .otherAgent).list("webhooks").isEmpty)
+            #expect(try await server.call(.get, "/v1/webhooks", as: .admin).list("webhooks").count == 1)
+            #expect(try await server.call(.delete, "/v1/webhooks/\(id)", as: .otherAgent).status == 404)
+            #expect(try await server.call(.delete, "/v1/webhooks/\(id)", as: .agent).status == 204)
+            #expect(try await server.call(.get, "/v1/webhooks", as: .agent).list("webhooks").isEmpty)
+            #expect(try await server.call(.post, "/v1/webhooks/\(id)/redrive", as: .agent).status == 409)
+        }
+    }
+
+    @Test func retriesBackOffExponentiallyUpToTheMaximum() {
+        let policy = WebhookPolicy()
+        #expect((1...6).map { policy.retryDelay(afterAttempt: $0) } == [30, 60, 120, 240, 480, 960].map { Duration.seconds($0) })
+        #expect(policy.retryDelay(afterAttempt: 20) == .seconds(6 * 3600))
+        #expect(policy.retryDelay(afterAttempt: 100) == .seconds(6 * 3600))
+    }
+}
