@@ -59,22 +59,29 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         self.database = database
     }
 
-    /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`, or as libpq does
+    /// for a Unix socket, `postgres://user@/database?host=/socket/folder` (the port names the socket file).
     public init(url text: String) throws(DatabaseLocationError) {
         guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw DatabaseLocationError(message: "DATABASE_URL must look like postgres://user:password@host:5432/database, not '\(text)'")
         }
-        guard let host = components.host, !host.isEmpty else {
-            throw DatabaseLocationError(message: "DATABASE_URL has no host")
-        }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw DatabaseLocationError(message: "DATABASE_URL names no database (…/database)") }
+        let username = components.user?.removingPercentEncoding ?? "postgres"
+        if let folder = components.queryItems?.first(where: { $0.name == "host" })?.value, folder.hasPrefix("/") {
+            self.init(endpoint: .socket(path: "\(folder)/.s.PGSQL.\(components.port ?? 5432)"), username: username,
+                      password: components.password?.removingPercentEncoding, database: database)
+            return
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw DatabaseLocationError(message: "DATABASE_URL has no host (for a Unix socket: postgres://user@/database?host=/socket/folder)")
+        }
         let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         guard ["disable", "prefer", "require"].contains(sslMode) else {
             throw DatabaseLocationError(message: "DATABASE_URL sslmode must be disable, prefer or require, not '\(sslMode)'")
         }
         self.init(endpoint: .tcp(host: host, port: components.port ?? 5432, tls: sslMode != "disable"),
-                  username: components.user?.removingPercentEncoding ?? "postgres",
+                  username: username,
                   password: components.password?.removingPercentEncoding, database: database)
     }
 
@@ -99,6 +106,18 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         switch endpoint {
         case let .tcp(host, port, _): "postgres://\(username)@\(host):\(port)/\(database)"
         case let .socket(path): "postgres (socket \(path)) database \(database)"
+        }
+    }
+
+    /// As a DATABASE_URL, for a child process; includes the password.
+    public var url: String {
+        let credentials = username + (password.map { ":\($0)" } ?? "")
+        switch endpoint {
+        case let .tcp(host, port, tls): return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls ? "prefer" : "disable")"
+        case let .socket(path):
+            let file = URL(filePath: path)
+            let port = file.lastPathComponent.split(separator: ".").last.map(String.init) ?? "5432"
+            return "postgres://\(credentials)@\(port == "5432" ? "" : ":\(port)")/\(database)?host=\(file.deletingLastPathComponent().path)"
         }
     }
 }
