@@ -90,3 +90,23 @@ public enum NotificationOutbox {
             """, logger: logger)
     }
 }
+
+/// A user's notifications (their inbox), newest first.
+public struct StoredNotification: Sendable, Hashable {
+    public let id: Int64
+    public let body: JSONValue
+}
+
+extension NotificationOutbox {
+    public static func inbox(userID: Int64, before: Int64?, limit: Int, on connection: PostgresConnection,
+                             logger: Logger) async throws -> [StoredNotification] {
+        try await connection.query("""
+            SELECT id, details || jsonb_build_object('id', id) FROM notifications
+            WHERE user_id = \(userID) AND (\(before)::bigint IS NULL OR id < \(before))
+            ORDER BY id DESC LIMIT \(limit)
+            """, logger: logger).collect().map { row in
+            let (id, body) = try row.decode((Int64, JSONValue).self)
+            return StoredNotification(id: id, body: body)
+        }
+    }
+}

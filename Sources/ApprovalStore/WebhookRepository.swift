@@ -144,14 +144,6 @@ public enum WebhookRepository {
             """, logger: logger).collect().map(decodeDelivery)
     }
 
-    public static func delivery(_ id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> WebhookDelivery? {
-        try await connection.query("""
-            SELECT \(unescaped: deliveryColumns)
-            FROM webhook_deliveries d JOIN notifications n ON n.id = d.notification_id JOIN projects p ON p.id = n.project_id
-            WHERE d.id = \(id) FOR UPDATE OF d
-            """, logger: logger).collect().map(decodeDelivery).first
-    }
-
     /// Sends dead (or already delivered) deliveries again: pending now, with a fresh count of attempts.
     /// `ids` nil means every dead delivery of the subscription. Returns the ids re-driven.
     public static func redrive(subscriptionID: Int64, ids: [Int64]?, on connection: PostgresConnection,
@@ -171,26 +163,6 @@ public enum WebhookRepository {
             FROM webhook_deliveries WHERE state = 'pending'
             """, logger: logger).collect().first!
         return try row.decode((Int, Double).self)
-    }
-}
-
-/// A user's notifications (their inbox), newest first.
-public struct StoredNotification: Sendable, Hashable {
-    public let id: Int64
-    public let body: JSONValue
-}
-
-extension NotificationOutbox {
-    public static func inbox(userID: Int64, before: Int64?, limit: Int, on connection: PostgresConnection,
-                             logger: Logger) async throws -> [StoredNotification] {
-        try await connection.query("""
-            SELECT id, details || jsonb_build_object('id', id) FROM notifications
-            WHERE user_id = \(userID) AND (\(before)::bigint IS NULL OR id < \(before))
-            ORDER BY id DESC LIMIT \(limit)
-            """, logger: logger).collect().map { row in
-            let (id, body) = try row.decode((Int64, JSONValue).self)
-            return StoredNotification(id: id, body: body)
-        }
     }
 }
 
