@@ -16,4 +16,15 @@ public struct Jurisdiction: Sendable, Hashable {
     }
 
     public func covers(_ other: String) -> Bool { other.hasPrefix(prefix) }
+
+    /// The regions above this one, nearest first: a district's city, then its province (330302 → 330300, 330000).
+    public var ancestors: [String] {
+        var digits = Array(prefix)
+        var result: [String] = []
+        while digits.count > 2 {
+            digits.removeLast(2)
+            result.append(String(digits) + String(repeating: "0", count: 6 - digits.count))
+        }
+        return result
+    }
 }

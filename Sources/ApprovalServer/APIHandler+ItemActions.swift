@@ -16,6 +16,15 @@ extension APIHandler {
                 throw APIError.notFound("item '\(itemID)' of project \(record.code) (workflow \(project.workflow.id))", field: "item")
             }
             try Access.checkMayPerform(kind, on: item.definition, user: user)
+            var onBehalf: [String: JSONValue] = [:]
+            if user.role == .agent {
+                // On behalf of the investor (代办): only the project's current agent, within an agreement in force.
+                let agreement = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
+                let refusal = agreement.map { $0.refusal(item: itemID, on: today) }
+                    ?? "the investor has not authorised the agency service (no agency agreement)"
+                if let refusal { throw APIError.forbidden("you may not \(kind.rawValue) '\(itemID)' for the investor: \(refusal)") }
+                onBehalf = ["onBehalfOf": .string(record.investorOrganisation), "agentName": .string(user.name)]
+            }
             guard case let .transition(action) = requested else {
                 guard case let .formalDocument(number) = requested else { return [] }
                 return try await recordFormalDocument(number, item: item, record: record, today: today, user: user, connection: connection)
@@ -37,6 +46,7 @@ extension APIHandler {
             payload["from"] = .string(before.rawValue)
             payload["to"] = .string(project.item(itemID)!.state.rawValue)
             if kind == .resubmit { payload["as"] = .string("resubmit") }
+            payload.merge(onBehalf) { $1 }
             return [NewEvent(kind: "item.\(action.code)", itemID: itemID, payload: payload, actorID: user.id,
                              at: context.clock.now(), on: today)]
         }

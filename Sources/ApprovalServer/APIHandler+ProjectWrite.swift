@@ -16,10 +16,44 @@ extension APIHandler {
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: ifMatch, on: connection)
             let today = context.today(for: project.workflow)
             let events = try await change(&record, &project, today, user, connection)
-            for event in events {
-                try await ProjectRepository.append(event, to: &record, on: connection, logger: context.logger)
-            }
+            try await append(events, to: &record, on: connection)
             return try await saveAndRespond(&record, project, today: today, on: connection)
+        }
+    }
+
+    /// The same path for a change that answers with something other than the project's status (an agreement,
+    /// a progress update, a case, a rating): `change` writes its rows and returns its events and the answer.
+    func changeProject<Body: Codable & Sendable>(
+        code: String, operation: String, request: some Encodable, idempotencyKey: String?, status: Int = 200,
+        _ change: (inout ProjectRecord, Project, CivilDate, User, PostgresConnection) async throws -> (events: [NewEvent], body: Body)
+    ) async throws -> Body {
+        try await idempotentWrite(key: idempotencyKey, operation: operation, target: code, request: request, status: status) { connection, user in
+            var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
+            let today = context.today(for: project.workflow)
+            let (events, body) = try await change(&record, project, today, user, connection)
+            try await append(events, to: &record, on: connection)
+            try await context.save(&record, project, today: today, on: connection)
+            return body
+        }
+    }
+
+    private func append(_ events: [NewEvent], to record: inout ProjectRecord, on connection: PostgresConnection) async throws {
+        for event in events {
+            try await ProjectRepository.append(event, to: &record, on: connection, logger: context.logger)
+        }
+    }
+
+    /// A read of one visible project: its row and rebuilt state, in one read transaction.
+    func readProject<Body: Sendable>(_ code: String,
+                                     _ read: (ProjectRecord, Project, CivilDate, User, PostgresConnection) async throws -> Body) async throws -> Body {
+        let user = try currentUser()
+        return try await database.read { connection in
+            guard let record = try await ProjectRepository.find(code: code, on: connection, logger: context.logger) else {
+                throw APIError.notFound("project \(code)", field: "code")
+            }
+            let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
+            guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
+            return try await read(record, project, context.today(for: project.workflow), user, connection)
         }
     }
 
@@ -72,8 +106,19 @@ extension APIHandler {
     func saveAndRespond(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
                         on connection: PostgresConnection) async throws -> ProjectResponse {
         let (view, documents) = try await context.save(&record, project, today: today, on: connection)
+        return try await respond(record, project, view: view, documents: documents, today: today, on: connection)
+    }
+
+    /// The project's status as answered to every read and write: the engine's view with the agent and the
+    /// agency service's state.
+    func respond(_ record: ProjectRecord, _ project: Project, view: ProjectView, documents: [String: FormalDocument], today: CivilDate,
+                 on connection: PostgresConnection) async throws -> ProjectResponse {
         let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
-        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents), etag: record.etag)
+        let agreement = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
+        let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: context.logger)
+        let agency = ProjectStatusMapper.Agency(agreement: agreement, lastProgress: progress, today: today)
+        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents, agency: agency),
+                               etag: record.etag)
     }
 }
 

@@ -119,19 +119,10 @@ extension APIHandler {
 
     /// Reads a visible project as of today, or 404.
     func readProject(_ code: String) async throws -> (ProjectRecord, Project, ProjectResponse) {
-        let user = try currentUser()
-        return try await database.read { connection in
-            guard let record = try await ProjectRepository.find(code: code, on: connection, logger: context.logger) else {
-                throw APIError.notFound("project \(code)", field: "code")
-            }
-            let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
-            guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
-            let today = context.today(for: project.workflow)
+        try await readProject(code) { record, project, today, _, connection in
             let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
-            let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
             let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
-            return (record, project, ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents),
-                                                     etag: record.etag))
+            return (record, project, try await respond(record, project, view: view, documents: documents, today: today, on: connection))
         }
     }
 
@@ -166,27 +157,6 @@ extension APIHandler {
             record.name = name
             return [NewEvent(kind: "project.renamed", payload: ["from": .string(previous), "to": .string(name)],
                              actorID: user.id, at: context.clock.now(), on: today)]
-        }
-        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
-    }
-
-    func assignAgent(_ input: Operations.AssignAgent.Input) async throws -> Operations.AssignAgent.Output {
-        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let response = try await writeProject(code: input.path.code, operation: "assignAgent", request: request,
-                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
-            try Access.checkMayAssignAgents(user)
-            guard let agent = try await UserRepository.find(request.agentId, on: connection, logger: context.logger), agent.role == .agent else {
-                throw APIError.invalid(field: "agentId", "user \(request.agentId) is not an agent")
-            }
-            guard agent.active else { throw APIError.invalid(field: "agentId", "agent \(agent.name) is not active") }
-            guard agent.jurisdiction.covers(record.region) else {
-                throw APIError.invalid(field: "agentId", "agent \(agent.name) serves region \(agent.region), which does not include the project's region \(record.region)")
-            }
-            let previous = record.agentID
-            record.agentID = agent.id
-            var payload: [String: JSONValue] = ["agent": .int(agent.id), "agentName": .string(agent.name)]
-            if let previous { payload["previousAgent"] = .int(previous) }
-            return [NewEvent(kind: "agent.assigned", payload: payload, actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }

@@ -101,7 +101,7 @@ extension APIHandler {
     /// A creation that returns a token, which exists only in this one response: the idempotency record keeps
     /// what was created without the secret, and a retry with the same key is told what was created (409)
     /// rather than shown the secret again or creating a second one.
-    private func idempotentCreation<Body: Codable & Sendable>(userID: Int64, key: String?, digest: Data,
+    func idempotentCreation<Body: Codable & Sendable>(userID: Int64, key: String?, digest: Data,
                                                               _ create: (PostgresConnection) async throws -> (Body, redacted: String)) async throws -> Body {
         try await database.transaction { connection in
             if let key, case let .replay(stored) = try await Idempotency.claim(userID: userID, key: key, requestDigest: digest,

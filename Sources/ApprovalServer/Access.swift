@@ -33,7 +33,9 @@ enum Access {
 
         var performers: Set<Role> {
             switch self {
-            case .submit, .resubmit, .withdraw: [.investor, .admin]
+            // Agents act for the investor only within an agency agreement in force (checked with the agreement).
+            case .submit, .resubmit: [.investor, .agent, .admin]
+            case .withdraw: [.investor, .admin]
             case .accept, .suspend, .resume, .approve, .reject, .fulfilCommitment, .recordFormalDocument: [.reviewer, .admin]
             case .exempt: [.coordinator, .admin]
             }

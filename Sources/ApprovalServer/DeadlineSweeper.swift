@@ -90,6 +90,14 @@ public struct DeadlineSweeper: Sendable {
                                     ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
                     result.warnings += 1
                 }
+                // The agent's next step passed without a newer update: the follow-up is overdue, said once.
+                if let agent = record.agentID, let update = try await ProgressLog.latest(projectID: record.id, on: connection, logger: logger),
+                   update.followUpOverdueOn == nil, update.followUpIsOverdue(asOf: today) {
+                    try await ProgressLog.markFollowUpOverdue(update.id, on: today, on: connection, logger: logger)
+                    try await write("agent.follow_up_overdue", item: update.itemID,
+                                    ["agent": .int(agent), "nextStepOn": .string(update.nextStepOn!.description), "progress": .int(update.id)], on: today)
+                    result.warnings += 1
+                }
                 // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
                 // yellow or red on its clock or forecast.
                 let view = ProjectView(project: project, asOf: today, calendar: calendar)

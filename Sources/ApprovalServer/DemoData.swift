@@ -22,7 +22,13 @@ public enum DemoData {
                                                                 department: "natural-resources-planning")),
         DemoUser(token: "demo-coordinator", user: NewUser(name: "温州市代办中心 Demo", role: .coordinator, region: "330300")),
         DemoUser(token: "demo-leader", user: NewUser(name: "效能监察 Demo", role: .leader, region: "330000")),
-        DemoUser(token: "demo-agent", user: NewUser(name: "代办员 王 Demo", role: .agent, region: "330302", phone: "138-0000-0001")),
+        // The three-level agency network (市、县、乡镇).
+        DemoUser(token: "demo-agent", user: NewUser(name: "代办员 王 Demo", role: .agent, region: "330302", phone: "138-0000-0001",
+                                                    agentLevel: .county, agentCapacity: 20)),
+        DemoUser(token: "demo-agent-city", user: NewUser(name: "市级代办员 陈 Demo", role: .agent, region: "330300", phone: "138-0000-0002",
+                                                         agentLevel: .city, agentCapacity: 30)),
+        DemoUser(token: "demo-agent-township", user: NewUser(name: "五马街道代办员 吴 Demo", role: .agent, region: "330302",
+                                                             phone: "138-0000-0003", agentLevel: .township, agentCapacity: 10)),
     ]
 
     /// Seeds once; returns false when the demo data is already there.
@@ -70,9 +76,27 @@ public enum DemoData {
         try await action(factory, "project-filing", .init(action: .approve), as: "demo-reviewer")
         try await action(factory, "land-use-planning-permit", .init(action: .submit), as: "demo-investor")
         try await action(factory, "land-use-planning-permit", .init(action: .accept), as: "demo-planning-reviewer")
-        _ = try await act("demo-coordinator") {
-            try await handler.assignAgent(.init(path: .init(code: factory), body: .json(.init(agentId: created["demo-agent"]!.id))))
+        func assign(_ code: String, _ token: String) async throws {
+            _ = try await act("demo-coordinator") {
+                try await handler.assignAgent(.init(path: .init(code: code), body: .json(.init(agentId: created[token]!.id))))
+            }
         }
+        func progress(_ code: String, _ token: String, _ kind: Components.Schemas.ProgressKind, _ text: String, item: String? = nil,
+                      nextStepOn: CivilDate? = nil) async throws {
+            _ = try await act(token) {
+                try await handler.logProgress(.init(path: .init(code: code), body: .json(.init(kind: kind, text: text, item: item,
+                                                                                             nextStepOn: nextStepOn?.description))))
+            }
+        }
+        let today = context.clock.today(in: APIHandler.serviceTimeZone)
+        try await assign(factory, "demo-agent")
+        _ = try await act("demo-investor") {
+            try await handler.actOnAgreement(.init(path: .init(code: factory), body: .json(.init(
+                action: .authorise, scope: ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"]))))
+        }
+        try await progress(factory, "demo-agent", .materialsPrepared, "已协助企业准备用地规划许可申请材料", item: "land-use-planning-permit")
+        try await progress(factory, "demo-agent", .contactedDepartment, "已与资规局窗口确认受理，约定下周现场核验",
+                           item: "land-use-planning-permit", nextStepOn: today.adding(days: 7))
 
         let warehouse = try await create("2609-330302-89-01-100002", "鹿城区冷链仓储中心（简易低风险）", "low-risk", [
             "building-area-sqm": .case2(4800), "needs-water-connection": .case1(true),
@@ -82,11 +106,17 @@ public enum DemoData {
         try await action(warehouse, "project-filing", .init(action: .suspend, suspension: .init(
             reason: .supplement, missingMaterials: ["营业执照副本", "项目备案申请表（盖章）"])), as: "demo-reviewer")
 
-        _ = try await create("2609-330302-89-01-100003", "温州示范研发中心二期", "enterprise-investment", [
+        try await assign(warehouse, "demo-agent-township")
+        try await progress(warehouse, "demo-agent-township", .siteVisit, "上门核对营业执照副本与备案申请表", item: "project-filing",
+                           nextStepOn: today.adding(days: 3))
+
+        let lab = try await create("2609-330302-89-01-100003", "温州示范研发中心二期", "enterprise-investment", [
             "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(false), "land-supply": .case3("existing"),
             "annual-energy-tce": .case2(300), "land-area-sqm": .case2(8000), "eia-category": .case3("registration"),
             "special-construction-project": .case1(false), "builds-civil-air-defence": .case1(false),
         ])
+        try await assign(lab, "demo-agent-city")
+        try await progress(lab, "demo-agent-city", .contactedDepartment, "已向企业说明全流程审批方案（一套方案）", nextStepOn: today.adding(days: 5))
         return true
     }
 

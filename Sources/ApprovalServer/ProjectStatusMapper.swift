@@ -5,8 +5,15 @@ import Foundation
 
 /// Turns the engine's view of a project into the API's `ProjectStatus`.
 enum ProjectStatusMapper {
+    /// The agency service's part of the status: the latest agreement and the agent's last update.
+    struct Agency {
+        let agreement: AgencyAgreement?
+        let lastProgress: ProgressUpdate?
+        let today: CivilDate
+    }
+
     static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?,
-                       documents: [String: FormalDocument]) -> Components.Schemas.ProjectStatus {
+                       documents: [String: FormalDocument], agency: Agency) -> Components.Schemas.ProjectStatus {
         let workflow = project.workflow
         return .init(
             code: record.code,
@@ -29,12 +36,28 @@ enum ProjectStatusMapper {
                       usedDays: stage.usedDays, status: .init(rawValue: stage.status.rawValue)!)
             },
             items: zip(view.items, project.items).map { item(view: $0, $1, document: documents[$1.id]) },
-            agent: agent.map { .init(id: $0.id, name: $0.name, phone: $0.phone) },
+            agent: agent.map { .init(id: $0.id, name: $0.name, phone: $0.phone, level: agentLevel($0.agentLevel ?? .county)) },
+            agency: .init(agreement: agency.agreement.map { agreement($0, today: agency.today) },
+                          lastProgress: agency.lastProgress.map(progress), nextStepOn: agency.lastProgress?.nextStepOn?.description,
+                          followUpOverdue: agency.lastProgress?.followUpIsOverdue(asOf: agency.today) ?? false),
             nextSteps: nextSteps(project, asOf: view.asOf)
         )
     }
 
     static func warning(_ level: WarningLevel) -> Components.Schemas.WarningLevel { .init(rawValue: level.rawValue)! }
+
+    static func agentLevel(_ level: AgentLevel) -> Components.Schemas.AgentLevel { .init(rawValue: level.rawValue)! }
+
+    static func agreement(_ agreement: AgencyAgreement, today: CivilDate) -> Components.Schemas.AgencyAgreement {
+        .init(id: agreement.id, state: .init(rawValue: agreement.state.rawValue)!, scope: agreement.scope,
+              startsOn: agreement.startsOn.description, validUntil: agreement.validUntil?.description, renewals: agreement.renewals,
+              endedOn: agreement.endedOn?.description, reason: agreement.endReason, inForce: agreement.isInForce(on: today))
+    }
+
+    static func progress(_ update: ProgressUpdate) -> Components.Schemas.ProgressUpdate {
+        .init(id: update.id, kind: .init(rawValue: update.kind.rawValue)!, text: update.text, item: update.itemID,
+              nextStepOn: update.nextStepOn?.description, on: update.on.description, author: update.authorName)
+    }
 
     static func item(view: ProjectView.Item, _ item: ProjectItem, document: FormalDocument?) -> Components.Schemas.ItemStatus {
         let openStop = item.state == .suspended ? item.stops.last : nil

@@ -40,7 +40,13 @@ public struct ServerContext: Sendable {
         let timeZone = timeZone(for: project.workflow)
         // A formal document still owed can go overdue at midnight too.
         let documentOwed = documents.values.contains { $0.issuedOn == nil && $0.overdueOn == nil }
-        let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil].compactMap { $0 }.min()
+        // So does the agent's next step, the night after its date, unless a newer update came first.
+        let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: database.logger)
+        let followUpDue = progress.flatMap { update in
+            update.followUpOverdueOn == nil && record.agentID != nil ? update.nextStepOn.map { max($0, today).endOfDay(in: timeZone) } : nil
+        }
+        let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil, followUpDue]
+            .compactMap { $0 }.min()
         try await ProjectRepository.save(&record, project: project, view: view, nextDue: nextDue, on: connection, logger: database.logger)
         return (view, documents)
     }

@@ -13,7 +13,11 @@ enum TimelineDetail {
                          + " by " + (commitment["dueDate"]?.stringValue ?? "?"))
         }
         if let source = payload["source"]?.stringValue { parts.append("source: \(source)") }
-        if let agent = payload["agentName"]?.stringValue { parts.append("agent: \(agent)") }
+        if let investor = payload["onBehalfOf"]?.stringValue {
+            parts.append("agent \(payload["agentName"]?.stringValue ?? "") for investor \(investor)")
+        } else if let agent = payload["agentName"]?.stringValue {
+            parts.append("agent: \(agent)")
+        }
         if let name = payload["name"]?.stringValue { parts.append(name) }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }

@@ -14,6 +14,8 @@ public enum Audience: String, Sendable, CaseIterable {
     case leadDepartment = "lead_department"
     /// The leaders covering the project's region: escalations and projects turning red.
     case leader
+    /// The agency centre (代办中心) covering the project's region: overdue follow-ups and difficult cases.
+    case coordinator
 }
 
 /// The notification outbox: rows written in the transaction of the event that causes them, so a
@@ -46,6 +48,14 @@ public enum NotificationOutbox {
                 ? ([.agent, .leader], "项目将超出总时限（红色预警）") : ([.agent], "项目进度黄色预警")
         case "formal_document.overdue":
             return ([.department], "默认审批后正式批文逾期未出具")
+        case "agent.follow_up_overdue":
+            return ([.agent, .coordinator], "代办跟进逾期：下一步计划日期已过")
+        case "case.raised":
+            return ([.agent, .coordinator], "疑难会商：新问题待协调")
+        case "case.resolved":
+            return ([.agent, .investor], "疑难会商已有结论")
+        case "agent.assigned", "agent.handed_over":
+            return ([.investor, .agent], "代办员已确定")
         default:
             return nil
         }
@@ -70,9 +80,9 @@ public enum NotificationOutbox {
                 JOIN unnest(\(audiences.map(\.rawValue))::text[]) WITH ORDINALITY AS a(audience, rank) ON
                        (a.audience = 'investor' AND u.role = 'investor' AND u.organisation = \(record.investorOrganisation))
                     OR (a.audience = 'agent' AND u.id = \(record.agentID))
-                    OR (a.audience IN ('department', 'lead_department', 'leader')
+                    OR (a.audience IN ('department', 'lead_department', 'leader', 'coordinator')
                         AND starts_with(\(record.region), regexp_replace(u.region, '(00)+$', ''))
-                        AND ((a.audience = 'leader' AND u.role = 'leader')
+                        AND ((a.audience = u.role AND u.role IN ('leader', 'coordinator'))
                           OR (a.audience = 'lead_department' AND u.role = 'reviewer' AND u.department = \(leadDepartment))
                           OR (a.audience = 'department' AND u.role = 'reviewer' AND u.department =
                                 (SELECT department FROM items WHERE project_id = \(record.id) AND item_id = \(event.itemID)))))

@@ -19,6 +19,14 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     case admin
 }
 
+/// An agent's place in the three-level agency network (三级代办网络).
+public enum AgentLevel: String, Sendable, Hashable, CaseIterable, Codable {
+    case city, county, township
+
+    /// For agents added without a level: a city-level code (…00) means the city network, otherwise the county.
+    static func assumed(forRegion region: String) -> AgentLevel { region.hasSuffix("00") ? .city : .county }
+}
+
 public struct User: Sendable, Hashable {
     public let id: Int64
     public let name: String
@@ -28,6 +36,9 @@ public struct User: Sendable, Hashable {
     public let organisation: String?
     public let phone: String?
     public let active: Bool
+    /// Agents only.
+    public var agentLevel: AgentLevel? = nil
+    public var agentCapacity: Int? = nil
 
     public var jurisdiction: Jurisdiction { Jurisdiction(region)! }
 }
@@ -39,14 +50,20 @@ public struct NewUser: Sendable {
     public var department: String?
     public var organisation: String?
     public var phone: String?
+    /// Agents only; when nil, assumed from the region, with a capacity of 20 projects.
+    public var agentLevel: AgentLevel?
+    public var agentCapacity: Int?
 
-    public init(name: String, role: Role, region: String, department: String? = nil, organisation: String? = nil, phone: String? = nil) {
+    public init(name: String, role: Role, region: String, department: String? = nil, organisation: String? = nil, phone: String? = nil,
+                agentLevel: AgentLevel? = nil, agentCapacity: Int? = nil) {
         self.name = name
         self.role = role
         self.region = region
         self.department = department
         self.organisation = organisation
         self.phone = phone
+        self.agentLevel = agentLevel
+        self.agentCapacity = agentCapacity
     }
 
     /// What is wrong with this user, by field; empty when it can be created.
@@ -68,20 +85,25 @@ public struct NewUser: Sendable {
 
 /// Users and their bearer tokens. A token is shown once, when issued; only its SHA-256 digest is stored.
 public enum UserRepository {
-    static let columns: PostgresQuery = "id, name, role, region, department, organisation, phone, active"
+    static let columns = "id, name, role, region, department, organisation, phone, active, agent_level, agent_capacity"
 
     static func decodeUser(_ row: PostgresRow) throws -> User {
-        let (id, name, role, region, department, organisation, phone, active) =
-            try row.decode((Int64, String, String, String, String?, String?, String?, Bool).self)
+        let (id, name, role, region, department, organisation, phone, active, level, capacity) =
+            try row.decode((Int64, String, String, String, String?, String?, String?, Bool, String?, Int?).self)
         return User(id: id, name: name, role: Role(rawValue: role)!, region: region, department: department,
-                    organisation: organisation, phone: phone, active: active)
+                    organisation: organisation, phone: phone, active: active, agentLevel: level.flatMap(AgentLevel.init(rawValue:)),
+                    agentCapacity: capacity)
     }
 
     public static func create(_ user: NewUser, on connection: PostgresConnection, logger: Logger) async throws -> User {
+        let isAgent = user.role == .agent
+        let level = isAgent ? user.agentLevel ?? AgentLevel.assumed(forRegion: user.region) : nil
+        let capacity = isAgent ? user.agentCapacity ?? 20 : nil
         let row = try await connection.query("""
-            INSERT INTO users (name, role, region, department, organisation, phone)
-            VALUES (\(user.name), \(user.role.rawValue), \(user.region), \(user.department), \(user.organisation), \(user.phone))
-            RETURNING id, name, role, region, department, organisation, phone, active
+            INSERT INTO users (name, role, region, department, organisation, phone, agent_level, agent_capacity)
+            VALUES (\(user.name), \(user.role.rawValue), \(user.region), \(user.department), \(user.organisation), \(user.phone),
+                    \(level?.rawValue), \(capacity))
+            RETURNING \(unescaped: columns)
             """, logger: logger).collect().first!
         return try decodeUser(row)
     }
@@ -107,23 +129,22 @@ public enum UserRepository {
     /// The active user holding this unrevoked token.
     public static func authenticate(token: String, on connection: PostgresConnection, logger: Logger) async throws -> User? {
         let rows = try await connection.query("""
-            SELECT u.id, u.name, u.role, u.region, u.department, u.organisation, u.phone, u.active
-            FROM tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.digest = \(digest(of: token)) AND t.revoked_at IS NULL AND u.active
+            SELECT \(unescaped: columns) FROM users
+            WHERE active AND id = (SELECT user_id FROM tokens WHERE digest = \(digest(of: token)) AND revoked_at IS NULL)
             """, logger: logger).collect()
         return try rows.first.map(decodeUser)
     }
 
     public static func find(_ id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> User? {
         let rows = try await connection.query("""
-            SELECT id, name, role, region, department, organisation, phone, active FROM users WHERE id = \(id)
+            SELECT \(unescaped: columns) FROM users WHERE id = \(id)
             """, logger: logger).collect()
         return try rows.first.map(decodeUser)
     }
 
     public static func list(role: Role?, regionPrefix: String?, on connection: PostgresConnection, logger: Logger) async throws -> [User] {
         let rows = try await connection.query("""
-            SELECT id, name, role, region, department, organisation, phone, active FROM users
+            SELECT \(unescaped: columns) FROM users
             WHERE (\(role?.rawValue)::text IS NULL OR role = \(role?.rawValue))
               AND (\(regionPrefix)::text IS NULL OR starts_with(region, \(regionPrefix)))
             ORDER BY id

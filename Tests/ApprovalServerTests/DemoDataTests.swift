@@ -26,6 +26,20 @@ struct DemoDataTests {
             let warehouse = try await server.call(.get, "/v1/projects/2609-330302-89-01-100002", as: nil, headers: headers)
             #expect(warehouse.list("nextSteps").contains { $0["action"] as? String == "resubmit" })
 
+            // Agents at the three levels, each carrying a project, with progress the investor can read.
+            let coordinator = ["Authorization": "Bearer demo-coordinator"]
+            let agents = try await server.call(.get, "/v1/agents?region=330300", as: nil, headers: coordinator).list("agents")
+                .filter { ($0["name"] as? String)?.hasSuffix("Demo") == true }  // not the test server's own agents
+            #expect(Set(agents.compactMap { $0["level"] as? String }) == ["city", "county", "township"])
+            #expect(agents.allSatisfy { $0["activeProjects"] as? Int == 1 })
+            let agency = try #require(status.json["agency"] as? [String: Any])
+            #expect((agency["lastProgress"] as? [String: Any])?["kind"] as? String == "contacted_department")
+            #expect(agency["nextStepOn"] is String)
+            #expect((agency["agreement"] as? [String: Any])?["inForce"] as? Bool == true)
+            let progress = try await server.call(.get, "/v1/projects/2609-330302-89-01-100002/progress", as: nil,
+                                                 headers: ["Authorization": "Bearer demo-agent-township"])
+            #expect(progress.list("updates").count == 1)
+
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
         }
     }

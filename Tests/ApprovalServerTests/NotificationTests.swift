@@ -33,7 +33,7 @@ struct NotificationTests {
                 """, as: .planningReviewer)
             #expect(suspended.status == 200, "\(suspended.text)")
 
-            let expected = ["item.suspend", "item.accept", "item.approve", "item.accept"]
+            let expected = ["item.suspend", "item.accept", "item.approve", "item.accept", "agent.assigned"]
             #expect(try await kinds(server, .investor) == expected)
             #expect(try await kinds(server, .agent) == expected)
             let request = try #require(try await inbox(server, .investor).first)

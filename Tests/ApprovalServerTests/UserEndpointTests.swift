@@ -76,8 +76,8 @@ struct UserEndpointTests {
             #expect((assigned.json["agent"] as? [String: Any])?["name"] as? String == "代办员 王")
             #expect(try await server.call(.get, "/v1/projects/\(code)", as: .agent).status == 200)
             #expect(try await server.call(.get, "/v1/projects/\(code)", as: .otherAgent).status == 404)
-            let notAnAgent = try await server.call(.put, "/v1/projects/\(code)/agent", as: .coordinator,
-                                                   json: #"{"agentId": \#(server.userIDs[.leader]!)}"#)
+            let notAnAgent = try await server.call(.post, "/v1/projects/\(code)/agent/handover", as: .coordinator,
+                                                   json: #"{"agentId": \#(server.userIDs[.leader]!), "reason": "r", "handoverNote": "n"}"#)
             #expect(notAnAgent.status == 422)
             #expect(notAnAgent.string("field") == "agentId")
         }

@@ -1,0 +1,223 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import PostgresNIO
+
+/// "一个项目、一人代办": the project's agent — assignment, handover, end, history and a suggestion — and the
+/// investor's agency agreement (委托, 续办, 终止, 办结).
+extension APIHandler {
+    func assignAgent(_ input: Operations.AssignAgent.Input) async throws -> Operations.AssignAgent.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let response = try await writeProject(code: input.path.code, operation: "assignAgent", request: request,
+                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
+            try Access.checkMayAssignAgents(user)
+            if let current = record.agentID {
+                throw APIError.conflict("the project already has agent \(current); one project has one agent at a time, so hand it over with POST …/agent/handover (reason and handover note)",
+                                        type: "/problems/agent-already-assigned")
+            }
+            let agent = try await assignableAgent(request.agentId, for: record, on: connection)
+            record.agentID = agent.id
+            try await AgentAssignmentRepository.start(projectID: record.id, agentID: agent.id, on: today, by: user.id,
+                                                      on: connection, logger: context.logger)
+            return [NewEvent(kind: "agent.assigned", payload: ["agent": .int(agent.id), "agentName": .string(agent.name)],
+                             actorID: user.id, at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    func handOverAgency(_ input: Operations.HandOverAgency.Input) async throws -> Operations.HandOverAgency.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        let note = request.handoverNote.trimmingCharacters(in: .whitespacesAndNewlines)
+        var problems: [APIError.FieldProblem] = []
+        if reason.isEmpty { problems.append(.init(field: "reason", detail: "say why the project changes hands")) }
+        if note.isEmpty { problems.append(.init(field: "handoverNote", detail: "the new agent needs a handover note (交接说明)")) }
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        let response = try await writeProject(code: input.path.code, operation: "handOverAgency", request: request,
+                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
+            try Access.checkMayAssignAgents(user)
+            guard let former = record.agentID else {
+                throw APIError.conflict("the project has no agent to hand over from; assign one with PUT …/agent", type: "/problems/no-agent")
+            }
+            guard former != request.agentId else { throw APIError.invalid(field: "agentId", "agent \(former) already carries the project") }
+            let successor = try await assignableAgent(request.agentId, for: record, on: connection)
+            let formerName = try await UserRepository.find(former, on: connection, logger: context.logger)?.name ?? String(former)
+            try await AgentAssignmentRepository.close(projectID: record.id, on: today, ending: .handover, reason: reason, handoverNote: note,
+                                                      handedTo: successor.id, on: connection, logger: context.logger)
+            try await AgentAssignmentRepository.start(projectID: record.id, agentID: successor.id, on: today, by: user.id,
+                                                      on: connection, logger: context.logger)
+            record.agentID = successor.id
+            return [NewEvent(kind: "agent.handed_over", payload: [
+                "from": .int(former), "fromName": .string(formerName), "agent": .int(successor.id), "agentName": .string(successor.name),
+                "reason": .string(reason), "handoverNote": .string(note),
+            ], actorID: user.id, at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    func endAgency(_ input: Operations.EndAgency.Input) async throws -> Operations.EndAgency.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw APIError.invalid(field: "reason", "say why the agency ends") }
+        let response = try await writeProject(code: input.path.code, operation: "endAgency", request: request,
+                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
+            try Access.checkMayAssignAgents(user)
+            guard let former = record.agentID else { throw APIError.conflict("the project has no agent", type: "/problems/no-agent") }
+            try await AgentAssignmentRepository.close(projectID: record.id, on: today, ending: .ended, reason: reason,
+                                                      on: connection, logger: context.logger)
+            record.agentID = nil
+            return [NewEvent(kind: "agent.ended", payload: ["agent": .int(former), "reason": .string(reason)],
+                             actorID: user.id, at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    func listAgentAssignments(_ input: Operations.ListAgentAssignments.Input) async throws -> Operations.ListAgentAssignments.Output {
+        let history = try await readProject(input.path.code) { record, _, _, _, connection in
+            try await AgentAssignmentRepository.history(projectID: record.id, on: connection, logger: context.logger)
+        }
+        return .ok(.init(body: .json(.init(assignments: history.map { assignment in
+            .init(agent: assignment.agentID, agentName: assignment.agentName, startedOn: assignment.startedOn.description,
+                  endedOn: assignment.endedOn?.description, endedBy: assignment.endedBy.map { .init(rawValue: $0.rawValue)! },
+                  reason: assignment.reason, handoverNote: assignment.handoverNote, handedTo: assignment.handedTo)
+        }))))
+    }
+
+    func suggestAgent(_ input: Operations.SuggestAgent.Input) async throws -> Operations.SuggestAgent.Output {
+        let suggestion = try await readProject(input.path.code) { record, _, _, user, connection in
+            try Access.checkMayAssignAgents(user)
+            guard let found = try await AgentDirectory.suggestion(forRegion: record.region, on: connection, logger: context.logger) else {
+                throw APIError.conflict("no active agent in \(record.region) or the regions above it has room for another project; raise a capacity or add an agent",
+                                        type: "/problems/no-agent-available")
+            }
+            return found
+        }
+        return .ok(.init(body: .json(.init(agent: Self.agentBody(suggestion.agent), reason: suggestion.reason))))
+    }
+
+    /// An agent who may take the project: an active agent serving its region, with room for one more.
+    private func assignableAgent(_ id: Int64, for record: ProjectRecord, on connection: PostgresConnection) async throws -> User {
+        guard let profile = try await AgentDirectory.agents(regionPrefix: nil, level: nil, active: nil, ids: [id],
+                                                            on: connection, logger: context.logger).first else {
+            throw APIError.invalid(field: "agentId", "user \(id) is not an agent")
+        }
+        let agent = profile.user
+        guard agent.active else { throw APIError.invalid(field: "agentId", "agent \(agent.name) is not active") }
+        guard agent.jurisdiction.covers(record.region) else {
+            throw APIError.invalid(field: "agentId", "agent \(agent.name) serves region \(agent.region), which does not include the project's region \(record.region)")
+        }
+        guard profile.hasRoom else {
+            throw APIError.invalid(field: "agentId", "agent \(agent.name) already carries \(profile.activeProjects) projects, their capacity of \(profile.capacity)")
+        }
+        return agent
+    }
+
+    // MARK: The agency agreement
+
+    func listAgreements(_ input: Operations.ListAgreements.Input) async throws -> Operations.ListAgreements.Output {
+        let (agreements, today) = try await readProject(input.path.code) { record, _, today, _, connection in
+            (try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger), today)
+        }
+        return .ok(.init(body: .json(.init(agreements: agreements.map { ProjectStatusMapper.agreement($0, today: today) }))))
+    }
+
+    func actOnAgreement(_ input: Operations.ActOnAgreement.Input) async throws -> Operations.ActOnAgreement.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let body = try await changeProject(code: input.path.code, operation: "actOnAgreement", request: request,
+                                           idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
+            let current = try await AgencyAgreementRepository.current(projectID: record.id, on: connection, logger: context.logger)
+            let (agreement, event) = try await agreementChange(request, current: current, record: record, project: project, today: today,
+                                                               user: user, on: connection)
+            return ([NewEvent(kind: "agreement.\(event.kind)", payload: event.payload, actorID: user.id, at: context.clock.now(), on: today)],
+                    ProjectStatusMapper.agreement(agreement, today: today))
+        }
+        return .ok(.init(body: .json(body)))
+    }
+
+    private func agreementChange(_ request: Operations.ActOnAgreement.Input.Body.JsonPayload, current: AgencyAgreement?, record: ProjectRecord,
+                                 project: Project, today: CivilDate, user: User,
+                                 on connection: PostgresConnection) async throws -> (AgencyAgreement, (kind: String, payload: [String: JSONValue])) {
+        let action = request.action
+        let signers: Set<Role> = action == .complete ? [.agent, .coordinator, .admin] : [.investor, .coordinator, .admin]
+        guard signers.contains(user.role) else {
+            let who = signers.subtracting([.admin]).map(\.rawValue).sorted().joined(separator: " or ")
+            throw APIError.forbidden("\(action.rawValue) of an agency agreement is done by the \(who), not by a \(user.role.rawValue)")
+        }
+        let validUntil = try request.validUntil.map { try Self.date($0, field: "validUntil") }
+        if action == .authorise {
+            if let current { throw APIError.conflict("agreement \(current.id) is already active; renew or terminate it", type: "/problems/agreement-active") }
+            let scope = try Self.validScope(request.scope, project: project)
+            let startsOn = try request.startsOn.map { try Self.date($0, field: "startsOn") } ?? today
+            if let validUntil, validUntil < startsOn { throw APIError.invalid(field: "validUntil", "\(validUntil) is before the start \(startsOn)") }
+            let agreement = try await AgencyAgreementRepository.authorise(projectID: record.id, scope: scope, startsOn: startsOn,
+                                                                          validUntil: validUntil, by: user.id, on: connection, logger: context.logger)
+            var payload: [String: JSONValue] = ["agreement": .int(agreement.id), "scope": .array(scope.map(JSONValue.string)),
+                                                "startsOn": .string(startsOn.description)]
+            if let validUntil { payload["validUntil"] = .string(validUntil.description) }
+            return (agreement, ("authorised", payload))
+        }
+        guard var agreement = current else {
+            throw APIError.conflict("the project has no active agency agreement; the investor authorises one first (action authorise)",
+                                    type: "/problems/no-agreement")
+        }
+        var payload: [String: JSONValue] = ["agreement": .int(agreement.id)]
+        let kind: String
+        switch action {
+        case .renew:
+            guard let validUntil else { throw APIError.invalid(field: "validUntil", "a renewal (续办) gives the new end date") }
+            guard validUntil >= today else { throw APIError.invalid(field: "validUntil", "\(validUntil) is already past") }
+            if let scope = request.scope { agreement.scope = try Self.validScope(scope, project: project) }
+            agreement.validUntil = validUntil
+            agreement.renewals += 1
+            payload["validUntil"] = .string(validUntil.description)
+            payload["scope"] = .array(agreement.scope.map(JSONValue.string))
+            kind = "renewed"
+        case .terminate:
+            let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !reason.isEmpty else { throw APIError.invalid(field: "reason", "say why the agreement is terminated (e.g. false materials, the investor's request)") }
+            agreement.state = .terminated
+            agreement.endedOn = today
+            agreement.endReason = reason
+            payload["reason"] = .string(reason)
+            kind = "terminated"
+        case .complete:
+            let open = project.items.filter { !$0.state.hasEnded && $0.state != .notApplicable }.map(\.definition.id)
+            guard open.isEmpty else {
+                throw APIError.conflict("the agency is completed (办结) when every applicable item has ended; still open: \(open.joined(separator: ", "))",
+                                        type: "/problems/items-open")
+            }
+            agreement.state = .completed
+            agreement.endedOn = today
+            kind = "completed"
+        case .authorise:
+            preconditionFailure("handled above")
+        }
+        try await AgencyAgreementRepository.save(agreement, on: connection, logger: context.logger)
+        return (agreement, (kind, payload))
+    }
+
+    static func validScope(_ scope: [String]?, project: Project) throws(APIError) -> [String] {
+        guard let scope, !scope.isEmpty else { throw .invalid(field: "scope", "list the items the agent may act on for the investor") }
+        var problems: [APIError.FieldProblem] = []
+        for (index, id) in scope.enumerated() {
+            guard let item = project.item(id) else {
+                problems.append(.init(field: "scope[\(index)]", detail: "'\(id)' is not an item of workflow \(project.workflow.id)"))
+                continue
+            }
+            if item.state == .notApplicable { problems.append(.init(field: "scope[\(index)]", detail: "'\(id)' does not apply to this project")) }
+        }
+        guard problems.isEmpty else { throw .invalid(problems) }
+        return Array(Set(scope)).sorted()
+    }
+
+    static func date(_ text: String, field: String) throws(APIError) -> CivilDate {
+        guard let date = CivilDate(iso: text) else { throw .invalid(field: field, "'\(text)' is not a date (YYYY-MM-DD)") }
+        return date
+    }
+
+    static func agentBody(_ profile: AgentProfile) -> Components.Schemas.Agent {
+        .init(id: profile.user.id, name: profile.user.name, region: profile.user.region, level: ProjectStatusMapper.agentLevel(profile.level),
+              capacity: profile.capacity, active: profile.user.active, phone: profile.user.phone, activeProjects: profile.activeProjects)
+    }
+}

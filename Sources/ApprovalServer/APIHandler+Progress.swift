@@ -1,0 +1,174 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+
+/// The agent's side of a project day to day: the progress log, difficult cases (疑难会商) and the investor's
+/// ratings (好差评).
+extension APIHandler {
+    func listProgress(_ input: Operations.ListProgress.Input) async throws -> Operations.ListProgress.Output {
+        let updates = try await readProject(input.path.code) { record, _, _, _, connection in
+            try await ProgressLog.updates(projectID: record.id, on: connection, logger: context.logger)
+        }
+        return .ok(.init(body: .json(.init(updates: updates.map(ProjectStatusMapper.progress)))))
+    }
+
+    func logProgress(_ input: Operations.LogProgress.Input) async throws -> Operations.LogProgress.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw APIError.invalid(field: "text", "say what happened") }
+        let nextStepOn = try request.nextStepOn.map { try Self.date($0, field: "nextStepOn") }
+        let update = try await changeProject(code: input.path.code, operation: "logProgress", request: request,
+                                             idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
+            try Self.checkIsAgentOrCoordinator(user, of: record, "progress is logged")
+            if let item = request.item, project.item(item) == nil { throw APIError.invalid(field: "item", "'\(item)' is not an item of this project") }
+            if let nextStepOn, nextStepOn < today { throw APIError.invalid(field: "nextStepOn", "\(nextStepOn) is already past (today is \(today))") }
+            let kind = ProgressUpdate.Kind(rawValue: request.kind.rawValue)!
+            let update = try await ProgressLog.log(projectID: record.id, authorID: user.id, kind: kind, text: text, itemID: request.item,
+                                                   nextStepOn: nextStepOn, at: context.clock.now(), on: today, on: connection, logger: context.logger)
+            var payload: [String: JSONValue] = ["progress": .int(update.id), "type": .string(kind.rawValue), "text": .string(text)]
+            if let nextStepOn { payload["nextStepOn"] = .string(nextStepOn.description) }
+            return ([NewEvent(kind: "progress.logged", itemID: request.item, payload: payload, actorID: user.id, at: context.clock.now(), on: today)],
+                    ProjectStatusMapper.progress(update))
+        }
+        return .created(.init(body: .json(update)))
+    }
+
+    // MARK: Difficult cases (疑难会商)
+
+    func listDifficultCases(_ input: Operations.ListDifficultCases.Input) async throws -> Operations.ListDifficultCases.Output {
+        let (cases, today) = try await readProject(input.path.code) { record, _, today, _, connection in
+            (try await DifficultCaseRepository.cases(projectID: record.id, on: connection, logger: context.logger), today)
+        }
+        return .ok(.init(body: .json(.init(cases: cases.map { Self.caseBody($0, today: today) }))))
+    }
+
+    func raiseDifficultCase(_ input: Operations.RaiseDifficultCase.Input) async throws -> Operations.RaiseDifficultCase.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let title = request.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        let description = request.description.trimmingCharacters(in: .whitespacesAndNewlines)
+        var problems: [APIError.FieldProblem] = []
+        if title.isEmpty { problems.append(.init(field: "title", detail: "must not be empty")) }
+        if description.isEmpty { problems.append(.init(field: "description", detail: "describe the difficulty")) }
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        let raised = try await changeProject(code: input.path.code, operation: "raiseDifficultCase", request: request,
+                                             idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
+            try Self.checkIsAgentOrCoordinator(user, of: record, "difficult cases are raised")
+            if let item = request.item, project.item(item) == nil { throw APIError.invalid(field: "item", "'\(item)' is not an item of this project") }
+            let raised = try await DifficultCaseRepository.raise(projectID: record.id, itemID: request.item, title: title, description: description,
+                                                                 by: user.id, on: today, on: connection, logger: context.logger)
+            return ([NewEvent(kind: "case.raised", itemID: request.item, payload: ["case": .int(raised.id), "title": .string(title)],
+                              actorID: user.id, at: context.clock.now(), on: today)],
+                    Self.caseBody(raised, today: today))
+        }
+        return .created(.init(body: .json(raised)))
+    }
+
+    func resolveDifficultCase(_ input: Operations.ResolveDifficultCase.Input) async throws -> Operations.ResolveDifficultCase.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let outcome = request.outcome.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !outcome.isEmpty else { throw APIError.invalid(field: "outcome", "record what the meeting decided") }
+        let meetingOn = try Self.date(request.meetingOn, field: "meetingOn")
+        let caseID = input.path.caseId
+        let resolved = try await changeProject(code: input.path.code, operation: "resolveDifficultCase", request: request,
+                                               idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
+            guard [.coordinator, .admin].contains(user.role) else {
+                throw APIError.forbidden("the consultation's outcome is recorded by a coordinator, not by a \(user.role.rawValue)")
+            }
+            guard let found = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger) else {
+                throw APIError.notFound("case \(caseID) of project \(record.code)", field: "caseId")
+            }
+            guard found.isOpen else {
+                throw APIError.conflict("case \(caseID) was resolved on \(found.resolvedOn!) (\(found.outcome ?? ""))", type: "/problems/case-resolved")
+            }
+            guard meetingOn >= found.raisedOn, meetingOn <= today else {
+                throw APIError.invalid(field: "meetingOn", "the meeting falls between the case being raised (\(found.raisedOn)) and today (\(today))")
+            }
+            try await DifficultCaseRepository.resolve(caseID, meetingOn: meetingOn, outcome: outcome, by: user.id, on: today,
+                                                      on: connection, logger: context.logger)
+            let resolved = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger)!
+            return ([NewEvent(kind: "case.resolved", itemID: found.itemID,
+                              payload: ["case": .int(caseID), "meetingOn": .string(meetingOn.description), "outcome": .string(outcome)],
+                              actorID: user.id, at: context.clock.now(), on: today)],
+                    Self.caseBody(resolved, today: today))
+        }
+        return .ok(.init(body: .json(resolved)))
+    }
+
+    static func caseBody(_ found: DifficultCase, today: CivilDate) -> Components.Schemas.DifficultCase {
+        .init(id: found.id, item: found.itemID, title: found.title, description: found.description, raisedOn: found.raisedOn.description,
+              raisedBy: found.raisedBy, meetingOn: found.meetingOn?.description, outcome: found.outcome,
+              resolvedOn: found.resolvedOn?.description, open: found.isOpen, ageDays: found.ageDays(asOf: today))
+    }
+
+    // MARK: Ratings (好差评)
+
+    func listRatings(_ input: Operations.ListRatings.Input) async throws -> Operations.ListRatings.Output {
+        let ratings = try await readProject(input.path.code) { record, _, _, _, connection in
+            try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger)
+        }
+        return .ok(.init(body: .json(.init(ratings: ratings.map(Self.ratingBody)))))
+    }
+
+    func rate(_ input: Operations.Rate.Input) async throws -> Operations.Rate.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        guard (1...5).contains(request.score) else { throw APIError.invalid(field: "score", "1 (差) to 5 (好), not \(request.score)") }
+        let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rating: Components.Schemas.Rating = try await changeProject(code: input.path.code, operation: "rate", request: request,
+                                             idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
+            guard user.role == .investor else { throw APIError.forbidden("ratings (好差评) are given by the investor, not by a \(user.role.rawValue)") }
+            let subject: Rating.Subject
+            if request.subject == "agent" {
+                let agreements = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger)
+                guard let last = agreements.last, last.state != .active else {
+                    throw APIError.conflict("the agent is rated when the agency agreement ends (办结 or 终止)", type: "/problems/agreement-active")
+                }
+                let history = try await AgentAssignmentRepository.history(projectID: record.id, on: connection, logger: context.logger)
+                guard let agent = record.agentID ?? history.last?.agentID else { throw APIError.conflict("the project never had an agent") }
+                subject = .agent(agent)
+            } else {
+                guard let item = project.item(request.subject) else {
+                    throw APIError.invalid(field: "subject", "'\(request.subject)' is neither `agent` nor an item of this project")
+                }
+                guard item.state.hasEnded, item.state != .notApplicable else {
+                    throw APIError.conflict("item '\(item.id)' is rated once it has ended; it is \(item.state.rawValue)", state: item.state.rawValue)
+                }
+                subject = .item(item.id)
+            }
+            let now = context.clock.now()
+            let previous = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger)
+                .first { $0.subject.key == subject.key }
+            if let previous, now > previous.editableUntil {
+                throw APIError.conflict("this rating was given on \(previous.firstAt) and could be changed for 7 days, until \(previous.editableUntil)",
+                                        type: "/problems/rating-final")
+            }
+            try await RatingRepository.rate(projectID: record.id, subject: subject, score: request.score, text: text, by: user.id, at: now,
+                                            on: connection, logger: context.logger)
+            let saved = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger).first { $0.subject.key == subject.key }!
+            var payload: [String: JSONValue] = ["subject": .string(request.subject), "score": .int(Int64(request.score))]
+            if case let .agent(id) = subject { payload["agent"] = .int(id) }
+            return ([NewEvent(kind: previous == nil ? "rating.given" : "rating.changed", payload: payload, actorID: user.id, at: now, on: today)],
+                    Self.ratingBody(saved))
+        }
+        return .ok(.init(body: .json(rating)))
+    }
+
+    static func ratingBody(_ rating: Rating) -> Components.Schemas.Rating {
+        var subject = "agent"
+        var agent: Int64?
+        switch rating.subject {
+        case let .item(id): subject = id
+        case let .agent(id): agent = id
+        }
+        return .init(subject: subject, agent: agent, score: rating.score, text: rating.text, ratedAt: rating.firstAt, editableUntil: rating.editableUntil)
+    }
+
+    /// Progress and difficult cases come from the field: the project's own agent, or a coordinator (or admin).
+    static func checkIsAgentOrCoordinator(_ user: User, of record: ProjectRecord, _ what: String) throws(APIError) {
+        switch user.role {
+        case .coordinator, .admin: return
+        case .agent where record.agentID == user.id: return
+        default: throw .forbidden("\(what) by the project's agent or a coordinator, not by a \(user.role.rawValue)")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ApprovalCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The investor's authorisation of the agency service for one project (代办协议).
+public struct AgencyAgreement: Sendable, Hashable {
+    public enum State: String, Sendable { case active, terminated, completed }
+
+    public let id: Int64
+    public var state: State
+    public var scope: [String]
+    public let startsOn: CivilDate
+    public var validUntil: CivilDate?
+    public var renewals: Int
+    public var endedOn: CivilDate?
+    public var endReason: String?
+
+    /// The agent may act for the investor today: active, started, not past its end date.
+    public func isInForce(on date: CivilDate) -> Bool {
+        state == .active && startsOn <= date && (validUntil.map { date <= $0 } ?? true)
+    }
+
+    /// Why the agent may not act on `item` today; nil when they may.
+    public func refusal(item: String, on date: CivilDate) -> String? {
+        switch state {
+        case .terminated: return "the agency agreement was terminated on \(endedOn?.description ?? "?") (\(endReason ?? ""))"
+        case .completed: return "the agency agreement was completed on \(endedOn?.description ?? "?")"
+        case .active: break
+        }
+        if date < startsOn { return "the agency agreement starts on \(startsOn)" }
+        if let validUntil, date > validUntil { return "the agency agreement expired on \(validUntil); the investor may renew it (续办)" }
+        if !scope.contains(item) { return "item '\(item)' is outside the agency agreement's scope (\(scope.joined(separator: ", ")))" }
+        return nil
+    }
+}
+
+public enum AgencyAgreementRepository {
+    static let columns = "id, state, scope, starts_on::text, valid_until::text, renewals, ended_on::text, end_reason"
+
+    static func decode(_ row: PostgresRow) throws -> AgencyAgreement {
+        let (id, state, scope, starts, until, renewals, ended, reason) =
+            try row.decode((Int64, String, [String], String, String?, Int, String?, String?).self)
+        return AgencyAgreement(id: id, state: AgencyAgreement.State(rawValue: state)!, scope: scope, startsOn: CivilDate(iso: starts)!,
+                               validUntil: until.flatMap(CivilDate.init(iso:)), renewals: renewals,
+                               endedOn: ended.flatMap(CivilDate.init(iso:)), endReason: reason)
+    }
+
+    /// The project's agreements, oldest first (the active one, if any, is the last).
+    public static func all(projectID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [AgencyAgreement] {
+        try await connection.query("SELECT \(unescaped: columns) FROM agency_agreements WHERE project_id = \(projectID) ORDER BY id",
+                                   logger: logger).collect().map(decode)
+    }
+
+    public static func current(projectID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> AgencyAgreement? {
+        try await connection.query("""
+            SELECT \(unescaped: columns) FROM agency_agreements WHERE project_id = \(projectID) AND state = 'active'
+            """, logger: logger).collect().first.map(decode)
+    }
+
+    public static func authorise(projectID: Int64, scope: [String], startsOn: CivilDate, validUntil: CivilDate?, by userID: Int64,
+                                 on connection: PostgresConnection, logger: Logger) async throws -> AgencyAgreement {
+        try await connection.query("""
+            INSERT INTO agency_agreements (project_id, scope, starts_on, valid_until, authorised_by)
+            VALUES (\(projectID), \(scope), \(startsOn.description)::date, \(validUntil?.description)::date, \(userID))
+            RETURNING \(unescaped: columns)
+            """, logger: logger).collect().map(decode).first!
+    }
+
+    /// Writes a changed agreement (renewed, terminated or completed).
+    public static func save(_ agreement: AgencyAgreement, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE agency_agreements SET state = \(agreement.state.rawValue), scope = \(agreement.scope),
+                valid_until = \(agreement.validUntil?.description)::date, renewals = \(agreement.renewals),
+                ended_on = \(agreement.endedOn?.description)::date, end_reason = \(agreement.endReason)
+            WHERE id = \(agreement.id)
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,80 @@
+import ApprovalCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One entry of an agent's progress log.
+public struct ProgressUpdate: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case contactedDepartment = "contacted_department", materialsPrepared = "materials_prepared"
+        case submittedOnBehalf = "submitted_on_behalf", siteVisit = "site_visit", meetingAttended = "meeting_attended"
+        case issueRaised = "issue_raised", other
+    }
+
+    public let id: Int64
+    public let kind: Kind
+    public let text: String
+    public let itemID: String?
+    public let nextStepOn: CivilDate?
+    public let on: CivilDate
+    public let authorName: String
+    /// Set once by the sweeper, the day it found the next step passed without a newer update.
+    public let followUpOverdueOn: CivilDate?
+}
+
+/// The agents' progress logs. Only the newest update of a project counts for follow-up: a newer one replaces
+/// its next step.
+public enum ProgressLog {
+    static let columns = """
+        p.id, p.kind, p.text, p.item_id, p.next_step_on::text, p.on_date::text, u.name, p.follow_up_overdue_on::text
+        """
+
+    static func decode(_ row: PostgresRow) throws -> ProgressUpdate {
+        let (id, kind, text, item, next, on, author, overdue) =
+            try row.decode((Int64, String, String, String?, String?, String, String, String?).self)
+        return ProgressUpdate(id: id, kind: ProgressUpdate.Kind(rawValue: kind)!, text: text, itemID: item,
+                              nextStepOn: next.flatMap(CivilDate.init(iso:)), on: CivilDate(iso: on)!, authorName: author,
+                              followUpOverdueOn: overdue.flatMap(CivilDate.init(iso:)))
+    }
+
+    public static func log(projectID: Int64, authorID: Int64, kind: ProgressUpdate.Kind, text: String, itemID: String?,
+                           nextStepOn: CivilDate?, at: Date, on date: CivilDate,
+                           on connection: PostgresConnection, logger: Logger) async throws -> ProgressUpdate {
+        let id = try await connection.query("""
+            INSERT INTO progress_updates (project_id, author_id, kind, text, item_id, next_step_on, at, on_date)
+            VALUES (\(projectID), \(authorID), \(kind.rawValue), \(text), \(itemID), \(nextStepOn?.description)::date, \(at),
+                    \(date.description)::date)
+            RETURNING id
+            """, logger: logger).collect().first!.decode(Int64.self)
+        return try await updates(projectID: projectID, onlyID: id, on: connection, logger: logger).first!
+    }
+
+    /// Newest first.
+    public static func updates(projectID: Int64, onlyID: Int64? = nil, limit: Int = 200, on connection: PostgresConnection,
+                               logger: Logger) async throws -> [ProgressUpdate] {
+        try await connection.query("""
+            SELECT \(unescaped: columns) FROM progress_updates p JOIN users u ON u.id = p.author_id
+            WHERE p.project_id = \(projectID) AND (\(onlyID)::bigint IS NULL OR p.id = \(onlyID))
+            ORDER BY p.id DESC LIMIT \(limit)
+            """, logger: logger).collect().map(decode)
+    }
+
+    public static func latest(projectID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> ProgressUpdate? {
+        try await updates(projectID: projectID, limit: 1, on: connection, logger: logger).first
+    }
+
+    public static func markFollowUpOverdue(_ updateID: Int64, on date: CivilDate, on connection: PostgresConnection,
+                                           logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE progress_updates SET follow_up_overdue_on = \(date.description)::date WHERE id = \(updateID)
+            """, logger: logger)
+    }
+}
+
+extension ProgressUpdate {
+    /// The next step passed (its whole day) without a newer update, as of `today`.
+    public func followUpIsOverdue(asOf today: CivilDate) -> Bool {
+        guard let nextStepOn else { return false }
+        return today > nextStepOn
+    }
+}
