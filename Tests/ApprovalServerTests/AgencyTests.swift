@@ -92,6 +92,7 @@ struct AgencyTests {
             try await server.act(code, "energy-review", #"{"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["用能测算"]}}"#,
                                  as: .reviewer)
             #expect(try await server.act(code, "energy-review", #"{"action": "resubmit"}"#, as: .agent).status == 200)
+            try await server.act(code, "energy-review", #"{"action": "approve"}"#, as: .reviewer)
 
             // Progress from the field, visible to the investor with the next step.
             let logged = try await server.call(.post, "/v1/projects/\(code)/progress", as: .agent, json: """
@@ -158,18 +159,29 @@ struct AgencyTests {
             #expect(try await server.call(.put, "/v1/projects/\(code)/ratings", as: .investor, json: #"{"subject": "agent", "score": 5, "text": "很好"}"#).status == 200)
             #expect(try await server.call(.put, "/v1/projects/\(code)/ratings", as: .investor, json: #"{"subject": "agent", "score": 6, "text": ""}"#).status == 422)
             #expect(try await server.call(.put, "/v1/projects/\(code)/ratings", as: .investor,
-                                          json: #"{"subject": "energy-review", "score": 3, "text": ""}"#).status == 409)
+                                          json: #"{"subject": "soil-water-conservation", "score": 3, "text": ""}"#).status == 409)
+            #expect(try await server.call(.put, "/v1/projects/\(code)/ratings", as: .investor,
+                                          json: #"{"subject": "energy-review", "score": 4, "text": "补正一次说清"}"#).status == 200)
             server.clock.advance(by: Self.day * 8)
             let late = try await server.call(.put, "/v1/projects/\(code)/ratings", as: .investor, json: #"{"subject": "agent", "score": 1, "text": "改主意"}"#)
             #expect(late.status == 409 && late.string("type") == "/problems/rating-final")
             let ratings = try await server.call(.get, "/v1/projects/\(code)/ratings", as: .coordinator).list("ratings")
-            #expect(ratings.count == 1 && ratings.first?["score"] as? Int == 5)
+            #expect(ratings.compactMap { $0["subject"] as? String } == ["agent", "energy-review"])  // in the order given
+            #expect(ratings.first?["score"] as? Int == 5)
 
             let report = try await server.call(.get, "/v1/reports/agent-workload", as: .coordinator)
             let row = try #require(report.list("agents").first { $0["agent"] as? Int == server.userIDs[.otherAgent].map(Int.init) })
             #expect(row["activeProjects"] as? Int == 1 && row["averageRating"] as? Double == 5 && row["ratings"] as? Int == 1)
             #expect(try await server.call(.get, "/v1/reports/agent-workload", as: .agent).list("agents").map { $0["agent"] as? Int }
                     == [server.userIDs[.agent].map(Int.init)])
+
+            // The agency ends without a successor; the project can be assigned afresh.
+            let ended = try await server.call(.post, "/v1/projects/\(code)/agent/end", as: .coordinator, json: #"{"reason": "投资方终止委托"}"#)
+            #expect(ended.status == 200 && ended.json["agent"] == nil, "\(ended.text)")
+            #expect(try await server.call(.get, "/v1/projects/\(code)", as: .otherAgent).status == 404)
+            let last = try await server.call(.get, "/v1/projects/\(code)/agent/history", as: .coordinator).list("assignments").last
+            #expect(last?["endedBy"] as? String == "ended" && last?["reason"] as? String == "投资方终止委托")
+            #expect(try await server.call(.post, "/v1/projects/\(code)/agent/end", as: .coordinator, json: #"{"reason": "again"}"#).status == 409)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
         }
     }
