@@ -114,21 +114,28 @@ public enum ProjectRepository {
                 last_seq = \(record.lastSeq), last_hash = \(record.lastHash), current_stage = \(record.currentStage),
                 completed = \(record.completed), warning = \(record.warning.rawValue), used_days = \(record.usedDays),
                 next_due_at = \(nextDue), item_yellow_raised = \(record.itemYellowRaised),
-                warning_raised = \(record.warningRaised.rawValue)
+                warning_raised = \(record.warningRaised.rawValue), summary_as_of = \(view.asOf.description)::date,
+                forecast_days = \(view.forecast.totalDays), total_limit = \(view.totalLimit), critical_path = \(view.forecast.criticalPath),
+                calendar_id = \(project.workflow.calendarID),
+                completed_on = CASE WHEN \(record.completed) THEN coalesce(completed_on, \(view.asOf.description)::date) END
             WHERE id = \(record.id)
             """, logger: logger)
         let items = view.items
         let since = project.items.map { ($0.reachedBy?.on ?? project.startedOn).description }
         try await connection.query("""
             INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
-                               deadline, deadline_provisional)
-            SELECT \(record.id), id, stage, department, state, since::date, limit_days, used, NULLIF(deadline, '')::date, provisional
+                               deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements)
+            SELECT \(record.id), id, stage, department, state, since::date, limit_days, used, NULLIF(deadline, '')::date, provisional,
+                   NULLIF(reason, ''), NULLIF(escalated, '')::date, repeats
             FROM unnest(\(items.map(\.id)), \(items.map(\.stageID)), \(items.map(\.department)), \(items.map(\.state.rawValue)),
                         \(since), \(items.map(\.limit)), \(items.map(\.usedDays)), \(items.map { $0.deadline?.value.description ?? "" }),
-                        \(items.map { $0.deadline?.isProvisional ?? false }))
-                AS item(id, stage, department, state, since, limit_days, used, deadline, provisional)
+                        \(items.map { $0.deadline?.isProvisional ?? false }), \(items.map { $0.defaultApprovalReason?.rawValue ?? "" }),
+                        \(items.map { $0.escalatedOn?.description ?? "" }), \(items.map(\.repeatSupplementRequests)))
+                AS item(id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
             ON CONFLICT (project_id, item_id) DO UPDATE SET state = excluded.state, state_since = excluded.state_since,
-                used_days = excluded.used_days, deadline = excluded.deadline, deadline_provisional = excluded.deadline_provisional
+                used_days = excluded.used_days, deadline = excluded.deadline, deadline_provisional = excluded.deadline_provisional,
+                default_reason = excluded.default_reason, escalated_on = excluded.escalated_on,
+                repeat_supplements = excluded.repeat_supplements
             """, logger: logger)
     }
 

@@ -66,8 +66,24 @@ public struct WorkflowRegistry: Sendable {
                     throw WorkflowRegistryError(message: "stored workflow '\(workflowID)' version \(version) no longer loads against the current departments and calendars:\n\(error)")
                 }
             }
+            for calendar in catalog.calendars.values {
+                try await writeWorkdays(calendar, on: connection, logger: database.logger)
+            }
             return WorkflowRegistry(catalog: catalog, versions: versions, current: current, digests: digests)
         }
+    }
+
+    /// The calendar as a workday table for set-based reports: every date from a year before its coverage to
+    /// three years after, with the engine's own ordinal, so SQL counts working days exactly as the engine does.
+    static func writeWorkdays(_ calendar: WorkdayCalendar, on connection: PostgresConnection, logger: Logger) async throws {
+        let first = calendar.coverage.lowerBound.adding(days: -366)
+        let days = (0...(calendar.coverage.upperBound.adding(days: 3 * 366) - first)).map { first.adding(days: $0) }
+        try await connection.query("DELETE FROM workdays WHERE calendar_id = \(calendar.id)", logger: logger)
+        try await connection.query("""
+            INSERT INTO workdays (calendar_id, day, ordinal, working)
+            SELECT \(calendar.id), day::date, ordinal, working
+            FROM unnest(\(days.map(\.description)), \(days.map(calendar.ordinal)), \(days.map(calendar.isWorkingDay))) AS w(day, ordinal, working)
+            """, logger: logger)
     }
 }
 

@@ -63,6 +63,8 @@ struct AuthorizationMatrixTests {
         Endpoint(name: "GET /v1/agents", method: .get, path: { _, _, _ in "/v1/agents" }, body: { _ in nil },
                  expected: same(200, except: [.investor: 403, .otherInvestor: 403, .reviewer: 403, .planningReviewer: 403,
                                               .ecologyReviewer: 403, .otherRegionReviewer: 403])),
+        Endpoint(name: "GET /v1/reports/overdue", method: .get, path: { _, _, _ in "/v1/reports/overdue" }, body: { _ in nil },
+                 expected: same(403, except: [.admin: 200, .coordinator: 200, .otherRegionCoordinator: 200, .leader: 200])),
         Endpoint(name: "GET /v1/reports/agent-workload", method: .get, path: { _, _, _ in "/v1/reports/agent-workload" }, body: { _ in nil },
                  expected: same(200, except: [.investor: 403, .otherInvestor: 403, .reviewer: 403, .planningReviewer: 403,
                                               .ecologyReviewer: 403, .otherRegionReviewer: 403])),
