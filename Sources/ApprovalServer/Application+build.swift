@@ -14,6 +14,7 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
     let router = Router()
     router.add(middleware: RequestMiddleware(metrics: context.metrics))
     HealthRoutes.add(to: router, context: context)
+    Dashboard(context: context, library: try Dashboard.loadLibrary()).add(to: router)
     try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!,
                                                      middlewares: [APIMiddleware(database: context.database)])
     var services: [any Service] = []

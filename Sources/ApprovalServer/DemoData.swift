@@ -117,7 +117,84 @@ public enum DemoData {
         ])
         try await assign(lab, "demo-agent-city")
         try await progress(lab, "demo-agent-city", .contactedDepartment, "已向企业说明全流程审批方案（一套方案）", nextStepOn: today.adding(days: 5))
+
+        try await seedHistory(context, users: created)
         return true
+    }
+
+    /// Two projects with weeks of history behind them, so the leaders' dashboard has something to show: a fire-safety
+    /// design review left to run out (overdue, escalated by the sweeper), and a low-risk project that has used most
+    /// of its 20-day limit. They are written through the API's handlers on a clock set back in time, each item
+    /// decided on the last day of its limit.
+    static func seedHistory(_ context: ServerContext, users: [String: User]) async throws {
+        let now = context.clock.now()
+        let timeZone = APIHandler.serviceTimeZone
+        func history(daysBack: Int, _ steps: (APIHandler, (Int) -> Void) async throws -> Void) async throws {
+            let clock = VirtualClock(now.addingTimeInterval(-Double(daysBack) * 86_400))
+            let past = ServerContext(database: context.database, registry: context.registry, clock: clock, metrics: context.metrics,
+                                     migrationsFolder: context.migrationsFolder)
+            let calendar = context.registry.catalog.calendars.values.sorted { $0.id < $1.id }.first!
+            // Moves the clock to 10:00 on the n-th working day from today, never past the real now.
+            func wait(_ workingDays: Int) {
+                let target = calendar.deadline(adding: workingDays, to: clock.today(in: timeZone)).value
+                let instant = Calendar(identifier: .gregorian).date(from: DateComponents(timeZone: timeZone, year: target.year,
+                                                                                         month: target.components.month, day: target.components.day, hour: 10))!
+                clock.set(min(instant, now))
+            }
+            try await steps(APIHandler(context: past), wait)
+        }
+        func run(_ handler: APIHandler, _ token: String, _ body: () async throws -> Void) async throws {
+            try await RequestScope.$user.withValue(users[token]) { try await body() }
+        }
+        func decide(_ handler: APIHandler, _ code: String, _ items: [(String, Int)], wait: (Int) -> Void) async throws {
+            for (item, limit) in items {
+                for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
+                    try await run(handler, token) {
+                        _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
+                    }
+                }
+                wait(limit)
+                try await run(handler, "demo-admin") {
+                    _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: .approve))))
+                }
+            }
+        }
+        func create(_ handler: APIHandler, _ code: String, _ name: String, _ workflow: String,
+                    _ attributes: [String: Components.Schemas.AttributeValue]) async throws {
+            try await run(handler, "demo-investor") {
+                _ = try await handler.createProject(.init(body: .json(.init(workflow: workflow, name: name, region: "330302", code: code,
+                                                                           attributes: .init(additionalProperties: attributes)))))
+            }
+        }
+        /// Submitted and accepted, and left running.
+        func accept(_ handler: APIHandler, _ code: String, _ item: String) async throws {
+            for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
+                try await run(handler, token) {
+                    _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
+                }
+            }
+        }
+
+        try await history(daysBack: 75) { handler, wait in
+            let code = "2609-330302-89-01-100004"
+            try await create(handler, code, "鹿城区示范物流中心消防改造", "enterprise-investment", [
+                "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(true), "land-supply": .case3("existing"),
+                "annual-energy-tce": .case2(200), "land-area-sqm": .case2(3000), "eia-category": .case3("registration"),
+                "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(false),
+            ])
+            try await decide(handler, code, [("project-filing", 1), ("land-use-planning-permit", 5), ("design-scheme-review", 10),
+                                             ("construction-planning-permit", 5)], wait: wait)
+            try await accept(handler, code, "fire-safety-design-review")
+        }
+        try await history(daysBack: 40) { handler, wait in
+            let code = "2609-330302-89-01-100005"
+            try await create(handler, code, "五马街道社区仓储用房（简易低风险）", "low-risk", [
+                "building-area-sqm": .case2(900), "needs-water-connection": .case1(false),
+            ])
+            try await decide(handler, code, [("project-filing", 1), ("land-use-planning-permit", 2), ("construction-planning-permit", 5),
+                                             ("construction-permit-issuance", 2), ("planning-verification", 5)], wait: wait)
+            try await accept(handler, code, "fire-safety-acceptance-filing")
+        }
     }
 
     struct DemoDataError: Error {}

@@ -17,7 +17,7 @@ struct DemoDataTests {
             #expect(status.item("land-use-planning-permit")["state"] as? String == "accepted")
             #expect((status.json["agent"] as? [String: Any])?["name"] as? String == "代办员 王 Demo")
             let mine = try await server.call(.get, "/v1/projects", as: nil, headers: headers)
-            #expect(mine.list("projects").count == 3)
+            #expect(mine.list("projects").count == 5)
 
             let approve = try await server.call(.post, "/v1/projects/2609-330302-89-01-100001/items/land-use-planning-permit/actions",
                                                 as: nil, json: #"{"action": "approve"}"#,
@@ -39,6 +39,13 @@ struct DemoDataTests {
             let progress = try await server.call(.get, "/v1/projects/2609-330302-89-01-100002/progress", as: nil,
                                                  headers: ["Authorization": "Bearer demo-agent-township"])
             #expect(progress.list("updates").count == 1)
+
+            // The two projects with history give the leaders' reports something to show.
+            let leader = ["Authorization": "Bearer demo-leader"]
+            let overdue = try await server.call(.get, "/v1/reports/overdue", as: nil, headers: leader)
+            #expect(overdue.int("total") ?? 0 >= 1, "\(overdue.text)")
+            let atRisk = try await server.call(.get, "/v1/reports/at-risk", as: nil, headers: leader).list("projects")
+            #expect(atRisk.contains { $0["project"] as? String == "2609-330302-89-01-100005" })
 
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
         }

@@ -1,0 +1,237 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import Hummingbird
+import Mustache
+import NIOCore
+
+/// The leaders' dashboard (issue 6): server-rendered Chinese pages over the same reports as the API, usable
+/// without JavaScript and printable. Sign-in takes an API token once and keeps a session id in an HttpOnly,
+/// SameSite=Strict cookie; leaders, coordinators and admins only, each within their jurisdiction. Templates
+/// escape every value ({{…}}); the one raw value is the Gantt SVG, which escapes its own texts.
+struct Dashboard {
+    let context: ServerContext
+    let library: MustacheLibrary
+
+    static let cookie = "approvals_session"
+    static let readers: Set<Role> = [.leader, .coordinator, .admin]
+
+    /// The templates shipped in the target's resources.
+    static func loadLibrary() throws -> MustacheLibrary {
+        guard let folder = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
+            throw DashboardError(message: "the dashboard templates are missing from the ApprovalServer resources")
+        }
+        var library = MustacheLibrary()
+        for file in try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) where file.pathExtension == "mustache" {
+            try library.register(String(contentsOf: file, encoding: .utf8), named: file.deletingPathExtension().lastPathComponent)
+        }
+        return library
+    }
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/dashboard/sign-in") { _, _ in page("sign-in", ["title": "登录"], user: nil) }
+        router.post("/dashboard/sign-in") { request, _ in try await signIn(request) }
+        router.post("/dashboard/sign-out") { request, _ in
+            if let session = Self.sessionID(request) {
+                try await context.database.transaction { try await DashboardSessionRepository.end(sessionID: session, on: $0, logger: context.database.logger) }
+            }
+            var response = Self.redirect("/dashboard/sign-in")
+            response.headers[.setCookie] = "\(Self.cookie)=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0"
+            return response
+        }
+        router.get("/dashboard") { request, _ in try await signedIn(request) { user in try await overview(user) } }
+        for report in ["overdue", "at-risk", "departments"] {
+            router.get("/dashboard/\(report)") { request, _ in
+                try await signedIn(request) { user in try await reportPage(report, request: request, user: user, csv: false) }
+            }
+            router.get("/dashboard/\(report).csv") { request, _ in
+                try await signedIn(request) { user in try await reportPage(report, request: request, user: user, csv: true) }
+            }
+        }
+        router.get("/dashboard/projects/:code") { request, requestContext in
+            try await signedIn(request) { user in try await projectPage(requestContext.parameters.get("code") ?? "", user: user) }
+        }
+    }
+
+    // MARK: Sessions
+
+    private func signIn(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 4096)
+        let form = URLComponents(string: "?" + String(buffer: body).replacingOccurrences(of: "+", with: " "))?.queryItems ?? []
+        let token = form.first { $0.name == "token" }?.value?.trimmingCharacters(in: .whitespaces) ?? ""
+        let logger = context.database.logger
+        let user = token.isEmpty ? nil : try await context.database.read { try await UserRepository.authenticate(token: token, on: $0, logger: logger) }
+        guard let user else { return page("sign-in", ["title": "登录", "error": "令牌无效或已吊销。"], user: nil, status: .unauthorized) }
+        guard Self.readers.contains(user.role) else {
+            return page("sign-in", ["title": "登录", "error": "监察页面供领导、代办中心和管理员使用。"], user: nil, status: .forbidden)
+        }
+        let session = try await context.database.transaction { try await DashboardSessionRepository.start(userID: user.id, on: $0, logger: logger) }
+        var response = Self.redirect("/dashboard")
+        response.headers[.setCookie] = "\(Self.cookie)=\(session); Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=\(Int(DashboardSessionRepository.lifetime))"
+        return response
+    }
+
+    private func signedIn(_ request: Request, _ render: (User) async throws -> Response) async throws -> Response {
+        let logger = context.database.logger
+        guard let session = Self.sessionID(request),
+              let user = try await context.database.read({ try await DashboardSessionRepository.user(sessionID: session, on: $0, logger: logger) }),
+              Self.readers.contains(user.role) else {
+            return Self.redirect("/dashboard/sign-in")
+        }
+        do {
+            return try await render(user)
+        } catch let error as APIError {
+            return page("sign-in", ["title": error.title, "error": error.detail], user: user, status: .init(code: error.status))
+        }
+    }
+
+    /// A query parameter, nil when absent or empty (an empty filter field means no filter).
+    static func parameter(_ request: Request, _ name: String) -> String? {
+        guard let value = request.uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        return String(value)
+    }
+
+    static func sessionID(_ request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0] == cookie { return String(parts[1]) }
+            }
+        }
+        return nil
+    }
+
+    // MARK: Pages
+
+    private var reports: LeaderReportService { LeaderReportService(context: context) }
+    private var today: CivilDate { context.clock.today(in: APIHandler.serviceTimeZone) }
+
+    /// The jurisdiction asked for in `region`, within the user's own.
+    private func scope(_ request: Request, user: User) throws -> (prefix: String, region: String, filter: String) {
+        let asked = Self.parameter(request, "region")
+        guard let asked else { return (user.jurisdiction.prefix, user.region, "") }
+        guard let jurisdiction = Jurisdiction(asked) else { throw APIError.badRequest("地区代码 '\(asked)' 不是 6 位行政区划代码", field: "region") }
+        guard jurisdiction.prefix.hasPrefix(user.jurisdiction.prefix) else { throw APIError.forbidden("地区 \(asked) 不在您的管辖范围 \(user.region) 内") }
+        return (jurisdiction.prefix, asked, asked)
+    }
+
+    private func overview(_ user: User) async throws -> Response {
+        let prefix = user.jurisdiction.prefix
+        let counts = try await context.database.read { connection in
+            try await connection.query("""
+                SELECT count(*) FILTER (WHERE warning = 'red')::int, count(*) FILTER (WHERE warning = 'yellow')::int, count(*)::int
+                FROM projects WHERE NOT completed AND starts_with(region, \(prefix))
+                """, logger: context.database.logger).collect().first!.decode((Int, Int, Int).self)
+        }
+        let overdue = try await reports.overdue(regionPrefix: prefix, region: user.region, asOf: today, groupBy: .department)
+        let atRisk = try await reports.atRisk(regionPrefix: prefix, region: user.region, asOf: today)
+        return page("overview", [
+            "title": "总览", "region": user.region, "redProjects": counts.0, "yellowProjects": counts.1, "openProjects": counts.2,
+            "overdueItems": overdue.total, "atRiskProjects": atRisk.projects.count,
+            "topDepartments": overdue.groups.prefix(5).map { ["label": $0.label, "count": $0.count] },
+        ], user: user)
+    }
+
+    private func reportPage(_ report: String, request: Request, user: User, csv: Bool) async throws -> Response {
+        let (prefix, region, filter) = try scope(request, user: user)
+        switch report {
+        case "overdue":
+            let asOf = try Self.parameter(request, "asOf").map { try APIHandler.date($0, field: "asOf") } ?? today
+            let grouping = Self.parameter(request, "groupBy").flatMap(LeaderReportService.Grouping.init(rawValue:)) ?? .department
+            let result = try await reports.overdue(regionPrefix: prefix, region: region, asOf: asOf, groupBy: grouping)
+            if csv { return Self.csv(ReportTable(result), name: "overdue") }
+            let names: [LeaderReportService.Grouping: String] = [.department: "部门", .region: "地区", .stage: "阶段", .agent: "代办员"]
+            let groupings: [[String: Any]] = LeaderReportService.Grouping.allCases.map {
+                ["value": $0.rawValue, "label": names[$0]!, "selected": $0 == grouping]
+            }
+            let groups: [[String: Any]] = result.groups.map { group in
+                let items: [[String: Any]] = group.items.map { item in
+                    ["project": item.project, "projectName": item.projectName, "itemName": item.itemName, "departmentName": item.departmentName,
+                     "stage": item.stage, "deadline": item.deadline, "workingDaysOver": item.workingDaysOver,
+                     "stateName": ReportTable.stateNames[item.state.rawValue] ?? item.state.rawValue, "agent": item.agent ?? ""]
+                }
+                return ["label": group.label, "count": group.count, "items": items]
+            }
+            return page("overdue", ["title": "超期事项", "region": region, "regionFilter": filter, "asOf": asOf.description, "total": result.total,
+                                    "groupBy": grouping.rawValue, "groupings": groupings, "groups": groups], user: user)
+        case "at-risk":
+            let result = try await reports.atRisk(regionPrefix: prefix, region: region, asOf: today)
+            if csv { return Self.csv(ReportTable(result), name: "at-risk") }
+            return page("at-risk", [
+                "title": "超时风险", "region": region, "regionFilter": filter,
+                "projects": result.projects.map { project in
+                    ["project": project.project, "projectName": project.projectName, "usedDays": project.usedDays, "totalLimit": project.totalLimit,
+                     "forecastDays": project.forecastDays, "path": project.criticalPath.joined(separator: " → "),
+                     "warning": project.warning.rawValue, "warningName": Self.warningNames[project.warning.rawValue] ?? "", "agent": project.agent ?? ""] as [String: Any]
+                },
+            ], user: user)
+        default:
+            let table = ReportTable(try await reports.departments(regionPrefix: prefix, region: region, asOf: today))
+            if csv { return Self.csv(table, name: "departments") }
+            return page("departments", ["title": "部门效能", "region": region, "regionFilter": filter, "columns": table.columns,
+                                        "rows": table.rows.map { ["cells": $0] }], user: user)
+        }
+    }
+
+    private func projectPage(_ code: String, user: User) async throws -> Response {
+        let logger = context.database.logger
+        let found = try await context.database.read { connection -> (ProjectRecord, Project, User?)? in
+            guard let record = try await ProjectRepository.find(code: code, on: connection, logger: logger) else { return nil }
+            let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: logger)
+            let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: logger) }
+            return (record, project, agent)
+        }
+        guard let (record, project, agent) = found, Access.canSee(record, project, user: user) else {
+            throw APIError.notFound("项目 \(code)")
+        }
+        let today = context.today(for: project.workflow)
+        let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
+        let departments = context.registry.catalog.departments
+        return page("project", [
+            "title": record.name, "name": record.name, "code": record.code, "workflowName": project.workflow.name, "region": record.region,
+            "startedOn": record.startedOn.description, "agent": agent?.name ?? "未指派", "usedDays": view.usedDays, "totalLimit": view.totalLimit,
+            "forecastDays": view.forecast.totalDays, "completionDate": view.forecast.completionDate?.value.description ?? "—",
+            "warning": view.warning.rawValue, "warningName": Self.warningNames[view.warning.rawValue] ?? "",
+            "gantt": GanttChart(project: project, view: view, today: today).svg,
+            "items": view.items.filter { $0.state != .notApplicable }.map { item in
+                ["name": item.name, "department": departments[item.department]?.name ?? item.department, "state": item.state.rawValue,
+                 "limit": item.limit, "usedDays": item.usedDays, "deadline": item.deadline?.value.description ?? "",
+                 "warning": item.warning.rawValue, "warningName": Self.warningNames[item.warning.rawValue] ?? ""] as [String: Any]
+            },
+        ], user: user)
+    }
+
+    static let warningNames = ["none": "正常", "yellow": "黄色预警", "red": "红色预警"]
+
+    // MARK: Responses
+
+    private func page(_ template: String, _ values: [String: Any], user: User?, status: HTTPResponse.Status = .ok) -> Response {
+        var values = values
+        values["asOf"] = values["asOf"] ?? today.description
+        if let user { values["user"] = ["name": user.name, "region": user.region] }
+        let html = library.render(values, withTemplate: template) ?? ""
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func csv(_ table: ReportTable, name: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: table.csv)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+}
+
+struct DashboardError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
