@@ -1,5 +1,6 @@
 # Multi-stage build of the approvals server. The runtime image holds the binary (Swift's runtime linked in
-# statically), its resource bundle (the published openapi.yaml), the workflow definitions and the migrations;
+# statically), its resource bundles (the published openapi.yaml, the dashboard's templates), the workflow
+# definitions and the migrations;
 # PostgreSQL comes from DATABASE_URL.
 FROM swift:6.1-bookworm AS build
 WORKDIR /src
@@ -11,7 +12,8 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product approvals \
  && mkdir /staging \
  && cp "$(swift build -c release --show-bin-path)/approvals" /staging/ \
- && cp -R "$(swift build -c release --show-bin-path)/approvals_ApprovalAPI.resources" /staging/
+ && cp -R "$(swift build -c release --show-bin-path)/approvals_ApprovalAPI.resources" \
+          "$(swift build -c release --show-bin-path)/approvals_ApprovalServer.resources" /staging/
 
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates tzdata \
