@@ -40,14 +40,8 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = database.makeLogger()
-        let catalog = try DefinitionCatalog.load(directory: workflows)
-        try await DatabaseSession.with(logger: logger) { db, _ in
-            try await DatabaseSession.prepareSchema(db, migrationsFolder: database.migrationsFolder, apply: false)
-            let registry = try await WorkflowRegistry.register(catalog, in: db)
-            let clock = SystemClock()
-            let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder)
-            let day = asOf.flatMap(CivilDate.init(iso:)) ?? clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+        try await database.withContext(workflows: workflows) { context in
+            let day = asOf.flatMap(CivilDate.init(iso:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
             do {
                 print(try await LeaderReportRendering.render(kind, context: context, region: region, asOf: day, groupBy: groupBy, format: format),
                       terminator: "")

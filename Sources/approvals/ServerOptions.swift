@@ -1,4 +1,6 @@
+import ApprovalCore
 import ApprovalServer
+import ApprovalStore
 import ArgumentParser
 import Foundation
 import Logging
@@ -36,4 +38,17 @@ struct WebhookOptions: ParsableArguments {
 
     var policy: WebhookPolicy { WebhookPolicy(maxAttempts: webhookMaxAttempts) }
     var interval: Duration? { webhookInterval > 0 ? .seconds(webhookInterval) : nil }
+}
+
+extension DatabaseOptions {
+    /// For the commands that work on a running deployment's database (`sweeper`, `report`): the schema must
+    /// already be current (they never migrate), the definitions are registered, and `body` gets the shared context.
+    func withContext(workflows: String, _ body: (ServerContext) async throws -> Void) async throws {
+        let catalog = try DefinitionCatalog.load(directory: workflows)
+        try await DatabaseSession.with(logger: makeLogger()) { db, _ in
+            try await DatabaseSession.prepareSchema(db, migrationsFolder: migrationsFolder, apply: false)
+            let registry = try await WorkflowRegistry.register(catalog, in: db)
+            try await body(ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: migrationsFolder))
+        }
+    }
 }

@@ -26,11 +26,7 @@ struct SweeperCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = database.makeLogger()
-        let catalog = try DefinitionCatalog.load(directory: workflows)
-        try await DatabaseSession.with(logger: logger) { db, _ in
-            try await DatabaseSession.prepareSchema(db, migrationsFolder: database.migrationsFolder, apply: false)
-            let registry = try await WorkflowRegistry.register(catalog, in: db)
-            let context = ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: database.migrationsFolder)
+        try await database.withContext(workflows: workflows) { context in
             let sweeper = DeadlineSweeper(context: context)
             if once {
                 let result = try await sweeper.sweepAll()
@@ -39,7 +35,7 @@ struct SweeperCommand: AsyncParsableCommand {
             }
             var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)]
             if let webhookInterval = webhooks.interval {
-                services.append(WebhookDeliveryService(database: db, policy: webhooks.policy, metrics: context.metrics,
+                services.append(WebhookDeliveryService(database: context.database, policy: webhooks.policy, metrics: context.metrics,
                                                        interval: webhookInterval, logger: logger))
             }
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
