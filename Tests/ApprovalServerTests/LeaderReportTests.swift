@@ -102,6 +102,22 @@ struct LeaderReportTests {
         }
     }
 
+    @Test func projectsFromBeforeTheReportColumnsAreBackfilled() async throws {
+        try await TestServer.run(start: Self.start) { server in
+            let code = try await lowRiskProject(server, name: "旧项目")
+            try await acceptFiling(server, code)
+            // As a project written before migration 0008 looks.
+            try await server.sql("UPDATE projects SET calendar_id = NULL")
+            server.clock.advance(by: Self.day * 10)
+            #expect(try await server.call(.get, "/v1/reports/overdue", as: .leader).int("total") == 0)
+            let migration = try String(contentsOf: projectRoot.appending(path: "Migrations/0010_report_backfill.sql"), encoding: .utf8)
+            for statement in migration.components(separatedBy: ";\n") where statement.contains("UPDATE") {
+                try await server.sql(statement)
+            }
+            #expect(try await server.call(.get, "/v1/reports/overdue", as: .leader).int("total") == 1)
+        }
+    }
+
     @Test func csvIsUTF8WithAByteOrderMarkAndQuotesWhatNeedsIt() async throws {
         try await TestServer.run(start: Self.start) { server in
             let code = try await server.createEnterpriseProject(name: #"温州示范厂房,一期 \"A\""#)  // JSON-escaped quotes
