@@ -6,7 +6,7 @@ struct Approvals: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approvals",
         abstract: "Approval workflow server for investment construction projects (工程建设项目审批).",
-        subcommands: [ServeCommand.self, SweeperCommand.self, MigrateCommand.self, UsersCommand.self, AuditCommand.self, WorkflowsCommand.self, CalendarCommand.self, ReportCommand.self]
+        subcommands: [ServeCommand.self, SweeperCommand.self, MigrateCommand.self, UsersCommand.self, AuditCommand.self, WorkflowsCommand.self, CalendarCommand.self, ReportCommand.self, SeedCommand.self]
     )
 }
 

@@ -1,0 +1,214 @@
+import ApprovalCore
+
+/// One thing that happened to a generated project, in the order it happened; becomes an audit event.
+struct SimulatedEvent {
+    let kind: String
+    let itemID: String?
+    let payload: [String: JSONValue]
+    let actorID: Int64
+    let on: CivilDate
+}
+
+/// A formal approval document owed after a default approval (Migrations/0002), as the generator left it.
+struct SimulatedFormalDocument {
+    let itemID: String
+    let department: String
+    let defaultApprovedOn: CivilDate
+    let dueOn: CivilDate
+    var issuedOn: CivilDate?
+    var documentNumber: String?
+    var overdueOn: CivilDate?
+}
+
+/// Who acts on a generated project's items.
+struct SeedCast {
+    let investor: Int64
+    /// Submits on the investor's behalf now and then (代办), within the agreement.
+    let agent: Int64?
+    let investorOrganisation: String
+    let agentName: String?
+    /// The department's window in the project's city.
+    let reviewer: (String) -> Int64
+}
+
+/// Plays a project's life through the engine itself — submissions, acceptance, supplement requests, decisions,
+/// and the deadline engine's default approvals and escalations — so that every generated event replays to the
+/// same items the store will hold. Dates come from the working-day calendar: investors take a few days to
+/// apply, departments decide within their limit, a small share stay silent and are deemed to approve.
+struct ProjectHistorySimulator {
+    let calendar: WorkdayCalendar
+    /// Nothing happens after this day.
+    let asOf: CivilDate
+    /// The deadline engine ran every night; false leaves passed deadlines for a sweeper to drain (a backlog).
+    let sweeperRuns: Bool
+    /// No department ever decides: every accepted item runs into its timeout (backlog projects).
+    let silentDepartments: Bool
+    /// Share of decisions a department lets time out in ordinary projects.
+    var silentShare = 0.02
+
+    struct Result {
+        var project: Project
+        var events: [SimulatedEvent] = []
+        var formalDocuments: [SimulatedFormalDocument] = []
+        /// Planned actions the engine refused (a generator bug if ever non-zero).
+        var refused = 0
+    }
+
+    private enum Step {
+        case item(ItemAction)
+        case formalDocumentIssued(number: String)
+        case formalDocumentOverdue
+    }
+
+    private struct Planned {
+        let on: CivilDate
+        let order: Int
+        let itemID: String
+        let step: Step
+        let actorID: Int64
+        let onBehalf: Bool
+    }
+
+    func run(_ project: Project, cast: SeedCast, random: inout SeedRandom) -> Result {
+        var result = Result(project: project)
+        var pending: [Planned] = []
+        var order = 0
+        var planned: Set<String> = []
+
+        func workday(_ date: CivilDate, plus days: Int) -> CivilDate { calendar.deadline(adding: days, to: date).value }
+        func schedule(_ on: CivilDate, _ itemID: String, _ step: Step, actor: Int64, onBehalf: Bool = false) {
+            order += 1
+            pending.append(Planned(on: on, order: order, itemID: itemID, step: step, actorID: actor, onBehalf: onBehalf))
+        }
+        // An item that has just become ready: the investor applies, the department accepts and decides.
+        func planReadyItems(on today: CivilDate) {
+            for item in result.project.items where item.state == .ready && !planned.contains(item.id) {
+                planned.insert(item.id)
+                let definition = item.definition
+                let reviewer = cast.reviewer(definition.department)
+                var day = workday(today, plus: random.int(0...4))
+                let byAgent = cast.agent != nil && random.chance(0.3)
+                schedule(day, item.id, .item(.submit), actor: byAgent ? cast.agent! : cast.investor, onBehalf: byAgent)
+                day = workday(day, plus: random.int(0...2))
+                let accepted = day
+                if definition.allowsDeficiencyAcceptance && random.chance(0.15) {
+                    // 容缺受理: accepted with a missing document the applicant commits to supply.
+                    let commitment = DeficiencyCommitment(missingMaterials: ["补充承诺材料"], dueDate: workday(day, plus: 10))
+                    schedule(day, item.id, .item(.accept(commitment: commitment)), actor: reviewer)
+                    schedule(day, item.id, .item(.fulfilCommitment), actor: cast.investor)
+                } else {
+                    schedule(day, item.id, .item(.accept(commitment: nil)), actor: reviewer)
+                }
+                if silentDepartments || random.chance(silentShare) { continue }
+                let limit = definition.limit
+                let decideAfter = limit == 0 ? 0 : random.int(max(0, limit / 5)...limit)
+                if decideAfter >= 1 && random.chance(0.2) {
+                    // 补正: the clock stops while the applicant supplies what is missing, sometimes twice.
+                    let stop = random.int(0...(decideAfter - 1))
+                    var resumed = accepted
+                    let requests = random.chance(0.1) ? 2 : 1
+                    day = workday(accepted, plus: stop)
+                    for _ in 0..<requests {
+                        schedule(day, item.id, .item(.suspend(.supplement(missingMaterials: ["补正材料清单"]))), actor: reviewer)
+                        resumed = workday(day, plus: random.int(2...12))
+                        schedule(resumed, item.id, .item(.resume), actor: reviewer)
+                        day = resumed
+                    }
+                    day = workday(resumed, plus: decideAfter - stop)
+                } else {
+                    day = workday(accepted, plus: decideAfter)
+                }
+                let decision: ItemAction = random.chance(0.002) ? .reject(reason: "不符合产业政策") : .approve
+                schedule(day, item.id, .item(decision), actor: reviewer)
+            }
+        }
+
+        func record(_ kind: String, _ itemID: String?, _ payload: [String: JSONValue], actor: Int64, on: CivilDate) {
+            result.events.append(SimulatedEvent(kind: kind, itemID: itemID, payload: payload, actorID: actor, on: on))
+        }
+
+        // The deadline engine's night: default approvals (with the formal document they make owed) and escalations.
+        func sweep(upTo day: CivilDate) -> Bool {
+            let due = result.project.dueTimeouts(asOf: day)
+            guard !due.isEmpty else { return false }
+            for timeout in due {
+                let before = result.project.item(timeout.itemID)!.state
+                do {
+                    try result.project.perform(timeout.action, on: timeout.itemID, date: timeout.on, calendar: calendar)
+                } catch {
+                    result.refused += 1
+                    continue
+                }
+                var payload = timeout.action.payload
+                payload["from"] = .string(before.rawValue)
+                payload["to"] = .string(result.project.item(timeout.itemID)!.state.rawValue)
+                let definition = result.project.item(timeout.itemID)!.definition
+                pending.removeAll { $0.itemID == timeout.itemID }
+                if case .escalate = timeout.action {
+                    payload["leadDepartment"] = .string(result.project.workflow.leadDepartment(ofItem: timeout.itemID) ?? "")
+                    record("item.escalate", timeout.itemID, payload, actor: DeadlineQueue.engineUserID, on: timeout.on)
+                    // The lead department presses, and the department decides a few days later.
+                    schedule(workday(timeout.on, plus: random.int(1...5)), timeout.itemID, .item(.approve),
+                             actor: cast.reviewer(definition.department))
+                } else {
+                    record("item.default_approve", timeout.itemID, payload, actor: DeadlineQueue.engineUserID, on: timeout.on)
+                    let dueOn = workday(timeout.on, plus: 1)
+                    result.formalDocuments.append(SimulatedFormalDocument(itemID: timeout.itemID, department: definition.department,
+                                                                          defaultApprovedOn: timeout.on, dueOn: dueOn))
+                    let late = random.chance(0.1)
+                    if late { schedule(dueOn.adding(days: 1), timeout.itemID, .formalDocumentOverdue, actor: DeadlineQueue.engineUserID) }
+                    let issued = late ? workday(dueOn, plus: random.int(1...4)) : workday(timeout.on, plus: random.int(0...1))
+                    schedule(issued, timeout.itemID, .formalDocumentIssued(number: "浙审批〔\(issued.year)〕\(random.int(100...9999))号"),
+                             actor: cast.reviewer(definition.department))
+                }
+            }
+            planReadyItems(on: due.map(\.on).max()!)
+            return true
+        }
+
+        planReadyItems(on: project.startedOn)
+        while true {
+            let next = pending.indices.min { (pending[$0].on, pending[$0].order) < (pending[$1].on, pending[$1].order) }
+            let horizon = next.map { min(pending[$0].on, asOf) } ?? asOf
+            if sweeperRuns, sweep(upTo: horizon) { continue }
+            guard let next, pending[next].on <= asOf else { break }
+            let step = pending.remove(at: next)
+            switch step.step {
+            case let .item(action):
+                let before = result.project.item(step.itemID)!.state
+                do {
+                    try result.project.perform(action, on: step.itemID, date: step.on, calendar: calendar)
+                } catch {
+                    result.refused += 1
+                    continue
+                }
+                var payload = action.payload
+                payload["from"] = .string(before.rawValue)
+                payload["to"] = .string(result.project.item(step.itemID)!.state.rawValue)
+                if step.onBehalf {
+                    payload["onBehalfOf"] = .string(cast.investorOrganisation)
+                    payload["agentName"] = .string(cast.agentName ?? "")
+                }
+                record("item.\(action.code)", step.itemID, payload, actor: step.actorID, on: step.on)
+                planReadyItems(on: step.on)
+            case let .formalDocumentIssued(number):
+                let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
+                result.formalDocuments[index].issuedOn = step.on
+                result.formalDocuments[index].documentNumber = number
+                let dueOn = result.formalDocuments[index].dueOn
+                record("formal_document.issued", step.itemID,
+                       ["documentNumber": .string(number), "dueOn": .string(dueOn.description), "late": .bool(step.on > dueOn)],
+                       actor: step.actorID, on: step.on)
+            case .formalDocumentOverdue:
+                guard sweeperRuns else { continue }
+                let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
+                result.formalDocuments[index].overdueOn = step.on
+                let document = result.formalDocuments[index]
+                record("formal_document.overdue", step.itemID,
+                       ["department": .string(document.department), "dueOn": .string(document.dueOn.description)],
+                       actor: step.actorID, on: step.on)
+            }
+        }
+        return result
+    }
+}

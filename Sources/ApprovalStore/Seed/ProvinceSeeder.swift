@@ -1,0 +1,198 @@
+import ApprovalCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `approvals seed`: a province's worth of realistic history for benchmarks and trials — every workflow,
+/// projects started over three years in all 90 counties of a province, items in every state (supplements,
+/// default approvals, escalations, formal documents), agents at three levels with assignments, agreements,
+/// progress logs, difficult cases and ratings, and each project's events with a valid audit chain. Loaded with
+/// COPY in batches, each batch one transaction, on as many workers as there are cores.
+///
+/// Seeded data has public tokens (`seed-admin`, `seed-leader`): never run it against a production database.
+public struct ProvinceSeeder: Sendable {
+    public struct Options: Sendable {
+        public var projects: Int
+        public var seed: UInt64
+        /// Of the projects, how many are a sweeper backlog: recent projects whose departments never decided and
+        /// whose deadlines passed while no sweeper ran, due now.
+        public var backlog: Int
+        /// The generated history ends on this day.
+        public var asOf: CivilDate
+        public var workers: Int
+        public var batchSize: Int
+
+        public init(projects: Int, seed: UInt64, backlog: Int = 0, asOf: CivilDate, workers: Int = 2, batchSize: Int = 400) {
+            self.projects = projects
+            self.seed = seed
+            self.backlog = backlog
+            self.asOf = asOf
+            self.workers = workers
+            self.batchSize = batchSize
+        }
+    }
+
+    public struct Summary: Sendable {
+        public var projects = 0
+        public var events = 0
+        public var items = 0
+        public var openProjects = 0
+        public var defaultApprovals = 0
+        public var escalations = 0
+        /// Planned actions the engine refused; the generator is wrong if this is not zero.
+        public var refused = 0
+
+        mutating func add(_ other: Summary) {
+            projects += other.projects; events += other.events; items += other.items; openProjects += other.openProjects
+            defaultApprovals += other.defaultApprovals; escalations += other.escalations; refused += other.refused
+        }
+    }
+
+    /// The well-known tokens of the seeded administrator and province leader.
+    public static let adminToken = "seed-admin"
+    public static let leaderToken = "seed-leader"
+
+    let database: Database
+    let registry: WorkflowRegistry
+
+    public init(database: Database, registry: WorkflowRegistry) {
+        self.database = database
+        self.registry = registry
+    }
+
+    public func run(_ options: Options, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        let staff = try await SeedStaff.ensure(departments: registry.catalog.departments.mapValues(\.name), in: database)
+        let ids = try await database.transaction { connection in
+            try await IDRanges.reserve(projects: options.projects, on: connection, logger: database.logger)
+        }
+        let batches = (options.projects + options.batchSize - 1) / options.batchSize
+        let generator = SeedBatchGenerator(registry: registry, staff: staff, ids: ids, options: options)
+        let logger = database.logger
+        return try await withThrowingTaskGroup(of: Summary.self) { group in
+            for worker in 0..<options.workers {
+                group.addTask { [database] in
+                    var summary = Summary()
+                    for batch in stride(from: worker, to: batches, by: options.workers) {
+                        let range = (batch * options.batchSize)..<min(options.projects, (batch + 1) * options.batchSize)
+                        let (tables, batchSummary) = generator.generate(range)
+                        try await database.transaction { connection in
+                            // The generator guarantees every reference; checking 50 million foreign keys one row at
+                            // a time would take most of the load. Needs a superuser, as the embedded cluster is.
+                            try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
+                            for table in tables { try await table.copy(on: connection, logger: logger) }
+                        }
+                        summary.add(batchSummary)
+                        progress(range.count)
+                    }
+                    return summary
+                }
+            }
+            var total = Summary()
+            for try await summary in group { total.add(summary) }
+            try await database.read { connection in
+                _ = try await connection.query("ANALYZE", logger: logger)
+            }
+            return total
+        }
+    }
+}
+
+/// The id ranges a run writes with explicit ids (events and agreements name them), taken from the sequences
+/// up front so batches can be generated independently.
+struct IDRanges: Sendable {
+    let firstProject: Int64
+    let firstUser: Int64
+    let firstAgreement: Int64
+    let firstProgress: Int64
+    let firstCase: Int64
+    /// Per project at most: progress updates and cases.
+    static let progressPerProject: Int64 = 4
+    static let casesPerProject: Int64 = 1
+
+    static func reserve(projects: Int, on connection: PostgresConnection, logger: Logger) async throws -> IDRanges {
+        func reserve(_ table: String, _ count: Int64) async throws -> Int64 {
+            let last = try await connection.query("""
+                SELECT setval(pg_get_serial_sequence(\(table), 'id'), nextval(pg_get_serial_sequence(\(table), 'id')) + \(count) - 1)
+                """, logger: logger).collect().first!.decode(Int64.self)
+            return last - count + 1
+        }
+        let count = Int64(max(projects, 1))
+        return IDRanges(firstProject: try await reserve("projects", count),
+                        firstUser: try await reserve("users", count / Int64(SeedBatchGenerator.projectsPerOrganisation) + 1),
+                        firstAgreement: try await reserve("agency_agreements", count),
+                        firstProgress: try await reserve("progress_updates", count * progressPerProject),
+                        firstCase: try await reserve("difficult_cases", count * casesPerProject))
+    }
+}
+
+/// The people of the seeded province: each department's window, a coordinator and leader per city, and agents
+/// at city, county and township level. Created by the first run, found again by later ones.
+struct SeedStaff: Sendable {
+    /// "department@city" → reviewer.
+    let reviewers: [String: Int64]
+    let coordinators: [String: Int64]
+    /// County code → agents working there (county and township level), plus the city's agents.
+    let agents: [String: [(id: Int64, name: String)]]
+
+    static let marker = "（生成）"
+
+    static func ensure(departments: [String: String], in database: Database) async throws -> SeedStaff {
+        let logger = database.logger
+        return try await database.transaction { connection in
+            let existing = try await connection.query("SELECT count(*)::int FROM users WHERE name LIKE \("%" + marker)",
+                                                      logger: logger).collect().first!.decode(Int.self)
+            if existing == 0 {
+                var users: [NewUser] = [
+                    NewUser(name: "省审批管理员\(marker)", role: .admin, region: ProvinceMap.province),
+                    NewUser(name: "省效能监察\(marker)", role: .leader, region: ProvinceMap.province),
+                ]
+                for city in ProvinceMap.cities {
+                    users.append(NewUser(name: "\(city.name)代办中心\(marker)", role: .coordinator, region: city.code))
+                    users.append(NewUser(name: "\(city.name)领导\(marker)", role: .leader, region: city.code))
+                    for (department, name) in departments.sorted(by: { $0.key < $1.key }) {
+                        users.append(NewUser(name: "\(city.name)\(name)窗口\(marker)", role: .reviewer, region: city.code, department: department))
+                    }
+                    for n in 1...2 {
+                        users.append(NewUser(name: "\(city.name)市级代办员\(n)\(marker)", role: .agent, region: city.code,
+                                             phone: "138\(city.code.prefix(4))\(n)000", agentLevel: .city, agentCapacity: 60))
+                    }
+                    for county in city.counties {
+                        for n in 1...3 {
+                            users.append(NewUser(name: "\(county.name)代办员\(n)\(marker)", role: .agent, region: county.code,
+                                                 phone: "139\(county.code.suffix(4))\(n)00", agentLevel: .county, agentCapacity: 40))
+                        }
+                        for n in 1...4 {
+                            users.append(NewUser(name: "\(county.name)乡镇代办员\(n)\(marker)", role: .agent, region: county.code,
+                                                 phone: "137\(county.code.suffix(4))\(n)00", agentLevel: .township, agentCapacity: 20))
+                        }
+                    }
+                }
+                for user in users { _ = try await UserRepository.create(user, on: connection, logger: logger) }
+            }
+            for (token, role) in [(ProvinceSeeder.adminToken, "admin"), (ProvinceSeeder.leaderToken, "leader")]
+            where try await UserRepository.authenticate(token: token, on: connection, logger: logger) == nil {
+                let id = try await connection.query("""
+                    SELECT id FROM users WHERE role = \(role) AND region = \(ProvinceMap.province) AND name LIKE \("%" + marker)
+                    """, logger: logger).collect().first!.decode(Int64.self)
+                _ = try await UserRepository.issueToken(for: id, secret: token, on: connection, logger: logger)
+            }
+            var reviewers: [String: Int64] = [:], coordinators: [String: Int64] = [:]
+            var agents: [String: [(id: Int64, name: String)]] = [:]
+            let rows = try await connection.query("""
+                SELECT id, name, role, region, department FROM users WHERE name LIKE \("%" + marker) ORDER BY id
+                """, logger: logger)
+            var cityAgents: [String: [(id: Int64, name: String)]] = [:]
+            for try await (id, name, role, region, department) in rows.decode((Int64, String, String, String, String?).self) {
+                switch role {
+                case "reviewer": reviewers["\(department!)@\(region)"] = id
+                case "coordinator": coordinators[region] = id
+                case "agent" where region.hasSuffix("00"): cityAgents[region, default: []].append((id, name))
+                case "agent": agents[region, default: []].append((id, name))
+                default: break
+                }
+            }
+            for county in ProvinceMap.counties { agents[county.code, default: []] += cityAgents[county.city.code] ?? [] }
+            return SeedStaff(reviewers: reviewers, coordinators: coordinators, agents: agents)
+        }
+    }
+}

@@ -1,0 +1,273 @@
+import ApprovalCore
+import Foundation
+
+/// Generates one batch of projects — each through `ProjectHistorySimulator` — as COPY rows for every table a
+/// project touches. Pure: the same options and range give the same rows.
+struct SeedBatchGenerator: Sendable {
+    static let projectsPerOrganisation = 4
+
+    let registry: WorkflowRegistry
+    let staff: SeedStaff
+    let ids: IDRanges
+    let options: ProvinceSeeder.Options
+
+    private static let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+
+    /// Rows of one batch, in the order they are loaded.
+    struct Tables {
+        var users = CopyRows("users", ["id", "name", "role", "region", "organisation", "phone"])
+        var projects = CopyRows("projects", [
+            "id", "code", "code_issued_locally", "name", "investor_org", "region", "attributes", "workflow_version_id", "started_on",
+            "current_stage", "completed", "warning", "used_days", "agent_id", "version", "last_seq", "last_hash", "created_at",
+            "next_due_at", "summary_as_of", "forecast_days", "total_limit", "critical_path", "calendar_id", "completed_on",
+        ])
+        var items = CopyRows("items", [
+            "project_id", "item_id", "stage_id", "department", "state", "state_since", "limit_days", "used_days", "deadline",
+            "deadline_provisional", "default_reason", "escalated_on", "repeat_supplements",
+        ])
+        var events = CopyRows("events", ["project_id", "seq", "at", "on_date", "kind", "item_id", "actor_id", "payload", "prev_hash", "hash"])
+        var assignments = CopyRows("agent_assignments", ["project_id", "agent_id", "started_on", "assigned_by"])
+        var agreements = CopyRows("agency_agreements", ["id", "project_id", "scope", "starts_on", "state", "ended_on", "authorised_by"])
+        var progress = CopyRows("progress_updates", ["id", "project_id", "author_id", "kind", "text", "item_id", "next_step_on", "at",
+                                                     "on_date", "follow_up_overdue_on"])
+        var documents = CopyRows("formal_documents", ["project_id", "item_id", "department", "default_approved_on", "due_on", "issued_on",
+                                                      "document_number", "overdue_on"])
+        var cases = CopyRows("difficult_cases", ["id", "project_id", "item_id", "title", "description", "raised_by", "raised_on",
+                                                 "meeting_on", "outcome", "resolved_on", "resolved_by"])
+        var ratings = CopyRows("ratings", ["project_id", "subject_kind", "subject", "agent_id", "score", "text", "rated_by", "first_at", "updated_at"])
+
+        var all: [CopyRows] { [users, projects, items, events, assignments, agreements, progress, documents, cases, ratings] }
+    }
+
+    func generate(_ range: Range<Int>) -> ([CopyRows], ProvinceSeeder.Summary) {
+        var tables = Tables()
+        var summary = ProvinceSeeder.Summary()
+        for number in range { generateProject(number, into: &tables, summary: &summary) }
+        return (tables.all, summary)
+    }
+
+    /// An event before it is chained: sorted by day, then by `rank` (the project's opening events first, its
+    /// closing ones last), then in the order it was made.
+    private struct Pending {
+        let event: SimulatedEvent
+        let rank: Int
+        let order: Int
+    }
+
+    private func generateProject(_ number: Int, into tables: inout Tables, summary: inout ProvinceSeeder.Summary) {
+        var random = SeedRandom(seed: options.seed, stream: UInt64(ids.firstProject) + UInt64(number))
+        let projectID = ids.firstProject + Int64(number)
+        let isBacklog = number >= options.projects - options.backlog
+        let county = random.pick(ProvinceMap.counties)
+        let workflowID = random.chance(0.7) ? "enterprise-investment" : random.chance(0.5) ? "government-investment" : "low-risk"
+        let (versionID, workflow) = registry.currentVersion(of: workflowID)!
+        let calendar = registry.calendar(for: workflow)
+        let attributes = Self.attributes(for: workflow, random: &random)
+        var startedOn = options.asOf.adding(days: -(isBacklog ? random.int(45...75) : random.int(0...(3 * 365))))
+        while !calendar.isWorkingDay(startedOn) { startedOn = startedOn.adding(days: -1) }
+
+        // The investor: one organisation per few projects, its user created with its first project.
+        let organisationNumber = number / Self.projectsPerOrganisation
+        let organisation = "91\(county.code)MA\(Self.padded(Int(ids.firstProject) / Self.projectsPerOrganisation + organisationNumber, 8))"
+        let investorID = ids.firstUser + Int64(organisationNumber)
+        if number % Self.projectsPerOrganisation == 0 {
+            tables.users.append(.int(investorID), .text("\(county.name)\(random.pick(ProvinceMap.industries))有限公司\(SeedStaff.marker)"),
+                                .text("investor"), .text(county.code), .text(organisation), .text("0571-\(Self.padded(organisationNumber % 10_000_000, 7))"))
+        }
+        let agent = random.chance(0.95) ? random.pick(staff.agents[county.code]!) : nil
+        let city = county.city.code
+        let cast = SeedCast(investor: investorID, agent: agent?.id, investorOrganisation: organisation, agentName: agent?.name,
+                            reviewer: { staff.reviewers["\($0)@\(city)"]! })
+        let project = try! Project(workflow: workflow, attributes: attributes, startedOn: startedOn)
+        let simulator = ProjectHistorySimulator(calendar: calendar, asOf: options.asOf, sweeperRuns: !isBacklog, silentDepartments: isBacklog)
+        let history = simulator.run(project, cast: cast, random: &random)
+        summary.refused += history.refused
+
+        let view0 = ProjectView(project: history.project, asOf: options.asOf, calendar: calendar)
+        let completed = view0.currentStageID == nil
+        let lastDay = history.events.map(\.on).max() ?? startedOn
+        let view = completed ? ProjectView(project: history.project, asOf: lastDay, calendar: calendar) : view0
+        let endOfStory = completed ? lastDay : options.asOf
+
+        var pending: [Pending] = []
+        var followUpDue: CivilDate?
+        func add(_ event: SimulatedEvent, rank: Int) { pending.append(Pending(event: event, rank: rank, order: pending.count)) }
+        let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + number / 1_000_000, 2))-\(Self.padded(number % 1_000_000, 6))"
+        let name = "\(county.name)\(random.pick(ProvinceMap.industries))\(random.pick(ProvinceMap.kinds))"
+        add(SimulatedEvent(kind: "project.created", itemID: nil, payload: [
+            "code": .string(code), "codeIssuedLocally": .bool(false), "name": .string(name), "investorOrganisation": .string(organisation),
+            "region": .string(county.code), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
+            "workflowDigest": .string(registry.digests[versionID] ?? ""), "attributes": .object(attributes.mapValues(\.json)),
+        ], actorID: investorID, on: startedOn), rank: 0)
+        for event in history.events { add(event, rank: 2) }
+
+        // The agency service (代办): assigned and authorised on the first day, progress along the way.
+        let coordinator = staff.coordinators[city]!
+        if let agent {
+            tables.assignments.append(.int(projectID), .int(agent.id), .date(startedOn), .int(coordinator))
+            add(SimulatedEvent(kind: "agent.assigned", itemID: nil, payload: ["agent": .int(agent.id), "agentName": .string(agent.name)],
+                               actorID: coordinator, on: startedOn), rank: 1)
+            if random.chance(0.8) {
+                let agreementID = ids.firstAgreement + Int64(number)
+                let scope = history.project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.id)
+                let agreementCompleted = completed
+                tables.agreements.append(.int(agreementID), .int(projectID), .textArray(scope), .date(startedOn),
+                                         .text(agreementCompleted ? "completed" : "active"), agreementCompleted ? .date(lastDay) : nil, .int(investorID))
+                add(SimulatedEvent(kind: "agreement.authorised", itemID: nil, payload: [
+                    "agreement": .int(agreementID), "scope": .array(scope.map(JSONValue.string)), "startsOn": .string(startedOn.description),
+                ], actorID: investorID, on: startedOn), rank: 1)
+                if agreementCompleted {
+                    add(SimulatedEvent(kind: "agreement.completed", itemID: nil, payload: ["agreement": .int(agreementID)],
+                                       actorID: agent.id, on: lastDay), rank: 4)
+                    if random.chance(0.4) {
+                        let score = random.chance(0.85) ? 5 : random.int(2...4)
+                        let at = Self.milliseconds(lastDay, minute: 17 * 60)
+                        tables.ratings.append(.int(projectID), .text("agent"), .text("agent"), .int(agent.id), .int(Int64(score)),
+                                              .text(score == 5 ? "代办员全程帮办，非常满意" : "总体满意"), .int(investorID), .timestamp(at), .timestamp(at))
+                        add(SimulatedEvent(kind: "rating.given", itemID: nil, payload: [
+                            "subject": .string("agent"), "score": .int(Int64(score)), "agent": .int(agent.id),
+                        ], actorID: investorID, on: lastDay), rank: 4)
+                    }
+                }
+            }
+            let updates = random.int(1...Int(IDRanges.progressPerProject))
+            let span = max(0, endOfStory - startedOn)
+            let days = (0..<updates).map { _ in startedOn.adding(days: random.int(0...span)) }.sorted()
+            for (index, day) in days.enumerated() {
+                let progressID = ids.firstProgress + Int64(number) * IDRanges.progressPerProject + Int64(index)
+                let kind = random.pick(ProgressUpdate.Kind.allCases.filter { $0 != .submittedOnBehalf })
+                let text = Self.progressTexts[kind]!
+                var nextStep: CivilDate?
+                var overdueOn: CivilDate?
+                defer { if overdueOn == nil, let nextStep { followUpDue = nextStep } }
+                if !completed && index == days.count - 1 {
+                    // The newest update's next step: mostly ahead; now and then it passed and the sweeper said so.
+                    if !isBacklog && random.chance(0.05) && day < options.asOf.adding(days: -2) {
+                        nextStep = day.adding(days: random.int(0...(options.asOf - day - 2)))
+                        overdueOn = nextStep!.adding(days: 1)
+                    } else {
+                        nextStep = options.asOf.adding(days: random.int(1...10))
+                    }
+                }
+                let at = Self.milliseconds(day, minute: 16 * 60 + index)
+                tables.progress.append(.int(progressID), .int(projectID), .int(agent.id), .text(kind.rawValue), .text(text), nil,
+                                       nextStep.map(CopyRows.Field.date), .timestamp(at), .date(day), overdueOn.map(CopyRows.Field.date))
+                var payload: [String: JSONValue] = ["progress": .int(progressID), "type": .string(kind.rawValue), "text": .string(text)]
+                if let nextStep { payload["nextStepOn"] = .string(nextStep.description) }
+                add(SimulatedEvent(kind: "progress.logged", itemID: nil, payload: payload, actorID: agent.id, on: day), rank: 3)
+                if let overdueOn {
+                    add(SimulatedEvent(kind: "agent.follow_up_overdue", itemID: nil, payload: [
+                        "agent": .int(agent.id), "nextStepOn": .string(nextStep!.description), "progress": .int(progressID),
+                    ], actorID: DeadlineQueue.engineUserID, on: overdueOn), rank: 3)
+                }
+            }
+            // 疑难会商: now and then a difficulty goes to the agency centre; most are settled within weeks.
+            if random.chance(0.01) {
+                let caseID = ids.firstCase + Int64(number)
+                let raised = startedOn.adding(days: random.int(0...max(0, endOfStory - startedOn)))
+                let resolved = raised.adding(days: random.int(3...30))
+                let settled = resolved <= endOfStory && random.chance(0.8)
+                let title = "多部门意见不一致，需协调"
+                tables.cases.append(.int(caseID), .int(projectID), nil, .text(title), .text("规划条件与消防要求存在冲突，申请疑难会商"),
+                                    .int(agent.id), .date(raised), settled ? .date(resolved) : nil, settled ? .text("会商明确以规划条件为准，消防部门出具意见") : nil,
+                                    settled ? .date(resolved) : nil, settled ? .int(coordinator) : nil)
+                add(SimulatedEvent(kind: "case.raised", itemID: nil, payload: ["case": .int(caseID), "title": .string(title)],
+                                   actorID: agent.id, on: raised), rank: 3)
+                if settled {
+                    add(SimulatedEvent(kind: "case.resolved", itemID: nil, payload: [
+                        "case": .int(caseID), "meetingOn": .string(resolved.description), "outcome": .string("会商明确以规划条件为准，消防部门出具意见"),
+                    ], actorID: coordinator, on: resolved), rank: 3)
+                }
+            }
+        }
+
+        // The audit chain, in the order things happened.
+        pending.sort { ($0.event.on, $0.rank, $0.order) < ($1.event.on, $1.rank, $1.order) }
+        var previous = AuditChain.genesis
+        var sameDay = 0
+        var firstAt: Int64 = 0
+        for (index, entry) in pending.enumerated() {
+            let event = entry.event
+            sameDay = index > 0 && pending[index - 1].event.on == event.on ? sameDay + 1 : 0
+            let at = Self.milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
+            if index == 0 { firstAt = at }
+            let payload = JSONValue.object(event.payload)
+            let seq = index + 1
+            let canonical = AuditChain.canonicalEncoding(projectID: projectID, seq: seq, atMilliseconds: at, onDate: event.on.description,
+                                                         kind: event.kind, itemID: event.itemID, actorID: event.actorID, payload: payload)
+            let hash = AuditChain.hash(previous: previous, canonical: canonical)
+            tables.events.append(.int(projectID), .int(Int64(seq)), .timestamp(at), .date(event.on), .text(event.kind),
+                                 event.itemID.map(CopyRows.Field.text), .int(event.actorID), .json(payload), .bytea(previous), .bytea(hash))
+            previous = hash
+            if event.kind == "item.default_approve" { summary.defaultApprovals += 1 }
+            if event.kind == "item.escalate" { summary.escalations += 1 }
+        }
+        summary.events += pending.count
+
+        for item in view.items {
+            let since = history.project.item(item.id)!.reachedBy?.on ?? startedOn
+            tables.items.append(.int(projectID), .text(item.id), .text(item.stageID), .text(item.department), .text(item.state.rawValue),
+                                .date(since), .int(Int64(item.limit)), .int(Int64(item.usedDays)), item.deadline.map { .date($0.value) },
+                                .bool(item.deadline?.isProvisional ?? false), item.defaultApprovalReason.map { .text($0.rawValue) },
+                                item.escalatedOn.map(CopyRows.Field.date), .int(Int64(item.repeatSupplementRequests)))
+        }
+        summary.items += view.items.count
+        for document in history.formalDocuments {
+            tables.documents.append(.int(projectID), .text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
+                                    .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
+                                    document.overdueOn.map(CopyRows.Field.date))
+        }
+
+        // When the sweeper must look next: tonight while a clock runs or a document is owed; for the backlog,
+        // already (its deadlines passed while no sweeper ran).
+        let owed = history.formalDocuments.contains { $0.issuedOn == nil && $0.overdueOn == nil }
+        let tonight = history.project.nextSweep(after: options.asOf, in: Self.shanghai) != nil || owed
+            ? Self.milliseconds(options.asOf.adding(days: 1), minute: 0) : nil
+        let nextDue: Int64? = isBacklog ? Self.milliseconds(options.asOf, minute: 0)
+            : [tonight, followUpDue.map { Self.milliseconds($0.adding(days: 1), minute: 0) }].compactMap { $0 }.min()
+        tables.projects.append(
+            .int(projectID), .text(code), .bool(false), .text(name), .text(organisation), .text(county.code),
+            .json(.object(attributes.mapValues(\.json))), .int(versionID), .date(startedOn), view.currentStageID.map(CopyRows.Field.text),
+            .bool(completed), .text(view.warning.rawValue), .int(Int64(view.usedDays)), agent.map { .int($0.id) }, .int(Int64(pending.count)),
+            .int(Int64(pending.count)), .bytea(previous), .timestamp(firstAt), nextDue.map(CopyRows.Field.timestamp),
+            .date(view.asOf), .int(Int64(view.forecast.totalDays)), .int(Int64(view.totalLimit)), .textArray(view.forecast.criticalPath),
+            .text(workflow.calendarID), completed ? .date(lastDay) : nil)
+        summary.projects += 1
+        if !completed { summary.openProjects += 1 }
+    }
+
+    /// Attribute values as investors give them: every declared attribute, numbers on both sides of the
+    /// thresholds conditions test (e.g. 1,000 tce for the energy review).
+    static func attributes(for workflow: WorkflowDefinition, random: inout SeedRandom) -> [String: AttributeValue] {
+        var values: [String: AttributeValue] = [:]
+        for declaration in workflow.attributes where declaration.required || random.chance(0.5) {
+            switch declaration.kind {
+            case .boolean: values[declaration.id] = .boolean(random.chance(0.4))
+            case .integer, .number: values[declaration.id] = .number(Double(random.pick([20, 300, 800, 1500, 5000, 20000, 80000])))
+            case .text: values[declaration.id] = .text("见申报材料")
+            case let .choice(options): values[declaration.id] = .text(random.pick(options))
+            }
+        }
+        return values
+    }
+
+    static let progressTexts: [ProgressUpdate.Kind: String] = [
+        .contactedDepartment: "已与审批窗口沟通办理进度", .materialsPrepared: "已协助企业准备申报材料", .submittedOnBehalf: "已代企业提交申请",
+        .siteVisit: "已上门走访企业，核对现场情况", .meetingAttended: "已参加联合审查会议", .issueRaised: "发现材料问题，已告知企业补充", .other: "跟进项目进展",
+    ]
+
+    /// The instant `minute` minutes after midnight of `day` in Asia/Shanghai (UTC+8, no daylight saving).
+    static func milliseconds(_ day: CivilDate, minute: Int) -> Int64 {
+        (Int64(day.dayNumber) * 86_400 - 8 * 3600 + Int64(minute) * 60) * 1000
+    }
+
+    static func timeCode(_ date: CivilDate) -> String {
+        let (year, month, _) = date.components
+        return padded(year % 100, 2) + padded(month, 2)
+    }
+
+    static func padded(_ number: Int, _ width: Int) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
