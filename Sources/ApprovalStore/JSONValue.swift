@@ -78,7 +78,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
             out += "]"
         case let .object(fields):
             out += "{"
-            for (index, key) in fields.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).enumerated() {
+            for (index, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if index > 0 { out += "," }
                 Self.writeString(key, to: &out)
                 out += ":"
@@ -90,6 +90,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     private static func writeString(_ value: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape: appended whole, they cost one copy instead of one append per character.
+        guard value.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) else {
+            out += value
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -29,8 +29,12 @@ struct SweeperCommand: AsyncParsableCommand {
         try await database.withContext(workflows: workflows) { context in
             let sweeper = DeadlineSweeper(context: context)
             if once {
+                let started = ContinuousClock.now
                 let result = try await sweeper.sweepAll()
-                print("\(result.projects) projects: \(result.defaultApprovals) default approvals, \(result.escalations) escalations")
+                let elapsed = started.duration(to: .now)
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                print("\(result.projects) projects: \(result.defaultApprovals) default approvals, \(result.escalations) escalations"
+                      + " in \(String(format: "%.3f", seconds)) s")
                 return
             }
             var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)]

@@ -21,7 +21,7 @@ struct CopyRows {
 
     let table: String
     let columns: [String]
-    private(set) var text = ""
+    private(set) var bytes: [UInt8] = []
     private(set) var count = 0
 
     init(_ table: String, _ columns: [String]) {
@@ -32,55 +32,49 @@ struct CopyRows {
     mutating func append(_ fields: Field?...) {
         precondition(fields.count == columns.count, "\(table): \(fields.count) fields for \(columns.count) columns")
         for (index, field) in fields.enumerated() {
-            if index > 0 { text.append("\t") }
+            if index > 0 { bytes.append(0x09) }
             switch field ?? .null {
-            case let .text(value): Self.escape(value, into: &text)
-            case let .int(value): text.append(String(value))
-            case let .bool(value): text.append(value ? "t" : "f")
-            case let .date(value): text.append(value.description)
-            case let .timestamp(milliseconds): text.append(Self.utcTimestamp(milliseconds))
-            case let .bytea(value): text.append("\\\\x"); Self.hex(value, into: &text)
-            case let .json(value): Self.escape(value.canonicalText, into: &text)
-            case let .textArray(values): text.append("{\(values.joined(separator: ","))}")
-            case .null: text.append("\\N")
+            case let .text(value): Self.escape(value, into: &bytes)
+            case let .int(value): bytes.append(contentsOf: String(value).utf8)
+            case let .bool(value): bytes.append(value ? 0x74 : 0x66)
+            case let .date(value): bytes.append(contentsOf: value.description.utf8)
+            case let .timestamp(milliseconds): bytes.append(contentsOf: Self.utcTimestamp(milliseconds).utf8)
+            case let .bytea(value): bytes.append(contentsOf: "\\\\x".utf8); Self.hex(value, into: &bytes)
+            case let .json(value): Self.escape(value.canonicalText, into: &bytes)
+            case let .textArray(values): bytes.append(contentsOf: "{\(values.joined(separator: ","))}".utf8)
+            case .null: bytes.append(contentsOf: "\\N".utf8)
             }
         }
-        text.append("\n")
+        bytes.append(0x0A)
         count += 1
     }
 
     func copy(on connection: PostgresConnection, logger: Logger) async throws {
         guard count > 0 else { return }
         try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-            try await writer.write(ByteBuffer(string: text))
+            try await writer.write(ByteBuffer(bytes: bytes))
         }
     }
 
-    private static func escape(_ value: String, into text: inout String) {
-        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
-            text.append(value)
-            return
-        }
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": text.append("\\\\")
-            case "\t": text.append("\\t")
-            case "\n": text.append("\\n")
-            case "\r": text.append("\\r")
-            default: text.unicodeScalars.append(character)
+    private static func escape(_ value: String, into bytes: inout [UInt8]) {
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+            default: bytes.append(byte)
             }
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".unicodeScalars)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func hex(_ bytes: Data, into text: inout String) {
-        var scalars = String.UnicodeScalarView()
-        for byte in bytes {
-            scalars.append(hexDigits[Int(byte >> 4)])
-            scalars.append(hexDigits[Int(byte & 0x0F)])
+    private static func hex(_ data: Data, into bytes: inout [UInt8]) {
+        for byte in data {
+            bytes.append(hexDigits[Int(byte >> 4)])
+            bytes.append(hexDigits[Int(byte & 0x0F)])
         }
-        text.unicodeScalars.append(contentsOf: scalars)
     }
 
     private static func utcTimestamp(_ milliseconds: Int64) -> String {

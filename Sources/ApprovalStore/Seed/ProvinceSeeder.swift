@@ -75,12 +75,12 @@ public struct ProvinceSeeder: Sendable {
                     for batch in stride(from: worker, to: batches, by: options.workers) {
                         let range = (batch * options.batchSize)..<min(options.projects, (batch + 1) * options.batchSize)
                         let (tables, batchSummary) = generator.generate(range)
-                        try await database.transaction { connection in
+                        try await SeedError.explained { try await database.transaction { connection in
                             // The generator guarantees every reference; checking 50 million foreign keys one row at
                             // a time would take most of the load. Needs a superuser, as the embedded cluster is.
                             try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
                             for table in tables { try await table.copy(on: connection, logger: logger) }
-                        }
+                        } }
                         summary.add(batchSummary)
                         progress(range.count)
                     }
@@ -194,5 +194,14 @@ struct SeedStaff: Sendable {
             for county in ProvinceMap.counties { agents[county.code, default: []] += cityAgents[county.city.code] ?? [] }
             return SeedStaff(reviewers: reviewers, coordinators: coordinators, agents: agents)
         }
+    }
+}
+
+/// A batch PostgreSQL refused, with PostgreSQL's own message (the client's default description hides it).
+public struct SeedError: Error, CustomStringConvertible {
+    public let description: String
+
+    static func explained<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as PSQLError { throw SeedError(description: String(reflecting: error)) }
     }
 }

@@ -92,7 +92,8 @@ struct SeedBatchGenerator: Sendable {
         var pending: [Pending] = []
         var followUpDue: CivilDate?
         func add(_ event: SimulatedEvent, rank: Int) { pending.append(Pending(event: event, rank: rank, order: pending.count)) }
-        let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + number / 1_000_000, 2))-\(Self.padded(number % 1_000_000, 6))"
+        // Unique by the project's id: the serial carries its last six digits, the project-type segment the rest.
+        let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + Int(projectID) / 1_000_000, 2))-\(Self.padded(Int(projectID) % 1_000_000, 6))"
         let name = "\(county.name)\(random.pick(ProvinceMap.industries))\(random.pick(ProvinceMap.kinds))"
         add(SimulatedEvent(kind: "project.created", itemID: nil, payload: [
             "code": .string(code), "codeIssuedLocally": .bool(false), "name": .string(name), "investorOrganisation": .string(organisation),
