@@ -73,15 +73,25 @@ public enum NotificationOutbox {
         if let item = event.itemID { body["item"] = .string(item) }
         let leadDepartment = event.payload["leadDepartment"]?.stringValue
         // A region covers the regions it prefixes once its trailing 00 pairs are dropped (Jurisdiction.prefix).
+        // Candidates come from three indexed lookups (the organisation's users, the agent, the region's staff),
+        // never a scan of every user: a province has hundreds of thousands of investors.
         try await connection.query("""
-            WITH recipient AS (
+            WITH audience AS (
+                SELECT * FROM unnest(\(audiences.map(\.rawValue))::text[]) WITH ORDINALITY AS a(audience, rank)
+            ), candidate AS (
+                SELECT * FROM users WHERE role = 'investor' AND organisation = \(record.investorOrganisation)
+                UNION ALL
+                SELECT * FROM users WHERE id = \(record.agentID) AND role = 'agent'
+                UNION ALL
+                SELECT * FROM users WHERE role IN ('reviewer', 'leader', 'coordinator')
+                    AND starts_with(\(record.region), regexp_replace(region, '(00)+$', ''))
+            ), recipient AS (
                 SELECT DISTINCT ON (u.id) u.id, a.audience
-                FROM users u
-                JOIN unnest(\(audiences.map(\.rawValue))::text[]) WITH ORDINALITY AS a(audience, rank) ON
-                       (a.audience = 'investor' AND u.role = 'investor' AND u.organisation = \(record.investorOrganisation))
-                    OR (a.audience = 'agent' AND u.id = \(record.agentID))
+                FROM candidate u
+                JOIN audience a ON
+                       (a.audience = 'investor' AND u.role = 'investor')
+                    OR (a.audience = 'agent' AND u.role = 'agent')
                     OR (a.audience IN ('department', 'lead_department', 'leader', 'coordinator')
-                        AND starts_with(\(record.region), regexp_replace(u.region, '(00)+$', ''))
                         AND ((a.audience = u.role AND u.role IN ('leader', 'coordinator'))
                           OR (a.audience = 'lead_department' AND u.role = 'reviewer' AND u.department = \(leadDepartment))
                           OR (a.audience = 'department' AND u.role = 'reviewer' AND u.department =
