@@ -32,10 +32,12 @@ public struct DeadlineSweeper: Sendable {
 
     let context: ServerContext
     let batchSize: Int
+    let lanes: Int
 
-    public init(context: ServerContext, batchSize: Int = 100) {
+    public init(context: ServerContext, batchSize: Int = 100, lanes: Int = 2) {
         self.context = context
         self.batchSize = batchSize
+        self.lanes = lanes
     }
 
     /// One batch in one transaction: claim, decide, write the effects with their events, and the projects'
@@ -124,13 +126,23 @@ public struct DeadlineSweeper: Sendable {
         }
     }
 
-    /// Sweeps batch after batch until nothing is due.
+    /// Sweeps batch after batch until nothing is due, `lanes` batches at a time: each claims with SKIP LOCKED,
+    /// so they take disjoint projects, and one waits on the database while another decides in Swift.
     public func sweepAll() async throws -> Result {
-        var total = Result()
-        while true {
-            let batch = try await sweepBatch()
-            total += batch
-            if batch.projects < batchSize { return total }
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            for _ in 0..<lanes {
+                group.addTask {
+                    var total = Result()
+                    while true {
+                        let batch = try await sweepBatch()
+                        total += batch
+                        if batch.projects < batchSize { return total }
+                    }
+                }
+            }
+            var total = Result()
+            for try await lane in group { total += lane }
+            return total
         }
     }
 }

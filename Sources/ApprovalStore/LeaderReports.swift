@@ -154,18 +154,21 @@ public enum LeaderReports {
 
     public static func throughput(regionPrefix: String, on connection: PostgresConnection, logger: Logger) async throws -> [ThroughputMonth] {
         let rows = try await connection.query("""
-            WITH scoped AS (
+            WITH scoped AS MATERIALIZED (
                 SELECT to_char(started_on, 'YYYY-MM') AS started, to_char(completed_on, 'YYYY-MM') AS completed, used_days, total_limit
                 FROM projects WHERE starts_with(region, \(regionPrefix))
-            ), months AS (
-                SELECT started AS month FROM scoped UNION SELECT completed FROM scoped WHERE completed IS NOT NULL
+            ), starts AS (
+                SELECT started AS month, count(*)::int AS projects FROM scoped GROUP BY started
+            ), completions AS (
+                SELECT completed AS month, count(*)::int AS projects,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY used_days) AS days,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY total_limit) AS limit_days
+                FROM scoped WHERE completed IS NOT NULL GROUP BY completed
             )
-            SELECT m.month,
-                   (SELECT count(*)::int FROM scoped WHERE started = m.month),
-                   (SELECT count(*)::int FROM scoped WHERE completed = m.month),
-                   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY used_days) FROM scoped WHERE completed = m.month),
-                   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total_limit) FROM scoped WHERE completed = m.month)
-            FROM months m ORDER BY m.month
+            -- One pass per side, grouped: a month's figures are not re-counted by a subquery per month.
+            SELECT coalesce(s.month, c.month), coalesce(s.projects, 0), coalesce(c.projects, 0), c.days, c.limit_days
+            FROM starts s FULL JOIN completions c ON c.month = s.month
+            ORDER BY 1
             """, logger: logger)
         var months: [ThroughputMonth] = []
         for try await (month, started, completed, median, limit) in rows.decode((String, Int, Int, Double?, Double?).self) {
