@@ -24,8 +24,15 @@ public enum LeaderReports {
         public let agentName: String?
     }
 
+    /// How far back default approvals are listed: the leader's list is of who is late now, and a province's
+    /// history holds hundreds of thousands of them (open overdue items are listed however old).
+    public static let defaultApprovalWindowDays = 30
+
     public static func overdueItems(regionPrefix: String, asOf: CivilDate, on connection: PostgresConnection,
                                     logger: Logger) async throws -> [OverdueItem] {
+        // Default approvals dated in (asOf - 30, asOf]; one on timeout is dated the day after its deadline, so the
+        // window is a deadline range (the items_overdue_candidates index).
+        let windowStart = asOf.adding(days: -defaultApprovalWindowDays)
         let rows = try await connection.query("""
             SELECT p.code, p.name, p.region, p.workflow_version_id, i.item_id, i.stage_id, i.department, i.deadline::text,
                    w_end.ordinal - w_deadline.ordinal,
@@ -38,8 +45,10 @@ public enum LeaderReports {
             JOIN workdays w_end ON w_end.calendar_id = p.calendar_id
                                AND w_end.day = CASE WHEN i.state = 'default_approved' THEN i.state_since ELSE \(asOf.description)::date END
             LEFT JOIN users agent ON agent.id = p.agent_id
-            WHERE starts_with(p.region, \(regionPrefix)) AND i.deadline < \(asOf.description)::date
-              AND (i.state = 'accepted' OR (i.state = 'default_approved' AND i.default_reason = 'timeout' AND i.state_since <= \(asOf.description)::date))
+            WHERE starts_with(p.region, \(regionPrefix))
+              AND ((i.state = 'accepted' AND i.deadline < \(asOf.description)::date)
+                OR (i.state = 'default_approved' AND i.default_reason = 'timeout' AND i.deadline >= \(windowStart.description)::date
+                    AND i.deadline < \(asOf.description)::date AND i.state_since <= \(asOf.description)::date))
             ORDER BY 9 DESC, p.code, i.item_id
             """, logger: logger)
         var items: [OverdueItem] = []

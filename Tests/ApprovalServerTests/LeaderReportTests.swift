@@ -80,6 +80,16 @@ struct LeaderReportTests {
             #expect(defaulted.allSatisfy { $0["state"] as? String == "default_approved" })
             #expect(Dictionary(uniqueKeysWithValues: defaulted.compactMap { item in (item["project"] as? String).map { ($0, item["workingDaysOver"] as? Int) } })
                     == [p1: 0, p4: 0, p2: 1])  // 10-01 is a holiday; 10-14 is one working day past 10-13
+            // Default approvals are listed for 30 days: the ones dated 10-01 (deadline 09-30) until 10-30, the one
+            // dated 10-14 (deadline 10-13) until 11-12.
+            func defaultApproved(asOf day: String) async throws -> [String] {
+                let reply = try await server.call(.get, "/v1/reports/overdue?asOf=\(day)", as: .leader)
+                return reply.list("groups").flatMap { $0["items"] as? [[String: Any]] ?? [] }
+                    .filter { $0["state"] as? String == "default_approved" }.compactMap { $0["project"] as? String }.sorted()
+            }
+            #expect(try await defaultApproved(asOf: "2026-10-30") == [p1, p2, p4].sorted())
+            #expect(try await defaultApproved(asOf: "2026-11-01") == [p2])
+            #expect(try await defaultApproved(asOf: "2026-11-13") == [])
 
             let departments = try await server.call(.get, "/v1/reports/departments", as: .leader)
             let reform = try #require(departments.list("departments").first { $0["department"] as? String == "development-reform" })
