@@ -5,7 +5,7 @@
 -- staff. Without these every event scanned all users, which at a million projects (a quarter of a million
 -- investors) cost ~80 ms per event and dominated the sweeper.
 CREATE INDEX users_organisation ON users (organisation) WHERE role = 'investor';
-CREATE INDEX users_staff ON users (role) WHERE role IN ('reviewer', 'leader', 'coordinator');
+CREATE INDEX users_staff ON users (region) WHERE role IN ('reviewer', 'leader', 'coordinator');
 
 -- A project's agency history, agreements and difficult cases are read with every status answer; only their
 -- current or open rows were indexed.

@@ -1,3 +1,4 @@
+import ApprovalCore
 import Foundation
 import Logging
 import PostgresNIO
@@ -72,19 +73,20 @@ public enum NotificationOutbox {
         ]
         if let item = event.itemID { body["item"] = .string(item) }
         let leadDepartment = event.payload["leadDepartment"]?.stringValue
-        // A region covers the regions it prefixes once its trailing 00 pairs are dropped (Jurisdiction.prefix).
+        // Staff whose region covers the project's: its own region, the regions above it, and the whole country
+        // (Jurisdiction.covers), so the lookup is an index probe rather than a pattern per staff row.
+        let covering = Jurisdiction(record.region).map { [record.region] + $0.ancestors + ["000000"] } ?? [record.region]
         // Candidates come from three indexed lookups (the organisation's users, the agent, the region's staff),
         // never a scan of every user: a province has hundreds of thousands of investors.
         try await connection.query("""
             WITH audience AS (
                 SELECT * FROM unnest(\(audiences.map(\.rawValue))::text[]) WITH ORDINALITY AS a(audience, rank)
-            ), candidate AS (
+            ), candidate AS MATERIALIZED (
                 SELECT * FROM users WHERE role = 'investor' AND organisation = \(record.investorOrganisation)
                 UNION ALL
                 SELECT * FROM users WHERE id = \(record.agentID) AND role = 'agent'
                 UNION ALL
-                SELECT * FROM users WHERE role IN ('reviewer', 'leader', 'coordinator')
-                    AND starts_with(\(record.region), regexp_replace(region, '(00)+$', ''))
+                SELECT * FROM users WHERE role IN ('reviewer', 'leader', 'coordinator') AND region = ANY(\(covering))
             ), recipient AS (
                 SELECT DISTINCT ON (u.id) u.id, a.audience
                 FROM candidate u
