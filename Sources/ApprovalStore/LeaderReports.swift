@@ -33,22 +33,28 @@ public enum LeaderReports {
         // Default approvals dated in (asOf - 30, asOf]; one on timeout is dated the day after its deadline, so the
         // window is a deadline range (the items_overdue_candidates index).
         let windowStart = asOf.adding(days: -defaultApprovalWindowDays)
+        // The candidates first, through their index, then their projects by primary key: joined the other way
+        // round, the planner hashes every project of the region.
         let rows = try await connection.query("""
+            WITH candidates AS MATERIALIZED (
+                SELECT * FROM items WHERE state = 'accepted' AND deadline < \(asOf.description)::date
+                UNION ALL
+                SELECT * FROM items WHERE state = 'default_approved' AND default_reason = 'timeout'
+                    AND deadline >= \(windowStart.description)::date AND deadline < \(asOf.description)::date
+                    AND state_since <= \(asOf.description)::date
+            )
             SELECT p.code, p.name, p.region, p.workflow_version_id, i.item_id, i.stage_id, i.department, i.deadline::text,
                    w_end.ordinal - w_deadline.ordinal,
                    CASE WHEN i.state = 'default_approved' THEN 'default_approved'
                         WHEN i.escalated_on IS NOT NULL THEN 'escalated' ELSE 'open' END,
                    agent.name
-            FROM items i
+            FROM candidates i
             JOIN projects p ON p.id = i.project_id
             JOIN workdays w_deadline ON w_deadline.calendar_id = p.calendar_id AND w_deadline.day = i.deadline
             JOIN workdays w_end ON w_end.calendar_id = p.calendar_id
                                AND w_end.day = CASE WHEN i.state = 'default_approved' THEN i.state_since ELSE \(asOf.description)::date END
             LEFT JOIN users agent ON agent.id = p.agent_id
             WHERE starts_with(p.region, \(regionPrefix))
-              AND ((i.state = 'accepted' AND i.deadline < \(asOf.description)::date)
-                OR (i.state = 'default_approved' AND i.default_reason = 'timeout' AND i.deadline >= \(windowStart.description)::date
-                    AND i.deadline < \(asOf.description)::date AND i.state_since <= \(asOf.description)::date))
             ORDER BY 9 DESC, p.code, i.item_id
             """, logger: logger)
         var items: [OverdueItem] = []
@@ -111,45 +117,52 @@ public enum LeaderReports {
         public let openEscalations: Int
     }
 
+    /// From the department tally (Migrations/0012): the current state of every item of the jurisdiction's
+    /// projects, ten years of them, in the time it takes to read a few thousand keys.
     public static func departments(regionPrefix: String, on connection: PostgresConnection,
                                    logger: Logger) async throws -> [DepartmentAccountability] {
         let rows = try await connection.query("""
-            WITH scoped AS (
-                SELECT i.*, i.state IN ('approved', 'rejected', 'default_approved') AS decided
-                FROM items i JOIN projects p ON p.id = i.project_id
-                WHERE starts_with(p.region, \(regionPrefix))
-            ), documents AS (
-                SELECT f.department, count(*)::int AS overdue
-                FROM formal_documents f JOIN projects p ON p.id = f.project_id
-                WHERE starts_with(p.region, \(regionPrefix)) AND f.overdue_on IS NOT NULL
-                GROUP BY f.department
-            )
-            SELECT s.department,
-                   count(*) FILTER (WHERE decided)::int,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY used_days) FILTER (WHERE decided),
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY used_days) FILTER (WHERE decided),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY limit_days) FILTER (WHERE decided),
-                   (count(*) FILTER (WHERE state IN ('approved', 'rejected') AND used_days <= limit_days))::float8
-                       / NULLIF(count(*) FILTER (WHERE decided), 0),
-                   count(*) FILTER (WHERE default_reason = 'timeout')::int,
-                   count(*) FILTER (WHERE default_reason = 'absence')::int,
-                   coalesce(sum(repeat_supplements), 0)::int,
-                   coalesce(max(documents.overdue), 0)::int,
-                   count(*) FILTER (WHERE state = 'accepted' AND escalated_on IS NOT NULL)::int
-            FROM scoped s LEFT JOIN documents ON documents.department = s.department
-            WHERE s.state NOT IN ('not_applicable', 'exempted')
-            GROUP BY s.department
-            ORDER BY s.department
+            SELECT department, state, default_reason, used_days, limit_days, escalated,
+                   sum(items)::int, sum(repeat_supplements)::int, sum(overdue_documents)::int
+            FROM department_tally WHERE starts_with(region, \(regionPrefix))
+            GROUP BY department, state, default_reason, used_days, limit_days, escalated
+            HAVING sum(items) <> 0 OR sum(repeat_supplements) <> 0 OR sum(overdue_documents) <> 0
             """, logger: logger)
-        var report: [DepartmentAccountability] = []
-        for try await (department, decided, median, p90, limit, onTime, timeout, absence, repeats, documents, escalations)
-            in rows.decode((String, Int, Double?, Double?, Double?, Double?, Int, Int, Int, Int, Int).self) {
-            report.append(DepartmentAccountability(department: department, decided: decided, medianUsedDays: median, p90UsedDays: p90,
-                                                   medianLimitDays: limit, onTimeRate: onTime, defaultApprovalsTimeout: timeout,
-                                                   defaultApprovalsAbsence: absence, repeatSupplementRequests: repeats,
-                                                   overdueFormalDocuments: documents, openEscalations: escalations))
+        struct Figures {
+            var items = 0, decided = 0, onTime = 0, timeout = 0, absence = 0, repeats = 0, documents = 0, escalations = 0
+            var usedDays = DayHistogram(), limitDays = DayHistogram()
         }
-        return report
+        var byDepartment: [String: Figures] = [:]
+        for try await (department, state, reason, used, limit, escalated, items, repeats, documents)
+            in rows.decode((String, String?, String?, Int?, Int?, Bool, Int, Int, Int).self) {
+            var figures = byDepartment[department, default: Figures()]
+            figures.items += items
+            figures.repeats += repeats
+            figures.documents += documents
+            if escalated { figures.escalations += items }
+            switch reason {
+            case DefaultApprovalReason.timeout.rawValue: figures.timeout += items
+            case DefaultApprovalReason.absence.rawValue: figures.absence += items
+            default: break
+            }
+            if let used, let limit {
+                // A decided item: the tally keeps used days for these only.
+                figures.decided += items
+                figures.usedDays.add(used, count: items)
+                figures.limitDays.add(limit, count: items)
+                if state != ItemState.defaultApproved.rawValue, used <= limit { figures.onTime += items }
+            }
+            byDepartment[department] = figures
+        }
+        // A department is listed once it has items in the jurisdiction; its overdue documents go with it.
+        return byDepartment.filter { $0.value.items > 0 }.sorted { $0.key < $1.key }.map { department, figures in
+            DepartmentAccountability(department: department, decided: figures.decided, medianUsedDays: figures.usedDays.percentile(0.5),
+                                     p90UsedDays: figures.usedDays.percentile(0.9), medianLimitDays: figures.limitDays.percentile(0.5),
+                                     onTimeRate: figures.decided > 0 ? Double(figures.onTime) / Double(figures.decided) : nil,
+                                     defaultApprovalsTimeout: figures.timeout, defaultApprovalsAbsence: figures.absence,
+                                     repeatSupplementRequests: figures.repeats, overdueFormalDocuments: figures.documents,
+                                     openEscalations: figures.escalations)
+        }
     }
 
     public struct ThroughputMonth: Sendable, Hashable {
@@ -161,28 +174,29 @@ public enum LeaderReports {
         public let medianTotalLimit: Double?
     }
 
+    /// From the project tally (Migrations/0012): starts and completions by month.
     public static func throughput(regionPrefix: String, on connection: PostgresConnection, logger: Logger) async throws -> [ThroughputMonth] {
         let rows = try await connection.query("""
-            WITH scoped AS MATERIALIZED (
-                SELECT to_char(started_on, 'YYYY-MM') AS started, to_char(completed_on, 'YYYY-MM') AS completed, used_days, total_limit
-                FROM projects WHERE starts_with(region, \(regionPrefix))
-            ), starts AS (
-                SELECT started AS month, count(*)::int AS projects FROM scoped GROUP BY started
-            ), completions AS (
-                SELECT completed AS month, count(*)::int AS projects,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY used_days) AS days,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY total_limit) AS limit_days
-                FROM scoped WHERE completed IS NOT NULL GROUP BY completed
-            )
-            -- One pass per side, grouped: a month's figures are not re-counted by a subquery per month.
-            SELECT coalesce(s.month, c.month), coalesce(s.projects, 0), coalesce(c.projects, 0), c.days, c.limit_days
-            FROM starts s FULL JOIN completions c ON c.month = s.month
-            ORDER BY 1
+            SELECT month, fact, used_days, total_limit, sum(projects)::int
+            FROM project_tally WHERE starts_with(region, \(regionPrefix))
+            GROUP BY month, fact, used_days, total_limit HAVING sum(projects) <> 0
             """, logger: logger)
-        var months: [ThroughputMonth] = []
-        for try await (month, started, completed, median, limit) in rows.decode((String, Int, Int, Double?, Double?).self) {
-            months.append(ThroughputMonth(month: month, started: started, completed: completed, medianTotalDays: median, medianTotalLimit: limit))
+        struct Figures { var started = 0, completed = 0; var days = DayHistogram(), limits = DayHistogram() }
+        var byMonth: [String: Figures] = [:]
+        for try await (month, fact, used, limit, projects) in rows.decode((String, String, Int?, Int?, Int).self) {
+            var figures = byMonth[month, default: Figures()]
+            if fact == "started" {
+                figures.started += projects
+            } else {
+                figures.completed += projects
+                if let used { figures.days.add(used, count: projects) }
+                if let limit { figures.limits.add(limit, count: projects) }
+            }
+            byMonth[month] = figures
         }
-        return months
+        return byMonth.sorted { $0.key < $1.key }.map { month, figures in
+            ThroughputMonth(month: month, started: figures.started, completed: figures.completed,
+                            medianTotalDays: figures.days.percentile(0.5), medianTotalLimit: figures.limits.percentile(0.5))
+        }
     }
 }

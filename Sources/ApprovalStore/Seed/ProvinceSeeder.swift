@@ -89,6 +89,8 @@ public struct ProvinceSeeder: Sendable {
             }
             var total = Summary()
             for try await summary in group { total.add(summary) }
+            // The bulk load bypassed the triggers that keep the report tallies.
+            try await ReportTally.rebuild(in: database)
             try await database.read { connection in
                 _ = try await connection.query("ANALYZE", logger: logger)
             }
