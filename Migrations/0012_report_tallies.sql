@@ -168,6 +168,8 @@ CREATE FUNCTION rebuild_report_tallies() RETURNS void LANGUAGE sql AS $$
 $$;
 
 SELECT rebuild_report_tallies();
+-- Planned from estimates of an empty table, the whole-province sums were sorted instead of hashed (0.8 s, not 0.2 s).
+ANALYZE department_tally, project_tally;
 
 -- The overdue report's candidates, by state then deadline: open items overdue, and the recent default
 -- approvals. The index on deadline alone led the report through every timeout of the history (351k entries
