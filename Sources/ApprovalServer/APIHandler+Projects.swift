@@ -127,7 +127,17 @@ extension APIHandler {
     }
 
     func getProjectStatus(_ input: Operations.GetProjectStatus.Input) async throws -> Operations.GetProjectStatus.Output {
-        let (_, _, response) = try await readProject(input.path.code)
+        let (record, project, response) = try await readProject(input.path.code)
+        // Kept for the next read (StoredStatusMiddleware), encoded as the runtime encodes answers.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let departments = Set(project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.definition.department))
+        let body = try encoder.encode(response.status)
+        context.metrics.recordStatusAnswer(stored: false)
+        try await database.read { connection in
+            try await ProjectStatusDocuments.store(projectID: record.id, version: record.version, asOf: context.today(for: project.workflow),
+                                                   departments: departments.sorted(), body: body, on: connection, logger: context.logger)
+        }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
 

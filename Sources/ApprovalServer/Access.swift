@@ -15,15 +15,19 @@ enum Access {
     }
 
     static func canSee(_ record: ProjectRecord, _ project: Project, user: User) -> Bool {
+        canSee(region: record.region, investorOrganisation: record.investorOrganisation, agentID: record.agentID, user: user) { department in
+            project.items.contains { $0.definition.department == department && $0.state != .notApplicable && $0.state != .exempted }
+        }
+    }
+
+    /// The same rule from the project's facts: `reviews` tells whether a department has an item that applies.
+    static func canSee(region: String, investorOrganisation: String, agentID: Int64?, user: User, reviews: (String) -> Bool) -> Bool {
         switch user.role {
         case .admin: true
-        case .coordinator, .leader: user.jurisdiction.covers(record.region)
-        case .investor: record.investorOrganisation == user.organisation
-        case .agent: record.agentID == user.id
-        case .reviewer:
-            user.jurisdiction.covers(record.region) && project.items.contains {
-                $0.definition.department == user.department && $0.state != .notApplicable && $0.state != .exempted
-            }
+        case .coordinator, .leader: user.jurisdiction.covers(region)
+        case .investor: investorOrganisation == user.organisation
+        case .agent: agentID == user.id
+        case .reviewer: user.jurisdiction.covers(region) && user.department.map(reviews) == true
         }
     }
 

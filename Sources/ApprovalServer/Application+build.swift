@@ -16,7 +16,7 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
     HealthRoutes.add(to: router, context: context)
     Dashboard(context: context, library: try Dashboard.loadLibrary()).add(to: router)
     try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!,
-                                                     middlewares: [APIMiddleware(database: context.database)])
+                                                     middlewares: [APIMiddleware(database: context.database), StoredStatusMiddleware(context: context)])
     var services: [any Service] = []
     if let sweepInterval {
         services.append(DeadlineSweeperService(sweeper: DeadlineSweeper(context: context), interval: sweepInterval, logger: logger))

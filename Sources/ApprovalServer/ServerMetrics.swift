@@ -55,6 +55,13 @@ public final class ServerMetrics: Sendable {
                                              helpText: "How long the oldest due webhook delivery has waited"), labels: []).set(oldestDueSeconds)
     }
 
+    /// Status reads by where the answer came from: `stored` (StoredStatusMiddleware) or `computed`.
+    func recordStatusAnswer(stored: Bool) {
+        registry.makeCounter(descriptor: .init(metricName: "status_answers", unitName: "total",
+                                               helpText: "Project status reads, answered from the stored answer or computed"),
+                             labels: [("source", stored ? "stored" : "computed")]).increment()
+    }
+
     /// Every state gets a value, so a state that emptied shows 0 rather than its last count.
     func setItemsByState(_ counts: [String: Int]) {
         for state in ItemState.allCases.map(\.rawValue) {

@@ -26,7 +26,8 @@ public struct ProjectRecord: Sendable, Hashable {
     public var itemYellowRaised: [String]
     public var warningRaised: WarningLevel
 
-    public var etag: String { "\"\(version)\"" }
+    public var etag: String { Self.etag(version: version) }
+    public static func etag(version: Int) -> String { "\"\(version)\"" }
 }
 
 /// The fields of a project to create.

@@ -1,0 +1,32 @@
+import ApprovalStore
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+
+/// Answers a status read (`getProjectStatus`) with the stored answer when the project has not changed and the
+/// day has not turned since it was computed: one lookup instead of a replay and six queries. Anything else —
+/// no stored answer, a stale one, a caller who may not see the project — goes on to the handler, which
+/// computes the answer (and its refusals) as always and stores it for the next read.
+struct StoredStatusMiddleware: ServerMiddleware {
+    let context: ServerContext
+
+    func intercept(_ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+                   next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
+        guard operationID == "getProjectStatus", let user = RequestScope.user, let code = metadata.pathParameters["code"]?.removingPercentEncoding,
+              let stored = try await context.database.read({
+                  try await ProjectStatusDocuments.find(code: code, on: $0, logger: context.logger)
+              }),
+              stored.documentVersion == stored.projectVersion,
+              let workflow = context.registry.versions[stored.workflowVersionID], stored.asOf == context.today(for: workflow),
+              Access.canSee(region: stored.region, investorOrganisation: stored.investorOrganisation, agentID: stored.agentID, user: user,
+                            reviews: stored.departments.contains)
+        else {
+            return try await next(request, body, metadata)
+        }
+        context.metrics.recordStatusAnswer(stored: true)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.eTag] = ProjectRecord.etag(version: stored.projectVersion)
+        return (HTTPResponse(status: .ok, headerFields: headers), HTTPBody(stored.body.readableBytesView))
+    }
+}
