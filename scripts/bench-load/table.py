@@ -21,12 +21,14 @@ def verdict(ok):
 
 
 tpcb, select = float(r["tpcb"]), float(r["select"])
-actions, status = float(r["actions_rps"]), float(r["status_rps"])
-actions_p99, status_p99 = ms(r["actions_p99"]), ms(r["status_p99"])
+actions, status, repeated = float(r["actions_rps"]), float(r["status_rps"]), float(r["status_repeated_rps"])
+actions_p99, status_p99, repeated_p99 = ms(r["actions_p99"]), ms(r["status_p99"]), ms(r["status_repeated_p99"])
 small_rate = int(r["sweep_small_defaults"]) / float(r["sweep_small_seconds"])
 large_rate = int(r["sweep_large_defaults"]) / float(r["sweep_large_seconds"])
 small_cost, large_cost = 1e6 / small_rate, 1e6 / large_rate
 drift = (large_cost - small_cost) / small_cost
+floor_seconds = float(r["floor_seconds"])
+floor_rate = int(r["floor_defaults"]) / floor_seconds
 seed_seconds = float(r.get("seed_seconds") or "nan")
 reports = {k[len("report_"):]: float(v) for k, v in r.items() if k.startswith("report_")}
 rss = int(r["rss"])
@@ -36,14 +38,18 @@ rows = [
     ("pgbench select-only", f"{select:,.0f} tps", "", ""),
     ("item actions (supplement request)", f"{actions:,.0f} req/s, p99 {actions_p99:.1f} ms",
      f"{actions / tpcb:.0%} of TPC-B", f"≥ 50 %, p99 ≤ 50 ms: {verdict(actions >= 0.5 * tpcb and actions_p99 <= 50)}"),
-    ("status reads", f"{status:,.0f} req/s, p99 {status_p99:.1f} ms",
+    ("status reads, first read of each project (computed)", f"{status:,.0f} req/s, p99 {status_p99:.1f} ms",
      f"{status / select:.0%} of select-only", f"≥ 25 %, p99 ≤ 20 ms: {verdict(status >= 0.25 * select and status_p99 <= 20)}"),
+    ("status reads, repeated (stored answers)", f"{repeated:,.0f} req/s, p99 {repeated_p99:.1f} ms",
+     f"{repeated / select:.0%} of select-only", f"≥ 25 %, p99 ≤ 20 ms: {verdict(repeated >= 0.25 * select and repeated_p99 <= 20)}"),
     (f"sweeper at {int(r['sweep_small_projects']):,} projects",
      f"{r['sweep_small_defaults']} default approvals in {float(r['sweep_small_seconds']):.2f} s = {small_rate:,.0f}/s",
      f"{small_cost:.0f} µs each", f"≥ 5,000/s: {verdict(small_rate >= 5000)}"),
     (f"sweeper at {int(r['sweep_large_projects']):,} projects",
      f"{r['sweep_large_defaults']} default approvals in {float(r['sweep_large_seconds']):.2f} s = {large_rate:,.0f}/s",
      f"{large_cost:.0f} µs each ({drift:+.0%} vs small)", f"≥ 5,000/s, ±20 %: {verdict(large_rate >= 5000 and abs(drift) <= 0.2)}"),
+    (f"PostgreSQL alone: the rows of {int(r['floor_defaults']):,} default approvals, set-based",
+     f"{floor_seconds:.2f} s = {floor_rate:,.0f}/s", f"sweeper at {large_rate / floor_rate:.0%} of it", "the floor for ≥ 5,000/s"),
 ]
 for name, seconds in reports.items():
     rows.append((f"report {name}, whole province", f"{seconds:.3f} s", "", f"≤ 1 s: {verdict(seconds <= 1)}"))
