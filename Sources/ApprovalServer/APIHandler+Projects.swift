@@ -129,8 +129,7 @@ extension APIHandler {
     func getProjectStatus(_ input: Operations.GetProjectStatus.Input) async throws -> Operations.GetProjectStatus.Output {
         let (record, project, response) = try await readProject(input.path.code)
         // Kept for the next read (StoredStatusMiddleware), encoded as the runtime encodes answers.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let encoder = APIEncoding.encoder()
         let departments = Set(project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.definition.department))
         let body = try encoder.encode(response.status)
         context.metrics.recordStatusAnswer(stored: false)

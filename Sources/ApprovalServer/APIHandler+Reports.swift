@@ -33,8 +33,12 @@ extension APIHandler {
     func overdueReport(_ input: Operations.OverdueReport.Input) async throws -> Operations.OverdueReport.Output {
         let scope = try reportScope(region: input.query.region, asOf: input.query.asOf)
         let grouping = LeaderReportService.Grouping(rawValue: input.query.groupBy?.rawValue ?? "department")!
-        let report = try await reports.overdue(regionPrefix: scope.prefix, region: scope.region, asOf: scope.asOf, groupBy: grouping)
-        return .ok(.init(body: input.query.format == .csv ? .csv(HTTPBody(ReportTable(report).csv)) : .json(report)))
+        let csv = input.query.format == .csv
+        let limit = input.query.itemsPerGroup ?? 100
+        guard (1...100_000).contains(limit) else { throw APIError.badRequest("itemsPerGroup is 1 to 100000", field: "itemsPerGroup") }
+        let report = try await reports.overdue(regionPrefix: scope.prefix, region: scope.region, asOf: scope.asOf, groupBy: grouping,
+                                               itemsPerGroup: csv ? nil : limit)
+        return .ok(.init(body: csv ? .csv(HTTPBody(ReportTable(report).csv)) : .json(report)))
     }
 
     func atRiskReport(_ input: Operations.AtRiskReport.Input) async throws -> Operations.AtRiskReport.Output {

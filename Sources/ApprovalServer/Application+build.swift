@@ -15,7 +15,7 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
     router.add(middleware: RequestMiddleware(metrics: context.metrics))
     HealthRoutes.add(to: router, context: context)
     Dashboard(context: context, library: try Dashboard.loadLibrary()).add(to: router)
-    try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!,
+    try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!, configuration: APIEncoding.configuration,
                                                      middlewares: [APIMiddleware(database: context.database), StoredStatusMiddleware(context: context)])
     var services: [any Service] = []
     if let sweepInterval {

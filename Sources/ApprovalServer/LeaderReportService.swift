@@ -10,7 +10,9 @@ struct LeaderReportService {
 
     enum Grouping: String, CaseIterable { case department, region, stage, agent }
 
-    func overdue(regionPrefix: String, region: String, asOf: CivilDate, groupBy: Grouping) async throws -> Components.Schemas.OverdueReport {
+    /// With `itemsPerGroup`, each group lists its most overdue items up to that many; its count is all of them.
+    func overdue(regionPrefix: String, region: String, asOf: CivilDate, groupBy: Grouping,
+                 itemsPerGroup: Int? = nil) async throws -> Components.Schemas.OverdueReport {
         let rows = try await context.database.read {
             try await LeaderReports.overdueItems(regionPrefix: regionPrefix, asOf: asOf, on: $0, logger: context.database.logger)
         }
@@ -37,7 +39,8 @@ struct LeaderReportService {
         // The groups with the most overdue items first: whom to call.
         let ordered = groups.sorted { ($1.value.items.count, $0.key) < ($0.value.items.count, $1.key) }
         return .init(asOf: asOf.description, region: region, groupBy: groupBy.rawValue, total: items.count,
-                     groups: ordered.map { .init(key: $0.key, label: $0.value.label, count: $0.value.items.count, items: $0.value.items) })
+                     groups: ordered.map { .init(key: $0.key, label: $0.value.label, count: $0.value.items.count,
+                                                 items: Array($0.value.items.prefix(itemsPerGroup ?? .max))) })
     }
 
     func atRisk(regionPrefix: String, region: String, asOf: CivilDate) async throws -> Components.Schemas.AtRiskReport {

@@ -62,6 +62,16 @@ struct LeaderReportTests {
             #expect(items.contains { $0["itemName"] as? String == "企业投资项目备案" })
             let byStage = try await server.call(.get, "/v1/reports/overdue?asOf=2026-10-09&groupBy=stage", as: .coordinator)
             #expect(byStage.list("groups").first?["count"] as? Int == 2)
+            // A province has tens of thousands: each group lists its most overdue items up to itemsPerGroup, and
+            // still counts them all; the CSV export lists every one.
+            let capped = try await server.call(.get, "/v1/reports/overdue?asOf=2026-10-09&itemsPerGroup=1", as: .leader)
+            #expect(capped.list("groups").first?["count"] as? Int == 2)
+            #expect((capped.list("groups").first?["items"] as? [[String: Any]])?.count == 1)
+            #expect(capped.int("total") == 2)
+            let export = try await server.call(.get, "/v1/reports/overdue?asOf=2026-10-09&itemsPerGroup=1&format=csv", as: .leader)
+            #expect(export.text.contains(p1) && export.text.contains(p4))
+            let refused = try await server.call(.get, "/v1/reports/overdue?itemsPerGroup=0", as: .leader)
+            #expect(refused.status == 400 && refused.string("field") == "itemsPerGroup", "\(refused.text)")
 
             let atRisk = try await server.call(.get, "/v1/reports/at-risk", as: .leader)
             let risky = atRisk.list("projects")
