@@ -128,10 +128,10 @@ extension APIHandler {
 
     func getProjectStatus(_ input: Operations.GetProjectStatus.Input) async throws -> Operations.GetProjectStatus.Output {
         let (record, project, response) = try await readProject(input.path.code)
-        // Kept for the next read (StoredStatusMiddleware), encoded as the runtime encodes answers.
-        let encoder = APIEncoding.encoder()
-        let departments = Set(project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.definition.department))
-        let body = try encoder.encode(response.status)
+        // Kept for the next read (StoredStatusMiddleware), encoded as the runtime encodes answers; encoded twice
+        // on this path, as the runtime takes the typed answer.
+        let body = try APIEncoding.encoder().encode(response.status)
+        let departments = Access.reviewingDepartments(project)
         context.metrics.recordStatusAnswer(stored: false)
         try await database.read { connection in
             try await ProjectStatusDocuments.store(projectID: record.id, version: record.version, asOf: context.today(for: project.workflow),

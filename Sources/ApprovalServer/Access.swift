@@ -15,9 +15,13 @@ enum Access {
     }
 
     static func canSee(_ record: ProjectRecord, _ project: Project, user: User) -> Bool {
-        canSee(region: record.region, investorOrganisation: record.investorOrganisation, agentID: record.agentID, user: user) { department in
-            project.items.contains { $0.definition.department == department && $0.state != .notApplicable && $0.state != .exempted }
-        }
+        canSee(region: record.region, investorOrganisation: record.investorOrganisation, agentID: record.agentID, user: user,
+               reviews: reviewingDepartments(project).contains)
+    }
+
+    /// The departments with an item that applies to the project: whose reviewers may see it.
+    static func reviewingDepartments(_ project: Project) -> Set<String> {
+        Set(project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.definition.department))
     }
 
     /// The same rule from the project's facts: `reviews` tells whether a department has an item that applies.
