@@ -17,6 +17,11 @@ public struct Jurisdiction: Sendable, Hashable {
 
     public func covers(_ other: String) -> Bool { other.hasPrefix(prefix) }
 
+    /// The jurisdictions that cover this region: itself, the regions above it, and the whole country (000000).
+    public var coveredBy: [String] {
+        region == "000000" ? [region] : [region] + ancestors + ["000000"]
+    }
+
     /// The regions above this one, nearest first: a district's city, then its province (330302 → 330300, 330000).
     public var ancestors: [String] {
         var digits = Array(prefix)

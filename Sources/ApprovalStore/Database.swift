@@ -32,6 +32,9 @@ public struct Database: Sendable {
         // closed after 10 s, and reopened on demand.
         configuration.options.connectionIdleTimeout = .seconds(10)
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(5))
+        // Every query here is either a short lookup or a report read once per request: compiling a report's plan
+        // with JIT cost ~80 ms of the overdue report's second at a million projects and saved nothing.
+        configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
@@ -99,17 +102,13 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var clientConfiguration: PostgresClient.Configuration {
-        var configuration = switch endpoint {
+        switch endpoint {
         case let .tcp(host, port, tls):
             PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database,
                                          tls: tls ? .prefer(.makeClientConfiguration()) : .disable)
         case let .socket(path):
             PostgresClient.Configuration(unixSocketPath: path, username: username, password: password, database: database)
         }
-        // Every query here is either a short lookup or a report read once per request: compiling a report's plan
-        // with JIT cost ~80 ms of the overdue report's second at a million projects and saved nothing.
-        configuration.options.additionalStartupParameters = [("jit", "off")]
-        return configuration
     }
 
     /// For logs: never includes the password.

@@ -76,7 +76,7 @@ public enum NotificationOutbox {
         let leadDepartment = event.payload["leadDepartment"]?.stringValue
         // Staff whose region covers the project's: its own region, the regions above it, and the whole country
         // (Jurisdiction.covers), so the lookup is an index probe rather than a pattern per staff row.
-        let covering = Jurisdiction(record.region).map { [record.region] + $0.ancestors + ["000000"] } ?? [record.region]
+        let covering = Jurisdiction(record.region)?.coveredBy ?? [record.region]
         // Candidates come from three indexed lookups (the organisation's users, the agent, the region's staff),
         // never a scan of every user: a province has hundreds of thousands of investors.
         try await connection.query("""

@@ -31,10 +31,8 @@ struct SweeperCommand: AsyncParsableCommand {
             if once {
                 let started = ContinuousClock.now
                 let result = try await sweeper.sweepAll()
-                let elapsed = started.duration(to: .now)
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 print("\(result.projects) projects: \(result.defaultApprovals) default approvals, \(result.escalations) escalations"
-                      + " in \(String(format: "%.3f", seconds)) s")
+                      + " in \(String(format: "%.3f", started.duration(to: .now).seconds)) s")
                 return
             }
             var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)]
