@@ -105,17 +105,17 @@ extension APIHandler {
     /// Writes the project's row and item rows as of today and builds the status answered to the caller.
     func saveAndRespond(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
                         on connection: PostgresConnection) async throws -> ProjectResponse {
-        let (view, documents) = try await context.save(&record, project, today: today, on: connection)
-        return try await respond(record, project, view: view, documents: documents, today: today, on: connection)
+        let saved = try await context.save(&record, project, today: today, on: connection)
+        return try await respond(record, project, view: saved.view, documents: saved.documents, lastProgress: saved.lastProgress,
+                                 today: today, on: connection)
     }
 
     /// The project's status as answered to every read and write: the engine's view with the agent and the
     /// agency service's state.
-    func respond(_ record: ProjectRecord, _ project: Project, view: ProjectView, documents: [String: FormalDocument], today: CivilDate,
-                 on connection: PostgresConnection) async throws -> ProjectResponse {
+    func respond(_ record: ProjectRecord, _ project: Project, view: ProjectView, documents: [String: FormalDocument],
+                 lastProgress progress: ProgressUpdate?, today: CivilDate, on connection: PostgresConnection) async throws -> ProjectResponse {
         let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
         let agreement = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
-        let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: context.logger)
         let agency = ProjectStatusMapper.Agency(agreement: agreement, lastProgress: progress, today: today)
         return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents, agency: agency),
                                etag: record.etag)

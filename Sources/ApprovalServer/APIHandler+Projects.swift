@@ -122,7 +122,9 @@ extension APIHandler {
         try await readProject(code) { record, project, today, _, connection in
             let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
             let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
-            return (record, project, try await respond(record, project, view: view, documents: documents, today: today, on: connection))
+            let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: context.logger)
+            return (record, project, try await respond(record, project, view: view, documents: documents, lastProgress: progress,
+                                                       today: today, on: connection))
         }
     }
 

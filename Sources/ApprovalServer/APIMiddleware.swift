@@ -14,9 +14,15 @@ struct APIMiddleware: ServerMiddleware {
     func intercept(_ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
                    next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
         do {
-            let user = try await authenticate(request)
+            // A status read fetches its stored answer with the caller, in one round trip (StoredStatusMiddleware);
+            // a code with a NUL, which PostgreSQL text cannot hold, is refused by `checked` below instead.
+            let statusCode = operationID == "getProjectStatus" ? metadata.pathParameters["code"]?.removingPercentEncoding : nil
+            let storedStatusCode = statusCode?.contains("\u{0}") == false ? statusCode : nil
+            let (user, storedStatus) = try await authenticate(request, storedStatusFor: storedStatusCode)
             let body = try await Self.checked(body, path: request.path ?? "")
-            var (response, responseBody) = try await RequestScope.$user.withValue(user) { try await next(request, body, metadata) }
+            var (response, responseBody) = try await RequestScope.$user.withValue(user) {
+                try await RequestScope.$storedStatus.withValue(storedStatus) { try await next(request, body, metadata) }
+            }
             // The runtime percent-encodes header values; ETag and Location must reach the client verbatim.
             for name in [HTTPField.Name.eTag, .location] {
                 if let value = response.headerFields[name] { response.headerFields[name] = value.removingPercentEncoding ?? value }
@@ -48,16 +54,17 @@ struct APIMiddleware: ServerMiddleware {
         return data.isEmpty ? nil : HTTPBody(data)
     }
 
-    private func authenticate(_ request: HTTPRequest) async throws -> User {
+    private func authenticate(_ request: HTTPRequest, storedStatusFor code: String?) async throws -> (User, ProjectStatusDocuments.Stored?) {
         guard let header = request.headerFields[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthenticated
         }
         let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, token.count <= 200 else { throw APIError.unauthenticated }
-        guard let user = try await database.read({ try await UserRepository.authenticate(token: token, on: $0, logger: database.logger) }) else {
-            throw APIError.unauthenticated
+        let found = try await database.read {
+            try await UserRepository.authenticate(token: token, withStoredStatusOf: code, on: $0, logger: database.logger)
         }
-        return user
+        guard let found else { throw APIError.unauthenticated }
+        return found
     }
 
     private func classify(_ error: any Error) -> APIError {

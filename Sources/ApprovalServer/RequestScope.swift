@@ -7,4 +7,6 @@ enum RequestScope {
     @TaskLocal static var requestID = "-"
     @TaskLocal static var logger = Logger(label: "approvals")
     @TaskLocal static var user: User?
+    /// A status read's stored answer, fetched with the caller by `APIMiddleware`.
+    @TaskLocal static var storedStatus: ProjectStatusDocuments.Stored?
 }

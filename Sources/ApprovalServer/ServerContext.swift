@@ -34,7 +34,7 @@ public struct ServerContext: Sendable {
     /// Every writer (people through the API, the sweeper) saves through here.
     @discardableResult
     func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
-              on connection: PostgresConnection) async throws -> (ProjectView, [String: FormalDocument]) {
+              on connection: PostgresConnection) async throws -> SavedProject {
         let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
         let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: database.logger)
         let timeZone = timeZone(for: project.workflow)
@@ -48,7 +48,7 @@ public struct ServerContext: Sendable {
         let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil, followUpDue]
             .compactMap { $0 }.min()
         try await ProjectRepository.save(&record, project: project, view: view, nextDue: nextDue, on: connection, logger: database.logger)
-        return (view, documents)
+        return SavedProject(view: view, documents: documents, lastProgress: progress)
     }
 
     /// Today in the time zone of the workflow's calendar: days end at 24:00 there (DOMAIN.md).
@@ -56,4 +56,11 @@ public struct ServerContext: Sendable {
         let calendar = registry.calendar(for: workflow)
         return clock.today(in: TimeZone(identifier: calendar.timeZoneIdentifier)!)
     }
+}
+
+/// What saving a project read on the way, kept for the answer to the caller rather than read twice.
+struct SavedProject {
+    let view: ProjectView
+    let documents: [String: FormalDocument]
+    let lastProgress: ProgressUpdate?
 }

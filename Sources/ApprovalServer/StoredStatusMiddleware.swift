@@ -4,7 +4,8 @@ import HTTPTypes
 import OpenAPIRuntime
 
 /// Answers a status read (`getProjectStatus`) with the stored answer when the project has not changed and the
-/// day has not turned since it was computed: one lookup instead of a replay and six queries. Anything else —
+/// day has not turned since it was computed: the lookup that authenticated the caller (`APIMiddleware`) also
+/// fetched it, so the read is one round trip instead of a replay and seven. Anything else —
 /// no stored answer, a stale one, a caller who may not see the project — goes on to the handler, which
 /// computes the answer (and its refusals) as always and stores it for the next read.
 struct StoredStatusMiddleware: ServerMiddleware {
@@ -12,10 +13,7 @@ struct StoredStatusMiddleware: ServerMiddleware {
 
     func intercept(_ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
                    next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
-        guard operationID == "getProjectStatus", let user = RequestScope.user, let code = metadata.pathParameters["code"]?.removingPercentEncoding,
-              let stored = try await context.database.read({
-                  try await ProjectStatusDocuments.find(code: code, on: $0, logger: context.logger)
-              }),
+        guard operationID == "getProjectStatus", let user = RequestScope.user, let stored = RequestScope.storedStatus,
               stored.documentVersion == stored.projectVersion,
               let workflow = context.registry.versions[stored.workflowVersionID], stored.asOf == context.today(for: workflow),
               Access.canSee(region: stored.region, investorOrganisation: stored.investorOrganisation, agentID: stored.agentID, user: user,

@@ -18,19 +18,21 @@ public enum ProjectStatusDocuments {
         public let body: ByteBuffer
     }
 
-    public static func find(code: String, on connection: PostgresConnection, logger: Logger) async throws -> Stored? {
-        let rows = try await connection.query("""
-            SELECT p.version, d.version, d.as_of::text, p.workflow_version_id, p.region, p.investor_org, p.agent_id, d.departments, d.body
-            FROM projects p JOIN project_status_documents d ON d.project_id = p.id
-            WHERE p.code = \(code)
-            """, logger: logger).collect()
-        return try rows.first.map { row in
-            let (projectVersion, documentVersion, asOf, workflow, region, organisation, agent, departments, body) =
-                try row.decode((Int, Int, String, Int64, String, String, Int64?, [String], ByteBuffer).self)
-            return Stored(projectVersion: projectVersion, documentVersion: documentVersion, asOf: CivilDate(iso: asOf)!,
-                          workflowVersionID: workflow, region: region, investorOrganisation: organisation, agentID: agent,
-                          departments: departments, body: body)
+    /// The columns of a stored answer with its project's facts, for a lookup joining `projects p` and
+    /// `project_status_documents d` (`UserRepository.authenticate` fetches them with the caller).
+    static let columns = "p.version, d.version, d.as_of::text, p.workflow_version_id, p.region, p.investor_org, p.agent_id, d.departments, d.body"
+    static let columnCount = columns.split(separator: ",").count
+
+    /// The stored answer in `columns` from cell `first` on; nil when they are NULL (no answer stored).
+    static func decode(_ cells: PostgresRandomAccessRow, from first: Int) throws -> Stored? {
+        func cell<Value: PostgresDecodable>(_ offset: Int, _ type: Value.Type) throws -> Value {
+            try cells[first + offset].decode(Value.self, context: .default)
         }
+        guard let projectVersion = try cell(0, Int?.self) else { return nil }
+        return Stored(projectVersion: projectVersion, documentVersion: try cell(1, Int.self), asOf: CivilDate(iso: try cell(2, String.self))!,
+                      workflowVersionID: try cell(3, Int64.self), region: try cell(4, String.self),
+                      investorOrganisation: try cell(5, String.self), agentID: try cell(6, Int64?.self),
+                      departments: try cell(7, [String].self), body: try cell(8, ByteBuffer.self))
     }
 
     /// Keeps the answer unless one for a later version or day is already there (two readers may race).

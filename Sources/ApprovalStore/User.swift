@@ -128,11 +128,22 @@ public enum UserRepository {
 
     /// The active user holding this unrevoked token.
     public static func authenticate(token: String, on connection: PostgresConnection, logger: Logger) async throws -> User? {
+        try await authenticate(token: token, withStoredStatusOf: nil, on: connection, logger: logger)?.0
+    }
+
+    /// The user the bearer `token` signs in (active, token not revoked), and with `code` the project's stored status
+    /// answer if there is one: a status read's only round trip when that answer can be sent (StoredStatusMiddleware).
+    public static func authenticate(token: String, withStoredStatusOf code: String?, on connection: PostgresConnection,
+                                    logger: Logger) async throws -> (User, ProjectStatusDocuments.Stored?)? {
         let rows = try await connection.query("""
-            SELECT \(unescaped: columns) FROM users
-            WHERE active AND id = (SELECT user_id FROM tokens WHERE digest = \(digest(of: token)) AND revoked_at IS NULL)
+            SELECT u.*, \(unescaped: ProjectStatusDocuments.columns)
+            FROM (SELECT \(unescaped: columns) FROM users
+                  WHERE active AND id = (SELECT user_id FROM tokens WHERE digest = \(digest(of: token)) AND revoked_at IS NULL)) u
+            LEFT JOIN (projects p JOIN project_status_documents d ON d.project_id = p.id) ON p.code = \(code)
             """, logger: logger).collect()
-        return try rows.first.map(decodeUser)
+        guard let row = rows.first else { return nil }
+        // The answer's columns follow the user's.
+        return (try decodeUser(row), try ProjectStatusDocuments.decode(row.makeRandomAccess(), from: row.count - ProjectStatusDocuments.columnCount))
     }
 
     public static func find(_ id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> User? {

@@ -51,6 +51,16 @@ struct StoredStatusTests {
             #expect(try await server.call(.patch, "/v1/agents/\(agentID)", as: .coordinator, json: #"{"phone": "13900000000"}"#).status == 200)
             let newPhone = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
             #expect((newPhone.json["agent"] as? [String: Any])?["phone"] as? String == "13900000000")
+
+            // The answer is fetched with the caller's token, but only a live token gets it.
+            #expect(try await server.call(.get, "/v1/projects/\(code)", as: nil, headers: ["Authorization": "Bearer nonsense"]).status == 401)
+            try await server.sql("UPDATE tokens SET revoked_at = now() WHERE user_id = \(server.userIDs[.investor]!)")
+            let revoked = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
+            #expect(revoked.status == 401)
+            #expect(revoked.header("Content-Type") == "application/problem+json")
+            try await server.sql("UPDATE users SET active = false WHERE id = \(server.userIDs[.reviewer]!)")
+            #expect(try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).status == 401)
+            #expect(try await server.call(.get, "/v1/projects/\(code)", as: .ecologyReviewer).status == 200)
         }
     }
 
