@@ -38,7 +38,8 @@ ticks = float(r["ticks"])
 
 def cpu_ms(load, side):
     """CPU milliseconds per request of a load, on the server's side or PostgreSQL's."""
-    return float(r[f"{load}_{side}_ticks"]) / ticks / max(int(r[f"{load}_requests"]), 1) * 1000
+    # A backend that exits during the load takes its ticks with it; never below zero.
+    return max(0.0, float(r[f"{load}_{side}_ticks"]) / ticks / max(int(r[f"{load}_requests"]), 1) * 1000)
 
 
 def cpu(load):
