@@ -9,19 +9,23 @@
 # Usage: seed-floor.sh N   (with PGHOST, PGUSER and PGDATABASE naming the seeded database); prints seconds.
 set -euo pipefail
 N=${1:?usage: seed-floor.sh N}
+# Every table the seeder writes; all but the first two hang off a project by project_id.
 TABLES="users projects items events agent_assignments agency_agreements progress_updates formal_documents difficult_cases ratings"
+CHILDREN=${TABLES#users projects }
+DIR=${FLOOR_DIR:-/tmp/seed-floor}
 q() { psql -X -qAt -v ON_ERROR_STOP=1 "$@"; }
 
-drop_copies() { { echo "SET client_min_messages = warning;"; for t in $TABLES; do echo "DROP TABLE IF EXISTS floor_$t;"; done; } | q; }
+drop_copies() {
+  rm -rf "$DIR"
+  { echo "SET client_min_messages = warning;"; for t in $TABLES; do echo "DROP TABLE IF EXISTS floor_$t;"; done; } | q
+}
 drop_copies
 trap drop_copies EXIT
 for t in $TABLES; do echo "CREATE TABLE floor_$t (LIKE $t INCLUDING DEFAULTS);"; done | q
 # Each session's share: the projects of the first N by id, split by parity (the investors' users go with the
-# first). Exported as COPY text first, untimed; the timed part is COPY FROM those files, which is what the seeder
-# sends, parsed and indexed by PostgreSQL alone.
-DIR=${FLOOR_DIR:-/tmp/seed-floor}
-rm -rf "$DIR" && mkdir -p "$DIR" && chmod 777 "$DIR"
-CHILDREN="items events agent_assignments agency_agreements progress_updates formal_documents difficult_cases ratings"
+# first). Exported as COPY text first, untimed; the timed part is COPY FROM those files (what the seeder sends,
+# parsed by PostgreSQL alone), then the index builds.
+mkdir -p "$DIR" && chmod 777 "$DIR"
 for share in 0 1; do
   {
     echo "CREATE TEMP TABLE share AS SELECT id, investor_org FROM projects WHERE id <= $N AND id % 2 = $share;"
@@ -32,7 +36,7 @@ for share in 0 1; do
 done
 load() {
   local share=$1
-  echo "SET session_replication_role = replica; BEGIN;"
+  echo "BEGIN;"
   for t in $TABLES; do [ -f "$DIR/$t.$share" ] && echo "COPY floor_$t FROM '$DIR/$t.$share';"; done
   echo "COMMIT;"
 }
@@ -58,5 +62,4 @@ wait $first
 end=$(date +%s.%N)
 rows=0
 for t in $TABLES; do rows=$((rows + $(q -c "SELECT count(*) FROM floor_$t"))); done
-rm -rf "$DIR"
 echo "$N projects: $rows rows in $(echo "$end - $start" | bc) s (COPY $(echo "$loaded - $start" | bc) s, indexes $(echo "$end - $loaded" | bc) s)"
