@@ -12,14 +12,17 @@ extension Project {
 
     /// The items whose deadline has passed by `today`, with the action their `on_timeout` policy calls for.
     public func dueTimeouts(asOf today: CivilDate) -> [DueTimeout] {
-        items.compactMap { item in
-            guard let deadline = item.deadline?.value, let decision = item.timeoutDecision(asOf: today) else { return nil }
+        // By index rather than by element: a closure over the elements copies each (large) item.
+        var due: [DueTimeout] = []
+        for index in items.indices {
+            guard let deadline = items[index].deadline?.value, let decision = items[index].timeoutDecision(asOf: today) else { continue }
             let overdueFrom = CivilDate(dayNumber: deadline.dayNumber + 1)
             switch decision {
-            case .defaultApprove: return DueTimeout(itemID: item.id, action: .defaultApprove(.timeout), on: overdueFrom)
-            case .escalate: return DueTimeout(itemID: item.id, action: .escalate, on: overdueFrom)
+            case .defaultApprove: due.append(DueTimeout(itemID: items[index].id, action: .defaultApprove(.timeout), on: overdueFrom))
+            case .escalate: due.append(DueTimeout(itemID: items[index].id, action: .escalate, on: overdueFrom))
             }
         }
+        return due
     }
 
     /// When the sweeper must next look at the project. Deadlines pass, and item and project warnings change,

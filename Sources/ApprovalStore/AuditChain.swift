@@ -11,20 +11,45 @@ public enum AuditChain {
     /// The hash before a project's first event.
     public static let genesis = Data(repeating: 0, count: 32)
 
-    /// Everything an event says, in the form that is hashed. `at` counts whole milliseconds so the value
-    /// survives PostgreSQL's microsecond timestamps unchanged.
+    /// Everything an event says, in the form that is hashed: the canonical JSON of an object with these eight
+    /// keys. `at` counts whole milliseconds so the value survives PostgreSQL's microsecond timestamps unchanged.
     public static func canonicalEncoding(projectID: Int64, seq: Int, atMilliseconds: Int64, onDate: String, kind: String,
-                                         itemID: String?, actorID: Int64, payload: JSONValue) -> String {
-        JSONValue.object([
-            "project": .int(projectID), "seq": .int(Int64(seq)), "at": .int(atMilliseconds), "on": .string(onDate),
-            "kind": .string(kind), "item": itemID.map(JSONValue.string) ?? .null, "actor": .int(actorID), "payload": payload,
-        ]).canonicalText
+                                         itemID: String?, actorID: Int64, payload: JSONValue) -> [UInt8] {
+        canonicalEncoding(projectID: projectID, seq: seq, atMilliseconds: atMilliseconds, onDate: onDate, kind: kind, itemID: itemID,
+                          actorID: actorID, canonicalPayload: payload.canonicalBytes)
     }
 
-    public static func hash(previous: Data, canonical: String) -> Data {
+    /// The same, for a payload already in canonical form (the generator writes those bytes to the table too).
+    /// The keys are written in the canonical (sorted) order by hand, which `JSONValue.object` would otherwise
+    /// sort for every event.
+    public static func canonicalEncoding(projectID: Int64, seq: Int, atMilliseconds: Int64, onDate: String, kind: String,
+                                         itemID: String?, actorID: Int64, canonicalPayload: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(canonicalPayload.count + 160)
+        out.append(contentsOf: #"{"actor":"#.utf8)
+        JSONValue.writeDecimal(actorID, into: &out)
+        out.append(contentsOf: #","at":"#.utf8)
+        JSONValue.writeDecimal(atMilliseconds, into: &out)
+        out.append(contentsOf: #","item":"#.utf8)
+        if let itemID { JSONValue.writeString(itemID, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(contentsOf: #","kind":"#.utf8)
+        JSONValue.writeString(kind, into: &out)
+        out.append(contentsOf: #","on":"#.utf8)
+        JSONValue.writeString(onDate, into: &out)
+        out.append(contentsOf: #","payload":"#.utf8)
+        out.append(contentsOf: canonicalPayload)
+        out.append(contentsOf: #","project":"#.utf8)
+        JSONValue.writeDecimal(projectID, into: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        JSONValue.writeDecimal(Int64(seq), into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    public static func hash(previous: Data, canonical: [UInt8]) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: Data(canonical.utf8))
+        hasher.update(data: canonical)
         return Data(hasher.finalize())
     }
 

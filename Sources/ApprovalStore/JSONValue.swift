@@ -54,60 +54,82 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// The canonical text: the same value always gives the same bytes, whatever order `jsonb` keeps keys in.
-    public var canonicalText: String {
-        var out = ""
-        write(to: &out)
+    public var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// The canonical text's UTF-8 bytes, which the audit chain hashes and the generator loads.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        writeCanonical(into: &out)
         return out
     }
 
-    private func write(to out: inout String) {
+    /// Written as bytes, not appended to a `String`: the generator writes 58 million of these, and a `String`
+    /// append checks and copies far more than a byte buffer's.
+    public func writeCanonical(into out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case let .bool(value): out += value ? "true" : "false"
-        case let .int(value): out += String(value)
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case let .int(value): Self.writeDecimal(value, into: &out)
         case let .double(value):
             // Whole numbers print as integers so 3 and 3.0 (which jsonb does not tell apart) hash alike.
-            if value.rounded() == value, abs(value) < 9e15 { out += String(Int64(value)) } else { out += "\(value)" }
-        case let .string(value): Self.writeString(value, to: &out)
+            if value.rounded() == value, abs(value) < 9e15 { Self.writeDecimal(Int64(value), into: &out) } else { out.append(contentsOf: "\(value)".utf8) }
+        case let .string(value): Self.writeString(value, into: &out)
         case let .array(values):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { out += "," }
-                value.write(to: &out)
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                value.writeCanonical(into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case let .object(fields):
-            out += "{"
-            for (index, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if index > 0 { out += "," }
-                Self.writeString(key, to: &out)
-                out += ":"
-                fields[key]!.write(to: &out)
+            out.append(UInt8(ascii: "{"))
+            for (index, field) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeString(field.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                field.value.writeCanonical(into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
-        // Most strings need no escape: appended whole, they cost one copy instead of one append per character.
-        guard value.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) else {
-            out += value
-            out += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+    /// A JSON string with the minimal escapes: quote, backslash and control characters.
+    public static func writeString(_ value: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case ..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            default: out.append(byte)
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// `value` in decimal, as `String(value)` spells it, without making the string.
+    public static func writeDecimal(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
     }
 }
 

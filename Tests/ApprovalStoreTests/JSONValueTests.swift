@@ -10,6 +10,23 @@ struct JSONValueTests {
         #expect(one.canonicalText == two.canonicalText)
         #expect(one.canonicalText == #"{"a":{"y":null,"z":true},"b":[1,2.5,"x\"y"],"n":3}"#)
         #expect(JSONValue.string("营业执照\n").canonicalText == "\"营业执照\\n\"")
+        #expect(JSONValue.string("a\u{1F}\\b\t").canonicalText == #""a\u001f\\b\t""#)
+        #expect(JSONValue.int(-9_223_372_036_854_775_808).canonicalText == "-9223372036854775808")
+        #expect(JSONValue.double(-0.5).canonicalText == "-0.5")
+    }
+
+    /// Chains written before today must still verify: the event's encoding is pinned byte for byte.
+    @Test func anEventsCanonicalEncodingIsTheCanonicalTextOfItsEightFields() {
+        let payload = JSONValue.object(["to": .string("approved"), "from": .string("accepted"), "n": .int(0)])
+        let encoded = AuditChain.canonicalEncoding(projectID: 12, seq: 3, atMilliseconds: -5, onDate: "2026-03-02", kind: "item.approve",
+                                                   itemID: nil, actorID: 7, payload: payload)
+        let asObject = JSONValue.object([
+            "project": .int(12), "seq": .int(3), "at": .int(-5), "on": .string("2026-03-02"), "kind": .string("item.approve"),
+            "item": .null, "actor": .int(7), "payload": payload,
+        ])
+        #expect(encoded == asObject.canonicalBytes)
+        #expect(String(decoding: encoded, as: UTF8.self) == #"{"actor":7,"at":-5,"item":null,"kind":"item.approve","on":"2026-03-02","#
+                + #""payload":{"from":"accepted","n":0,"to":"approved"},"project":12,"seq":3}"#)
     }
 
     @Test func theHashDependsOnThePreviousHashAndEveryField() {

@@ -14,7 +14,8 @@ struct CopyRows {
         /// Milliseconds since 1970, written as a UTC timestamp.
         case timestamp(Int64)
         case bytea(Data)
-        case json(JSONValue)
+        /// Canonical JSON text (`JSONValue.canonicalBytes`).
+        case json([UInt8])
         case textArray([String])
         case null
     }
@@ -34,13 +35,13 @@ struct CopyRows {
         for (index, field) in fields.enumerated() {
             if index > 0 { bytes.append(0x09) }
             switch field ?? .null {
-            case let .text(value): Self.escape(value, into: &bytes)
-            case let .int(value): bytes.append(contentsOf: String(value).utf8)
+            case let .text(value): Self.escape(value.utf8, into: &bytes)
+            case let .int(value): JSONValue.writeDecimal(value, into: &bytes)
             case let .bool(value): bytes.append(value ? 0x74 : 0x66)
-            case let .date(value): bytes.append(contentsOf: value.description.utf8)
-            case let .timestamp(milliseconds): bytes.append(contentsOf: Self.utcTimestamp(milliseconds).utf8)
+            case let .date(value): Self.writeDate(value, into: &bytes)
+            case let .timestamp(milliseconds): Self.writeUTCTimestamp(milliseconds, into: &bytes)
             case let .bytea(value): bytes.append(contentsOf: "\\\\x".utf8); Self.hex(value, into: &bytes)
-            case let .json(value): Self.escape(value.canonicalText, into: &bytes)
+            case let .json(value): Self.escape(value, into: &bytes)
             case let .textArray(values): bytes.append(contentsOf: "{\(values.joined(separator: ","))}".utf8)
             case .null: bytes.append(contentsOf: "\\N".utf8)
             }
@@ -56,8 +57,13 @@ struct CopyRows {
         }
     }
 
-    private static func escape(_ value: String, into bytes: inout [UInt8]) {
-        for byte in value.utf8 {
+    /// Field bytes with COPY's escapes; most fields need none and are appended whole.
+    private static func escape(_ value: some Collection<UInt8>, into bytes: inout [UInt8]) {
+        guard value.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
+            bytes.append(contentsOf: value)
+            return
+        }
+        for byte in value {
             switch byte {
             case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
             case 0x09: bytes.append(0x5C); bytes.append(0x74)
@@ -71,19 +77,50 @@ struct CopyRows {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func hex(_ data: Data, into bytes: inout [UInt8]) {
-        for byte in data {
-            bytes.append(hexDigits[Int(byte >> 4)])
-            bytes.append(hexDigits[Int(byte & 0x0F)])
+        data.withUnsafeBytes { raw in
+            for byte in raw {
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0x0F)])
+            }
         }
     }
 
-    private static func utcTimestamp(_ milliseconds: Int64) -> String {
+    /// `n` in at least `width` digits, zero-padded.
+    private static func writePadded(_ n: Int, width: Int, into bytes: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        if n >= divisor * 10 { JSONValue.writeDecimal(Int64(n), into: &bytes); return }
+        var rest = n
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// YYYY-MM-DD, as `CivilDate.description` spells it.
+    private static func writeDate(_ date: CivilDate, into bytes: inout [UInt8]) {
+        let (year, month, day) = date.components
+        writePadded(year, width: 4, into: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        writePadded(month, width: 2, into: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        writePadded(day, width: 2, into: &bytes)
+    }
+
+    private static func writeUTCTimestamp(_ milliseconds: Int64, into bytes: inout [UInt8]) {
         let day = Int(milliseconds.quotientFloor(86_400_000))
         let within = Int(milliseconds - Int64(day) * 86_400_000)
-        let hours = within / 3_600_000, minutes = within / 60_000 % 60, seconds = within / 1000 % 60, millis = within % 1000
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(CivilDate(dayNumber: day)) \(two(hours)):\(two(minutes)):\(two(seconds)).\(fraction)+00"
+        writeDate(CivilDate(dayNumber: day), into: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        writePadded(within / 3_600_000, width: 2, into: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        writePadded(within / 60_000 % 60, width: 2, into: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        writePadded(within / 1000 % 60, width: 2, into: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        writePadded(within % 1000, width: 3, into: &bytes)
+        bytes.append(contentsOf: "+00".utf8)
     }
 }
 

@@ -82,22 +82,24 @@ struct ProjectHistorySimulator {
         }
         // An item that has just become ready: the investor applies, the department accepts and decides.
         func planReadyItems(on today: CivilDate) {
-            for item in result.project.items where item.state == .ready && !planned.contains(item.id) {
-                planned.insert(item.id)
-                let definition = item.definition
+            // By index: a `ProjectItem` is large, and copying each one per step was a fifth of the generator's time.
+            for index in result.project.items.indices where result.project.items[index].state == .ready {
+                let definition = result.project.items[index].definition
+                guard planned.insert(definition.id).inserted else { continue }
+                let itemID = definition.id
                 let reviewer = cast.reviewer(definition.department)
                 var day = workday(today, plus: random.int(0...4))
                 let byAgent = cast.agent != nil && random.chance(0.3)
-                schedule(day, item.id, .item(.submit), actor: byAgent ? cast.agent! : cast.investor, onBehalf: byAgent)
+                schedule(day, itemID, .item(.submit), actor: byAgent ? cast.agent! : cast.investor, onBehalf: byAgent)
                 day = workday(day, plus: random.int(0...2))
                 let accepted = day
                 if definition.allowsDeficiencyAcceptance && random.chance(0.15) {
                     // 容缺受理: accepted with a missing document the applicant commits to supply.
                     let commitment = DeficiencyCommitment(missingMaterials: ["补充承诺材料"], dueDate: workday(day, plus: 10))
-                    schedule(day, item.id, .item(.accept(commitment: commitment)), actor: reviewer)
-                    schedule(day, item.id, .item(.fulfilCommitment), actor: cast.investor)
+                    schedule(day, itemID, .item(.accept(commitment: commitment)), actor: reviewer)
+                    schedule(day, itemID, .item(.fulfilCommitment), actor: cast.investor)
                 } else {
-                    schedule(day, item.id, .item(.accept(commitment: nil)), actor: reviewer)
+                    schedule(day, itemID, .item(.accept(commitment: nil)), actor: reviewer)
                 }
                 if silentDepartments || random.chance(silentShare) { continue }
                 let limit = definition.limit
@@ -109,9 +111,9 @@ struct ProjectHistorySimulator {
                     let requests = random.chance(0.1) ? 2 : 1
                     day = workday(accepted, plus: stop)
                     for _ in 0..<requests {
-                        schedule(day, item.id, .item(.suspend(.supplement(missingMaterials: ["补正材料清单"]))), actor: reviewer)
+                        schedule(day, itemID, .item(.suspend(.supplement(missingMaterials: ["补正材料清单"]))), actor: reviewer)
                         resumed = workday(day, plus: random.int(2...12))
-                        schedule(resumed, item.id, .item(.resume), actor: reviewer)
+                        schedule(resumed, itemID, .item(.resume), actor: reviewer)
                         day = resumed
                     }
                     day = workday(resumed, plus: decideAfter - stop)
@@ -119,7 +121,7 @@ struct ProjectHistorySimulator {
                     day = workday(accepted, plus: decideAfter)
                 }
                 let decision: ItemAction = random.chance(0.002) ? .reject(reason: "不符合产业政策") : .approve
-                schedule(day, item.id, .item(decision), actor: reviewer)
+                schedule(day, itemID, .item(decision), actor: reviewer)
             }
         }
 

@@ -61,6 +61,9 @@ public struct ProvinceSeeder: Sendable {
     }
 
     public func run(_ options: Options, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        // An interrupted run's indexes first; then, for an empty province, this run's are built after its load.
+        try await DeferredIndexes.build(in: database, sessions: options.workers)
+        try await DeferredIndexes.deferIfEmpty(tables: SeedBatchGenerator.Tables.names, in: database)
         let staff = try await SeedStaff.ensure(departments: registry.catalog.departments.mapValues(\.name), in: database)
         let ids = try await database.transaction { connection in
             try await IDRanges.reserve(projects: options.projects, on: connection, logger: database.logger)
@@ -89,6 +92,7 @@ public struct ProvinceSeeder: Sendable {
             }
             var total = Summary()
             for try await summary in group { total.add(summary) }
+            try await DeferredIndexes.build(in: database, sessions: options.workers)
             // The bulk load bypassed the triggers that keep the report tallies.
             try await ReportTally.rebuild(in: database)
             try await database.read { connection in

@@ -37,6 +37,7 @@ struct SeedBatchGenerator: Sendable {
         var ratings = CopyRows("ratings", ["project_id", "subject_kind", "subject", "agent_id", "score", "text", "rated_by", "first_at", "updated_at"])
 
         var all: [CopyRows] { [users, projects, items, events, assignments, agreements, progress, documents, cases, ratings] }
+        static var names: [String] { Tables().all.map(\.table) }
     }
 
     func generate(_ range: Range<Int>) -> ([CopyRows], ProvinceSeeder.Summary) {
@@ -192,10 +193,11 @@ struct SeedBatchGenerator: Sendable {
             sameDay = index > 0 && pending[index - 1].event.on == event.on ? sameDay + 1 : 0
             let at = Self.milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
             if index == 0 { firstAt = at }
-            let payload = JSONValue.object(event.payload)
+            // The payload's canonical text is both hashed and loaded, so it is written once.
+            let payload = JSONValue.object(event.payload).canonicalBytes
             let seq = index + 1
             let canonical = AuditChain.canonicalEncoding(projectID: projectID, seq: seq, atMilliseconds: at, onDate: event.on.description,
-                                                         kind: event.kind, itemID: event.itemID, actorID: event.actorID, payload: payload)
+                                                         kind: event.kind, itemID: event.itemID, actorID: event.actorID, canonicalPayload: payload)
             let hash = AuditChain.hash(previous: previous, canonical: canonical)
             tables.events.append(.int(projectID), .int(Int64(seq)), .timestamp(at), .date(event.on), .text(event.kind),
                                  event.itemID.map(CopyRows.Field.text), .int(event.actorID), .json(payload), .bytea(previous), .bytea(hash))
@@ -228,7 +230,7 @@ struct SeedBatchGenerator: Sendable {
             : [tonight, followUpDue.map { Self.milliseconds($0.adding(days: 1), minute: 0) }].compactMap { $0 }.min()
         tables.projects.append(
             .int(projectID), .text(code), .bool(false), .text(name), .text(organisation), .text(county.code),
-            .json(.object(attributes.mapValues(\.json))), .int(versionID), .date(startedOn), view.currentStageID.map(CopyRows.Field.text),
+            .json(JSONValue.object(attributes.mapValues(\.json)).canonicalBytes), .int(versionID), .date(startedOn), view.currentStageID.map(CopyRows.Field.text),
             .bool(completed), .text(view.warning.rawValue), .int(Int64(view.usedDays)), agent.map { .int($0.id) }, .int(Int64(pending.count)),
             .int(Int64(pending.count)), .bytea(previous), .timestamp(firstAt), nextDue.map(CopyRows.Field.timestamp),
             .date(view.asOf), .int(Int64(view.forecast.totalDays)), .int(Int64(view.totalLimit)), .textArray(view.forecast.criticalPath),

@@ -1,0 +1,66 @@
+import Logging
+import PostgresNIO
+
+/// The secondary indexes of the tables `approvals seed` writes, dropped while a whole province loads into empty
+/// tables and built once afterwards: maintaining them row by row cost about a third of PostgreSQL's share of
+/// the load. Each dropped index is recorded in `deferred_indexes` in the same transaction as its drop, and is
+/// built and unrecorded in one transaction, so an interrupted seed leaves a record, never a silently missing
+/// index. Unique indexes and keys stay: they are rules on the data, not only ways to find it.
+enum DeferredIndexes {
+    /// Drops the secondary indexes of `tables` when `projects` is empty; a province that already holds
+    /// projects keeps its indexes (rebuilding them for a small addition would cost more than it saves).
+    static func deferIfEmpty(tables: [String], in database: Database) async throws {
+        let logger = database.logger
+        try await database.transaction { connection in
+            let empty = try await connection.query("SELECT NOT EXISTS (SELECT 1 FROM projects)", logger: logger)
+                .collect().first!.decode(Bool.self)
+            guard empty else { return }
+            let rows = try await connection.query("""
+                SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+                FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+                WHERE t.relname = ANY(\(tables)) AND t.relnamespace = 'public'::regnamespace AND NOT i.indisunique
+                ORDER BY 1
+                """, logger: logger).collect()
+            for row in rows {
+                let (name, definition) = try row.decode((String, String).self)
+                try await connection.query("INSERT INTO deferred_indexes (name, definition) VALUES (\(name), \(definition))", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX \(name)"), logger: logger)
+            }
+            logger.info("deferred \(rows.count) indexes until the load is done")
+        }
+    }
+
+    /// Builds every deferred index — this run's, or an interrupted run's — on `sessions` connections at once.
+    static func build(in database: Database, sessions: Int) async throws {
+        let logger = database.logger
+        let pending = try await database.read { connection in
+            try await connection.query("SELECT name FROM deferred_indexes ORDER BY name", logger: logger).collect()
+                .map { try $0.decode(String.self) }
+        }
+        guard !pending.isEmpty else { return }
+        // Sessions take the next index from the shared list, so one large index does not leave the other idle.
+        let queue = IndexQueue(pending)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, sessions) {
+                group.addTask {
+                    while let name = await queue.next() {
+                        try await database.transaction { connection in
+                            let definition = try await connection.query("""
+                                DELETE FROM deferred_indexes WHERE name = \(name) RETURNING definition
+                                """, logger: logger).collect().first?.decode(String.self)
+                            if let definition { try await connection.query(PostgresQuery(unsafeSQL: definition), logger: logger) }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        logger.info("built \(pending.count) deferred indexes")
+    }
+
+    private actor IndexQueue {
+        private var names: [String]
+        init(_ names: [String]) { self.names = names.reversed() }
+        func next() -> String? { names.popLast() }
+    }
+}
