@@ -14,7 +14,7 @@ extension Project {
     public func dueTimeouts(asOf today: CivilDate) -> [DueTimeout] {
         // By index rather than by element: a closure over the elements copies each (large) item.
         var due: [DueTimeout] = []
-        for index in items.indices {
+        for index in items.indices where items[index].state == .accepted {  // only a running clock times out
             guard let deadline = items[index].deadline?.value, let decision = items[index].timeoutDecision(asOf: today) else { continue }
             let overdueFrom = CivilDate(dayNumber: deadline.dayNumber + 1)
             switch decision {

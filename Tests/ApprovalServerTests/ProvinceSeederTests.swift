@@ -9,6 +9,45 @@ import Testing
 /// verify, item rows that match a replay of the events, and a backlog the sweeper drains exactly once.
 @Suite("Province seeder")
 struct ProvinceSeederTests {
+    /// An empty province loads without its indexes (built once at the end); every index and key must be back
+    /// afterwards, and one an interrupted run left deferred is built by the next run.
+    @Test func indexesDeferredForAnEmptyProvinceAreAllBuiltAgain() async throws {
+        try await TestServer.run { server in
+            let today = server.context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+            let seeder = ProvinceSeeder(database: server.database, registry: server.context.registry)
+            let schema = """
+                SELECT string_agg(indexdef, E'\n' ORDER BY indexdef) || (SELECT string_agg(conname || pg_get_constraintdef(oid), ',' ORDER BY conname)
+                FROM pg_constraint WHERE connamespace = 'public'::regnamespace) FROM pg_indexes WHERE schemaname = 'public'
+                """
+            func shape() async throws -> String {
+                try await server.database.read { try await $0.query(PostgresQuery(unsafeSQL: schema), logger: server.database.logger).collect().first!.decode(String.self) }
+            }
+            let before = try await shape()
+            #expect(try await server.count("SELECT count(*)::int FROM projects") == 0)
+            _ = try await seeder.run(.init(projects: 30, seed: 3, asOf: today))
+            #expect(try await shape() == before)
+            #expect(try await server.count("SELECT count(*)::int FROM deferred_indexes") == 0)
+
+            // A run interrupted after deferring: its records remain, and the next run (into a province that is no
+            // longer empty, so deferring nothing itself) builds them before it loads.
+            try await server.database.transaction { connection in
+                for statement in [
+                    "INSERT INTO deferred_indexes (name, on_table, definition) SELECT 'items_state', 'items', pg_get_indexdef('items_state'::regclass)",
+                    "DROP INDEX items_state",
+                    "INSERT INTO deferred_indexes (name, on_table, definition) VALUES ('events_pkey', 'events', 'ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (project_id, seq)')",
+                    "ALTER TABLE events DROP CONSTRAINT events_pkey",
+                ] { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: server.database.logger) }
+            }
+            #expect(try await shape() != before)
+            let summary = try await seeder.run(.init(projects: 10, seed: 4, asOf: today))
+            #expect(summary.projects == 10 && summary.refused == 0)
+            #expect(try await shape() == before)
+            #expect(try await server.count("SELECT count(*)::int FROM deferred_indexes") == 0)
+            let audit = try await AuditChain.verify(server.database)
+            #expect(audit.projects == 40 && audit.broken.isEmpty)
+        }
+    }
+
     @Test func seededProjectsReplayToTheirRowsVerifyAndTheBacklogDrainsOnce() async throws {
         try await TestServer.run { server in
             let today = server.context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)

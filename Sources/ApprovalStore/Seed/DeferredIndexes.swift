@@ -1,13 +1,14 @@
 import Logging
 import PostgresNIO
 
-/// The secondary indexes of the tables `approvals seed` writes, dropped while a whole province loads into empty
-/// tables and built once afterwards: maintaining them row by row cost about a third of PostgreSQL's share of
-/// the load. Each dropped index is recorded in `deferred_indexes` in the same transaction as its drop, and is
-/// built and unrecorded in one transaction, so an interrupted seed leaves a record, never a silently missing
-/// index. Unique indexes and keys stay: they are rules on the data, not only ways to find it.
+/// The indexes of the tables `approvals seed` writes, dropped while a whole province loads into empty tables
+/// and built once afterwards: maintaining them row by row cost about a third of PostgreSQL's share of the load
+/// (BENCHMARKS.md). Each dropped index is recorded in `deferred_indexes` with the statement that builds it again,
+/// in the same transaction as its drop, and is built and unrecorded in one transaction, so an interrupted seed
+/// leaves a record, never a silently missing index. The keys that foreign keys rely on (users', projects') stay.
+/// A primary key or unique rule dropped with its index is checked again, over every loaded row, when it is built.
 enum DeferredIndexes {
-    /// Drops the secondary indexes of `tables` when `projects` is empty; a province that already holds
+    /// Drops the indexes of `tables` when `projects` is empty; a province that already holds
     /// projects keeps its indexes (rebuilding them for a small addition would cost more than it saves).
     static func deferIfEmpty(tables: [String], in database: Database) async throws {
         let logger = database.logger
@@ -16,15 +17,26 @@ enum DeferredIndexes {
                 .collect().first!.decode(Bool.self)
             guard empty else { return }
             let rows = try await connection.query("""
-                SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-                FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-                WHERE t.relname = ANY(\(tables)) AND t.relnamespace = 'public'::regnamespace AND NOT i.indisunique
+                SELECT i.indexrelid::regclass::text, t.oid::regclass::text, c.conname, pg_get_constraintdef(c.oid), pg_get_indexdef(i.indexrelid)
+                FROM pg_index i
+                JOIN pg_class t ON t.oid = i.indrelid
+                LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = t.oid AND c.contype IN ('p', 'u')
+                WHERE t.relname = ANY(\(tables)) AND t.relnamespace = 'public'::regnamespace
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
                 ORDER BY 1
                 """, logger: logger).collect()
             for row in rows {
-                let (name, definition) = try row.decode((String, String).self)
-                try await connection.query("INSERT INTO deferred_indexes (name, definition) VALUES (\(name), \(definition))", logger: logger)
-                try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX \(name)"), logger: logger)
+                let (name, table, constraint, constraintDefinition, indexDefinition) = try row.decode((String, String, String?, String?, String).self)
+                let drop: String, build: String
+                if let constraint, let constraintDefinition {
+                    drop = "ALTER TABLE \(table) DROP CONSTRAINT \(constraint)"
+                    build = "ALTER TABLE \(table) ADD CONSTRAINT \(constraint) \(constraintDefinition)"
+                } else {
+                    drop = "DROP INDEX \(name)"
+                    build = indexDefinition
+                }
+                try await connection.query("INSERT INTO deferred_indexes (name, on_table, definition) VALUES (\(name), \(table), \(build))", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: drop), logger: logger)
             }
             logger.info("deferred \(rows.count) indexes until the load is done")
         }
@@ -34,7 +46,10 @@ enum DeferredIndexes {
     static func build(in database: Database, sessions: Int) async throws {
         let logger = database.logger
         let pending = try await database.read { connection in
-            try await connection.query("SELECT name FROM deferred_indexes ORDER BY name", logger: logger).collect()
+            // Largest tables first, so the sessions finish together rather than one waiting on the events' key.
+            try await connection.query("""
+                SELECT name FROM deferred_indexes ORDER BY pg_relation_size(on_table::regclass) DESC, name
+                """, logger: logger).collect()
                 .map { try $0.decode(String.self) }
         }
         guard !pending.isEmpty else { return }

@@ -84,10 +84,11 @@ struct SeedBatchGenerator: Sendable {
         let history = simulator.run(project, cast: cast, random: &random)
         summary.refused += history.refused
 
-        let view0 = ProjectView(project: history.project, asOf: options.asOf, calendar: calendar)
-        let completed = view0.currentStageID == nil
+        // Completed when every item has ended (the view's current stage is then none); its figures are as of the last day.
+        let completed = history.project.items.indices.allSatisfy { history.project.items[$0].state.hasEnded }
         let lastDay = history.events.map(\.on).max() ?? startedOn
-        let view = completed ? ProjectView(project: history.project, asOf: lastDay, calendar: calendar) : view0
+        let view = ProjectView(project: history.project, asOf: completed ? lastDay : options.asOf, calendar: calendar)
+        assert(completed == (view.currentStageID == nil))
         let endOfStory = completed ? lastDay : options.asOf
 
         var pending: [Pending] = []
