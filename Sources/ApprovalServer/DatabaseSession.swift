@@ -21,15 +21,24 @@ public enum DatabaseSession {
         }
     }
 
-    /// Applies pending migrations, or with `apply: false` only checks that none is pending. Drift is refused
-    /// either way.
+    /// Applies pending migrations and builds the indexes an interrupted `approvals seed` left deferred, or with
+    /// `apply: false` only checks that neither is pending. Drift is refused either way.
     public static func prepareSchema(_ database: Database, migrationsFolder: URL, apply: Bool) async throws {
         let runner = MigrationRunner(migrations: try Migration.load(from: migrationsFolder), logger: database.logger)
         if apply {
             let applied = try await runner.migrate(database.client)
             database.logger.info("migrations: \(applied.isEmpty ? "up to date" : "applied \(applied.joined(separator: ", "))") (\(runner.migrations.count) in \(migrationsFolder.path))")
+            let deferred = try await DeferredIndexes.pending(in: database)
+            if !deferred.isEmpty {
+                database.logger.warning("building \(deferred.count) indexes and keys an interrupted `approvals seed` left deferred")
+                try await DeferredIndexes.build(in: database, sessions: 2)
+            }
         } else if case let .pending(files) = try await runner.status(database.client) {
             throw MigrationError(message: "the database lacks migrations \(files.joined(separator: ", ")); run `approvals migrate` or start without --no-migrate")
+        } else if case let deferred = try await DeferredIndexes.pending(in: database), !deferred.isEmpty {
+            // Without them the audit chain's and the items' keys go unchecked: a write now could duplicate a row.
+            let names = deferred.prefix(3).joined(separator: ", ") + (deferred.count > 3 ? ", …" : "")
+            throw MigrationError(message: "the database lacks \(deferred.count) indexes and keys an interrupted `approvals seed` left deferred (\(names)); run `approvals migrate` to build them")
         }
     }
 }

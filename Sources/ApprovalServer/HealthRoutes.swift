@@ -17,7 +17,11 @@ enum HealthRoutes {
             do {
                 let runner = MigrationRunner(migrations: try Migration.load(from: context.migrationsFolder), logger: context.database.logger)
                 switch try await runner.status(context.database.client) {
-                case .current: checks["migrations"] = "current"
+                case .current:
+                    checks["migrations"] = "current"
+                    let deferred = try await DeferredIndexes.pending(in: context.database)
+                    checks["indexes"] = deferred.isEmpty ? "complete" : "\(deferred.count) deferred by `approvals seed`: run `approvals migrate`"
+                    ready = deferred.isEmpty
                 case let .pending(files):
                     checks["migrations"] = "pending: \(files.joined(separator: ", "))"
                     ready = false

@@ -9,6 +9,7 @@ struct OperationsEndpointTests {
             let ready = try await server.call(.get, "/readyz", as: nil)
             #expect(ready.status == 200)
             #expect(ready.string("migrations") == "current")
+            #expect(ready.string("indexes") == "complete")
             #expect(ready.string("calendar.cn-mainland")?.contains("covered until 2026-12-31 (304 days left)") == true)
             let spec = try await server.call(.get, "/openapi.yaml", as: nil)
             #expect(spec.status == 200)

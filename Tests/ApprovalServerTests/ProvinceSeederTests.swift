@@ -10,41 +10,69 @@ import Testing
 @Suite("Province seeder")
 struct ProvinceSeederTests {
     /// An empty province loads without its indexes (built once at the end); every index and key must be back
-    /// afterwards, and one an interrupted run left deferred is built by the next run.
+    /// afterwards, and a second run into the province, no longer empty, keeps them while it loads.
     @Test func indexesDeferredForAnEmptyProvinceAreAllBuiltAgain() async throws {
         try await TestServer.run { server in
             let today = server.context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
             let seeder = ProvinceSeeder(database: server.database, registry: server.context.registry)
-            let schema = """
-                SELECT string_agg(indexdef, E'\n' ORDER BY indexdef) || (SELECT string_agg(conname || pg_get_constraintdef(oid), ',' ORDER BY conname)
-                FROM pg_constraint WHERE connamespace = 'public'::regnamespace) FROM pg_indexes WHERE schemaname = 'public'
-                """
-            func shape() async throws -> String {
-                try await server.database.read { try await $0.query(PostgresQuery(unsafeSQL: schema), logger: server.database.logger).collect().first!.decode(String.self) }
-            }
-            let before = try await shape()
+            let before = try await schemaShape(server)
             #expect(try await server.count("SELECT count(*)::int FROM projects") == 0)
             _ = try await seeder.run(.init(projects: 30, seed: 3, asOf: today))
-            #expect(try await shape() == before)
+            #expect(try await schemaShape(server) == before)
             #expect(try await server.count("SELECT count(*)::int FROM deferred_indexes") == 0)
 
-            // A run interrupted after deferring: its records remain, and the next run (into a province that is no
-            // longer empty, so deferring nothing itself) builds them before it loads.
-            try await server.database.transaction { connection in
-                for statement in [
-                    "INSERT INTO deferred_indexes (name, on_table, definition) SELECT 'items_state', 'items', pg_get_indexdef('items_state'::regclass)",
-                    "DROP INDEX items_state",
-                    "INSERT INTO deferred_indexes (name, on_table, definition) VALUES ('events_pkey', 'events', 'ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (project_id, seq)')",
-                    "ALTER TABLE events DROP CONSTRAINT events_pkey",
-                ] { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: server.database.logger) }
-            }
-            #expect(try await shape() != before)
             let summary = try await seeder.run(.init(projects: 10, seed: 4, asOf: today))
             #expect(summary.projects == 10 && summary.refused == 0)
-            #expect(try await shape() == before)
+            #expect(try await schemaShape(server) == before)
             #expect(try await server.count("SELECT count(*)::int FROM deferred_indexes") == 0)
             let audit = try await AuditChain.verify(server.database)
             #expect(audit.projects == 40 && audit.broken.isEmpty)
+        }
+    }
+
+    /// Until the keys an interrupted seed dropped are built again, nothing may write: readiness fails, and the
+    /// commands that do not migrate refuse to start, naming what is missing and the command that builds it.
+    @Test func anInterruptedSeedsMissingKeysStopOtherCommandsUntilMigrateBuildsThem() async throws {
+        try await TestServer.run { server in
+            let before = try await schemaShape(server)
+            try await leaveTwoKeysDeferred(server)
+
+            let notReady = try await server.call(.get, "/readyz", as: nil)
+            #expect(notReady.status == 503)
+            #expect(notReady.string("indexes") == "2 deferred by `approvals seed`: run `approvals migrate`")
+            let refusal = await #expect(throws: MigrationError.self) {
+                try await DatabaseSession.prepareSchema(server.database, migrationsFolder: server.context.migrationsFolder, apply: false)
+            }
+            let message = refusal.map(String.init(describing:)) ?? ""
+            #expect(message.contains("lacks 2 indexes and keys") && message.contains("events_pkey") && message.contains("items_state"), "\(message)")
+            #expect(message.hasSuffix("run `approvals migrate` to build them"), "\(message)")
+
+            try await DatabaseSession.prepareSchema(server.database, migrationsFolder: server.context.migrationsFolder, apply: true)
+            #expect(try await schemaShape(server) == before)
+            try await DatabaseSession.prepareSchema(server.database, migrationsFolder: server.context.migrationsFolder, apply: false)
+            let ready = try await server.call(.get, "/readyz", as: nil)
+            #expect(ready.status == 200 && ready.string("indexes") == "complete")
+        }
+    }
+
+    /// Every index and constraint definition of the schema, as one text.
+    private func schemaShape(_ server: TestServer) async throws -> String {
+        let schema = """
+            SELECT string_agg(indexdef, E'\n' ORDER BY indexdef) || (SELECT string_agg(conname || pg_get_constraintdef(oid), ',' ORDER BY conname)
+            FROM pg_constraint WHERE connamespace = 'public'::regnamespace) FROM pg_indexes WHERE schemaname = 'public'
+            """
+        return try await server.database.read { try await $0.query(PostgresQuery(unsafeSQL: schema), logger: server.database.logger).collect().first!.decode(String.self) }
+    }
+
+    /// What a seed interrupted after deferring leaves: two keys dropped, and their records.
+    private func leaveTwoKeysDeferred(_ server: TestServer) async throws {
+        try await server.database.transaction { connection in
+            for statement in [
+                "INSERT INTO deferred_indexes (name, on_table, definition) SELECT 'items_state', 'items', pg_get_indexdef('items_state'::regclass)",
+                "DROP INDEX items_state",
+                "INSERT INTO deferred_indexes (name, on_table, definition) VALUES ('events_pkey', 'events', 'ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (project_id, seq)')",
+                "ALTER TABLE events DROP CONSTRAINT events_pkey",
+            ] { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: server.database.logger) }
         }
     }
 

@@ -7,7 +7,20 @@ import PostgresNIO
 /// in the same transaction as its drop, and is built and unrecorded in one transaction, so an interrupted seed
 /// leaves a record, never a silently missing index. The keys that foreign keys rely on (users', projects') stay.
 /// A primary key or unique rule dropped with its index is checked again, over every loaded row, when it is built.
-enum DeferredIndexes {
+/// Nothing else may write to a province whose keys are missing: `approvals migrate` (and `serve`, which migrates)
+/// builds what an interrupted seed left, and every other command refuses to start until then.
+public enum DeferredIndexes {
+    /// The names of the indexes and keys dropped and not yet built again.
+    public static func pending(in database: Database) async throws -> [String] {
+        try await database.read { connection in
+            // Largest tables first, so that building sessions finish together rather than one waiting on the events' key.
+            try await connection.query("""
+                SELECT name FROM deferred_indexes ORDER BY pg_relation_size(on_table::regclass) DESC, name
+                """, logger: database.logger).collect()
+                .map { try $0.decode(String.self) }
+        }
+    }
+
     /// Drops the indexes of `tables` when `projects` is empty; a province that already holds
     /// projects keeps its indexes (rebuilding them for a small addition would cost more than it saves).
     static func deferIfEmpty(tables: [String], in database: Database) async throws {
@@ -43,15 +56,10 @@ enum DeferredIndexes {
     }
 
     /// Builds every deferred index — this run's, or an interrupted run's — on `sessions` connections at once.
-    static func build(in database: Database, sessions: Int) async throws {
+    /// Each is built and unrecorded in one transaction, so two processes building at once build each one once.
+    public static func build(in database: Database, sessions: Int) async throws {
         let logger = database.logger
-        let pending = try await database.read { connection in
-            // Largest tables first, so the sessions finish together rather than one waiting on the events' key.
-            try await connection.query("""
-                SELECT name FROM deferred_indexes ORDER BY pg_relation_size(on_table::regclass) DESC, name
-                """, logger: logger).collect()
-                .map { try $0.decode(String.self) }
-        }
+        let pending = try await pending(in: database)
         guard !pending.isEmpty else { return }
         // Sessions take the next index from the shared list, so one large index does not leave the other idle.
         let queue = IndexQueue(pending)

@@ -61,8 +61,8 @@ public struct ProvinceSeeder: Sendable {
     }
 
     public func run(_ options: Options, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
-        // An interrupted run's indexes first; then, for an empty province, this run's are built after its load.
-        try await DeferredIndexes.build(in: database, sessions: options.workers)
+        // For an empty province, built after the load. An interrupted run's are built by `approvals migrate`
+        // before any command, this one included, may start again (`DatabaseSession.prepareSchema`).
         try await DeferredIndexes.deferIfEmpty(tables: SeedBatchGenerator.Tables.names, in: database)
         let staff = try await SeedStaff.ensure(departments: registry.catalog.departments.mapValues(\.name), in: database)
         let ids = try await database.transaction { connection in
