@@ -55,6 +55,27 @@ struct ProvinceSeederTests {
         }
     }
 
+
+    /// The codes of projects whose events, replayed by the engine, do not give the item states stored in their rows.
+    private func replayMismatches(_ server: TestServer) async throws -> [String] {
+        try await server.database.read { connection in
+            var stored: [Int64: [String: String]] = [:]
+            for try await (project, item, state) in try await connection.query("SELECT project_id, item_id, state FROM items", logger: server.database.logger)
+                .decode((Int64, String, String).self) {
+                stored[project, default: [:]][item] = state
+            }
+            var mismatches: [String] = []
+            let records = try await connection.query("SELECT code FROM projects", logger: server.database.logger).collect()
+            for row in records {
+                let record = try await ProjectRepository.find(code: try row.decode(String.self), on: connection, logger: server.database.logger)!
+                let project = try await ProjectRepository.load(record, registry: server.context.registry, on: connection, logger: server.database.logger)
+                let replayed = Dictionary(uniqueKeysWithValues: project.items.map { ($0.id, $0.state.rawValue) })
+                if replayed != stored[record.id] { mismatches.append(record.code) }
+            }
+            return mismatches
+        }
+    }
+
     /// Every index and constraint definition of the schema, as one text.
     private func schemaShape(_ server: TestServer) async throws -> String {
         let schema = """
@@ -76,6 +97,50 @@ struct ProvinceSeederTests {
         }
     }
 
+    /// A province registers many projects a day, and the generator plays each day's histories once for several of
+    /// them: the shared history must still be each project's own — its events replay to its rows, its chain
+    /// verifies, and every actor is one of its people (its investor, its agent, its city's coordinator, the window
+    /// of the item's department in its city, or the deadline engine). Ids grow with the day projects started.
+    @Test func projectsSharingADaysHistoryKeepTheirOwnPeople() async throws {
+        try await TestServer.run { server in
+            let today = server.context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+            let seeder = ProvinceSeeder(database: server.database, registry: server.context.registry)
+            let summary = try await seeder.run(.init(projects: 400, seed: 11, asOf: today, spanDays: 8))
+            #expect(summary.projects == 400 && summary.refused == 0)
+            let audit = try await AuditChain.verify(server.database)
+            #expect(audit.broken.isEmpty && audit.events == summary.events, "\(audit.broken.prefix(3))")
+            let mismatches = try await replayMismatches(server)
+            #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
+
+            // Histories were shared: otherwise the rest of this test would not be about sharing.
+            #expect(try await server.count("""
+                SELECT count(*)::int FROM (SELECT history FROM (
+                    SELECT string_agg(kind || coalesce(item_id, '') || on_date, ',' ORDER BY seq) AS history
+                    FROM events WHERE kind LIKE 'item.%' GROUP BY project_id) h GROUP BY history HAVING count(*) > 1) shared
+                """) > 0)
+            #expect(try await server.count("""
+                SELECT count(*)::int FROM events e JOIN projects p ON p.id = e.project_id
+                LEFT JOIN users u ON u.id = e.actor_id
+                LEFT JOIN items i ON i.project_id = e.project_id AND i.item_id = e.item_id
+                WHERE NOT (e.actor_id = 0
+                    OR (u.role = 'investor' AND u.organisation = p.investor_org)
+                    OR (u.role = 'agent' AND u.id = p.agent_id)
+                    OR (u.role = 'coordinator' AND u.region = substr(p.region, 1, 4) || '00')
+                    OR (u.role = 'reviewer' AND u.department = i.department AND u.region = substr(p.region, 1, 4) || '00'))
+                   OR u.id IS NULL
+                """) == 0)
+            // Submissions on the investor's behalf name this project's investor and agent.
+            #expect(try await server.count("""
+                SELECT count(*)::int FROM events e JOIN projects p ON p.id = e.project_id JOIN users a ON a.id = p.agent_id
+                WHERE e.payload ? 'onBehalfOf' AND (e.payload->>'onBehalfOf' <> p.investor_org OR e.payload->>'agentName' <> a.name)
+                """) == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE payload ? 'onBehalfOf'") > 0)
+            #expect(try await server.count("""
+                SELECT count(*)::int FROM projects a JOIN projects b ON b.id = a.id + 1 WHERE b.started_on < a.started_on
+                """) == 0)
+        }
+    }
+
     @Test func seededProjectsReplayToTheirRowsVerifyAndTheBacklogDrainsOnce() async throws {
         try await TestServer.run { server in
             let today = server.context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
@@ -91,22 +156,7 @@ struct ProvinceSeederTests {
             #expect(audit.events == summary.events)
 
             // Replaying each project's events gives exactly the item states stored in its rows.
-            let mismatches = try await server.database.read { connection in
-                var stored: [Int64: [String: String]] = [:]
-                for try await (project, item, state) in try await connection.query("SELECT project_id, item_id, state FROM items", logger: server.database.logger)
-                    .decode((Int64, String, String).self) {
-                    stored[project, default: [:]][item] = state
-                }
-                var mismatches: [String] = []
-                let records = try await connection.query("SELECT code FROM projects", logger: server.database.logger).collect()
-                for row in records {
-                    let record = try await ProjectRepository.find(code: try row.decode(String.self), on: connection, logger: server.database.logger)!
-                    let project = try await ProjectRepository.load(record, registry: server.context.registry, on: connection, logger: server.database.logger)
-                    let replayed = Dictionary(uniqueKeysWithValues: project.items.map { ($0.id, $0.state.rawValue) })
-                    if replayed != stored[record.id] { mismatches.append(record.code) }
-                }
-                return mismatches
-            }
+            let mismatches = try await replayMismatches(server)
             #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
 
             // The data covers what reports and the sweeper meet in a province.

@@ -34,20 +34,42 @@ struct CopyRows {
         precondition(fields.count == columns.count, "\(table): \(fields.count) fields for \(columns.count) columns")
         for (index, field) in fields.enumerated() {
             if index > 0 { bytes.append(0x09) }
-            switch field ?? .null {
-            case let .text(value): Self.escape(value.utf8, into: &bytes)
-            case let .int(value): JSONValue.writeDecimal(value, into: &bytes)
-            case let .bool(value): bytes.append(value ? 0x74 : 0x66)
-            case let .date(value): Self.writeDate(value, into: &bytes)
-            case let .timestamp(milliseconds): Self.writeUTCTimestamp(milliseconds, into: &bytes)
-            case let .bytea(value): bytes.append(contentsOf: "\\\\x".utf8); Self.hex(value, into: &bytes)
-            case let .json(value): Self.escape(value, into: &bytes)
-            case let .textArray(values): bytes.append(contentsOf: "{\(values.joined(separator: ","))}".utf8)
-            case .null: bytes.append(contentsOf: "\\N".utf8)
-            }
+            Self.write(field ?? .null, into: &bytes)
         }
         bytes.append(0x0A)
         count += 1
+    }
+
+    /// A row whose fields after the first were encoded once by `tail` for many rows.
+    mutating func append(_ first: Field, tail: [UInt8]) {
+        Self.write(first, into: &bytes)
+        bytes.append(contentsOf: tail)
+        count += 1
+    }
+
+    /// The fields of a row after its first, with their separators and the row's end, for `append(_:tail:)`.
+    static func tail(_ fields: Field?...) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in fields {
+            bytes.append(0x09)
+            write(field ?? .null, into: &bytes)
+        }
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    private static func write(_ field: Field, into bytes: inout [UInt8]) {
+        switch field {
+        case let .text(value): escape(value.utf8, into: &bytes)
+        case let .int(value): JSONValue.writeDecimal(value, into: &bytes)
+        case let .bool(value): bytes.append(value ? 0x74 : 0x66)
+        case let .date(value): writeDate(value, into: &bytes)
+        case let .timestamp(milliseconds): writeUTCTimestamp(milliseconds, into: &bytes)
+        case let .bytea(value): bytes.append(contentsOf: "\\\\x".utf8); hex(value, into: &bytes)
+        case let .json(value): escape(value, into: &bytes)
+        case let .textArray(values): bytes.append(contentsOf: "{\(values.joined(separator: ","))}".utf8)
+        case .null: bytes.append(contentsOf: "\\N".utf8)
+        }
     }
 
     func copy(on connection: PostgresConnection, logger: Logger) async throws {

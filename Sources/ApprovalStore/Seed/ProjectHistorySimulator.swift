@@ -1,12 +1,25 @@
 import ApprovalCore
 
+/// Who did something in a generated history: a role while the history is shared by the projects of one
+/// `SeedShape`, a person once the generator tells it for one project (the reviewer of the project's city, …).
+enum SeedActor: Hashable {
+    case investor
+    case agent
+    /// The deadline engine (`DeadlineQueue.engineUserID`).
+    case engine
+    /// The department's window in the project's city.
+    case reviewer(department: String)
+}
+
 /// One thing that happened to a generated project, in the order it happened; becomes an audit event.
 struct SimulatedEvent {
     let kind: String
     let itemID: String?
     let payload: [String: JSONValue]
-    let actorID: Int64
+    let actor: SeedActor
     let on: CivilDate
+    /// Submitted by the agent on the investor's behalf (代办): the payload names both, once the project is known.
+    var onBehalf = false
 }
 
 /// A formal approval document owed after a default approval (Migrations/0002), as the generator left it.
@@ -20,21 +33,11 @@ struct SimulatedFormalDocument {
     var overdueOn: CivilDate?
 }
 
-/// Who acts on a generated project's items.
-struct SeedCast {
-    let investor: Int64
-    /// Submits on the investor's behalf now and then (代办), within the agreement.
-    let agent: Int64?
-    let investorOrganisation: String
-    let agentName: String?
-    /// The department's window in the project's city.
-    let reviewer: (String) -> Int64
-}
-
 /// Plays a project's life through the engine itself — submissions, acceptance, supplement requests, decisions,
 /// and the deadline engine's default approvals and escalations — so that every generated event replays to the
 /// same items the store will hold. Dates come from the working-day calendar: investors take a few days to
 /// apply, departments decide within their limit, a small share stay silent and are deemed to approve.
+/// Actors are roles (`SeedActor`), so one history can serve every project of its shape.
 struct ProjectHistorySimulator {
     let calendar: WorkdayCalendar
     /// Nothing happens after this day.
@@ -65,20 +68,21 @@ struct ProjectHistorySimulator {
         let order: Int
         let itemID: String
         let step: Step
-        let actorID: Int64
+        let actor: SeedActor
         let onBehalf: Bool
     }
 
-    func run(_ project: Project, cast: SeedCast, random: inout SeedRandom) -> Result {
+    /// `hasAgent`: the project has an agent, who now and then submits on the investor's behalf.
+    func run(_ project: Project, hasAgent: Bool, random: inout SeedRandom) -> Result {
         var result = Result(project: project)
         var pending: [Planned] = []
         var order = 0
         var planned: Set<String> = []
 
         func workday(_ date: CivilDate, plus days: Int) -> CivilDate { calendar.deadline(adding: days, to: date).value }
-        func schedule(_ on: CivilDate, _ itemID: String, _ step: Step, actor: Int64, onBehalf: Bool = false) {
+        func schedule(_ on: CivilDate, _ itemID: String, _ step: Step, actor: SeedActor, onBehalf: Bool = false) {
             order += 1
-            pending.append(Planned(on: on, order: order, itemID: itemID, step: step, actorID: actor, onBehalf: onBehalf))
+            pending.append(Planned(on: on, order: order, itemID: itemID, step: step, actor: actor, onBehalf: onBehalf))
         }
         // An item that has just become ready: the investor applies, the department accepts and decides.
         func planReadyItems(on today: CivilDate) {
@@ -87,17 +91,17 @@ struct ProjectHistorySimulator {
                 let definition = result.project.items[index].definition
                 guard planned.insert(definition.id).inserted else { continue }
                 let itemID = definition.id
-                let reviewer = cast.reviewer(definition.department)
+                let reviewer = SeedActor.reviewer(department: definition.department)
                 var day = workday(today, plus: random.int(0...4))
-                let byAgent = cast.agent != nil && random.chance(0.3)
-                schedule(day, itemID, .item(.submit), actor: byAgent ? cast.agent! : cast.investor, onBehalf: byAgent)
+                let byAgent = hasAgent && random.chance(0.3)
+                schedule(day, itemID, .item(.submit), actor: byAgent ? .agent : .investor, onBehalf: byAgent)
                 day = workday(day, plus: random.int(0...2))
                 let accepted = day
                 if definition.allowsDeficiencyAcceptance && random.chance(0.15) {
                     // 容缺受理: accepted with a missing document the applicant commits to supply.
                     let commitment = DeficiencyCommitment(missingMaterials: ["补充承诺材料"], dueDate: workday(day, plus: 10))
                     schedule(day, itemID, .item(.accept(commitment: commitment)), actor: reviewer)
-                    schedule(day, itemID, .item(.fulfilCommitment), actor: cast.investor)
+                    schedule(day, itemID, .item(.fulfilCommitment), actor: .investor)
                 } else {
                     schedule(day, itemID, .item(.accept(commitment: nil)), actor: reviewer)
                 }
@@ -125,8 +129,8 @@ struct ProjectHistorySimulator {
             }
         }
 
-        func record(_ kind: String, _ itemID: String?, _ payload: [String: JSONValue], actor: Int64, on: CivilDate) {
-            result.events.append(SimulatedEvent(kind: kind, itemID: itemID, payload: payload, actorID: actor, on: on))
+        func record(_ kind: String, _ itemID: String?, _ payload: [String: JSONValue], actor: SeedActor, on: CivilDate, onBehalf: Bool = false) {
+            result.events.append(SimulatedEvent(kind: kind, itemID: itemID, payload: payload, actor: actor, on: on, onBehalf: onBehalf))
         }
 
         // The deadline engine's night: default approvals (with the formal document they make owed) and escalations.
@@ -148,20 +152,20 @@ struct ProjectHistorySimulator {
                 pending.removeAll { $0.itemID == timeout.itemID }
                 if case .escalate = timeout.action {
                     payload["leadDepartment"] = .string(result.project.workflow.leadDepartment(ofItem: timeout.itemID) ?? "")
-                    record("item.escalate", timeout.itemID, payload, actor: DeadlineQueue.engineUserID, on: timeout.on)
+                    record("item.escalate", timeout.itemID, payload, actor: .engine, on: timeout.on)
                     // The lead department presses, and the department decides a few days later.
                     schedule(workday(timeout.on, plus: random.int(1...5)), timeout.itemID, .item(.approve),
-                             actor: cast.reviewer(definition.department))
+                             actor: .reviewer(department: definition.department))
                 } else {
-                    record("item.default_approve", timeout.itemID, payload, actor: DeadlineQueue.engineUserID, on: timeout.on)
+                    record("item.default_approve", timeout.itemID, payload, actor: .engine, on: timeout.on)
                     let dueOn = workday(timeout.on, plus: 1)
                     result.formalDocuments.append(SimulatedFormalDocument(itemID: timeout.itemID, department: definition.department,
                                                                           defaultApprovedOn: timeout.on, dueOn: dueOn))
                     let late = random.chance(0.1)
-                    if late { schedule(dueOn.adding(days: 1), timeout.itemID, .formalDocumentOverdue, actor: DeadlineQueue.engineUserID) }
+                    if late { schedule(dueOn.adding(days: 1), timeout.itemID, .formalDocumentOverdue, actor: .engine) }
                     let issued = late ? workday(dueOn, plus: random.int(1...4)) : workday(timeout.on, plus: random.int(0...1))
                     schedule(issued, timeout.itemID, .formalDocumentIssued(number: "浙审批〔\(issued.year)〕\(random.int(100...9999))号"),
-                             actor: cast.reviewer(definition.department))
+                             actor: .reviewer(department: definition.department))
                 }
             }
             planReadyItems(on: due.map(\.on).max()!)
@@ -187,11 +191,7 @@ struct ProjectHistorySimulator {
                 var payload = action.payload
                 payload["from"] = .string(before.rawValue)
                 payload["to"] = .string(result.project.item(step.itemID)!.state.rawValue)
-                if step.onBehalf {
-                    payload["onBehalfOf"] = .string(cast.investorOrganisation)
-                    payload["agentName"] = .string(cast.agentName ?? "")
-                }
-                record("item.\(action.code)", step.itemID, payload, actor: step.actorID, on: step.on)
+                record("item.\(action.code)", step.itemID, payload, actor: step.actor, on: step.on, onBehalf: step.onBehalf)
                 planReadyItems(on: step.on)
             case let .formalDocumentIssued(number):
                 let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
@@ -200,7 +200,7 @@ struct ProjectHistorySimulator {
                 let dueOn = result.formalDocuments[index].dueOn
                 record("formal_document.issued", step.itemID,
                        ["documentNumber": .string(number), "dueOn": .string(dueOn.description), "late": .bool(step.on > dueOn)],
-                       actor: step.actorID, on: step.on)
+                       actor: step.actor, on: step.on)
             case .formalDocumentOverdue:
                 guard sweeperRuns else { continue }
                 let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
@@ -208,7 +208,7 @@ struct ProjectHistorySimulator {
                 let document = result.formalDocuments[index]
                 record("formal_document.overdue", step.itemID,
                        ["department": .string(document.department), "dueOn": .string(document.dueOn.description)],
-                       actor: step.actorID, on: step.on)
+                       actor: step.actor, on: step.on)
             }
         }
         return result

@@ -21,14 +21,18 @@ public struct ProvinceSeeder: Sendable {
         public var asOf: CivilDate
         public var workers: Int
         public var batchSize: Int
+        /// The projects (but the backlog) were registered, in order, over this many days before `asOf`.
+        public var spanDays: Int
 
-        public init(projects: Int, seed: UInt64, backlog: Int = 0, asOf: CivilDate, workers: Int = 2, batchSize: Int = 400) {
+        public init(projects: Int, seed: UInt64, backlog: Int = 0, asOf: CivilDate, workers: Int = 2, batchSize: Int = 400,
+                    spanDays: Int = 3 * 365) {
             self.projects = projects
             self.seed = seed
             self.backlog = backlog
             self.asOf = asOf
             self.workers = workers
             self.batchSize = batchSize
+            self.spanDays = spanDays
         }
     }
 
@@ -75,9 +79,10 @@ public struct ProvinceSeeder: Sendable {
             for worker in 0..<options.workers {
                 group.addTask { [database] in
                     var summary = Summary()
+                    var shapes = SeedShapes()
                     for batch in stride(from: worker, to: batches, by: options.workers) {
                         let range = (batch * options.batchSize)..<min(options.projects, (batch + 1) * options.batchSize)
-                        let (tables, batchSummary) = generator.generate(range)
+                        let (tables, batchSummary) = generator.generate(range, shapes: &shapes)
                         try await SeedError.explained { try await database.transaction { connection in
                             // The generator guarantees every reference; checking 50 million foreign keys one row at
                             // a time would take most of the load. Needs a superuser, as the embedded cluster is.

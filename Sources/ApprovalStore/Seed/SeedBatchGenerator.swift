@@ -1,8 +1,8 @@
 import ApprovalCore
 import Foundation
 
-/// Generates one batch of projects — each through `ProjectHistorySimulator` — as COPY rows for every table a
-/// project touches. Pure: the same options and range give the same rows.
+/// Generates one batch of projects — each with a history from `SeedShape` — as COPY rows for every table a
+/// project touches. Pure: the same options and range give the same rows, whatever shapes were cached before.
 struct SeedBatchGenerator: Sendable {
     static let projectsPerOrganisation = 4
 
@@ -10,8 +10,18 @@ struct SeedBatchGenerator: Sendable {
     let staff: SeedStaff
     let ids: IDRanges
     let options: ProvinceSeeder.Options
+    /// Each of `SeedShape.workflows`' working-day calendar.
+    private let calendars: [WorkdayCalendar]
 
-    private static let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+    init(registry: WorkflowRegistry, staff: SeedStaff, ids: IDRanges, options: ProvinceSeeder.Options) {
+        self.registry = registry
+        self.staff = staff
+        self.ids = ids
+        self.options = options
+        calendars = SeedShape.workflows.map { registry.calendar(for: registry.currentVersion(of: $0)!.definition) }
+    }
+
+    static let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 
     /// Rows of one batch, in the order they are loaded.
     struct Tables {
@@ -40,96 +50,123 @@ struct SeedBatchGenerator: Sendable {
         static var names: [String] { Tables().all.map(\.table) }
     }
 
-    func generate(_ range: Range<Int>) -> ([CopyRows], ProvinceSeeder.Summary) {
+    func generate(_ range: Range<Int>, shapes: inout SeedShapes) -> ([CopyRows], ProvinceSeeder.Summary) {
         var tables = Tables()
         var summary = ProvinceSeeder.Summary()
-        for number in range { generateProject(number, into: &tables, summary: &summary) }
+        for number in range { generateProject(number, shapes: &shapes, into: &tables, summary: &summary) }
         return (tables.all, summary)
+    }
+
+    /// The day project `number` started. The province's projects are registered in order over the span before
+    /// `asOf`, so ids grow with time as the server gives them and a batch's projects share a day (and its shapes);
+    /// the backlog's started in the weeks before `asOf`.
+    private func startedOn(_ number: Int, isBacklog: Bool, calendar: WorkdayCalendar, random: inout SeedRandom) -> CivilDate {
+        let registered = options.projects - options.backlog
+        let daysBack = isBacklog ? random.int(45...75) : options.spanDays * (registered - 1 - number) / max(1, registered)
+        var day = options.asOf.adding(days: -daysBack)
+        while !calendar.isWorkingDay(day) { day = day.adding(days: -1) }
+        return day
     }
 
     /// An event before it is chained: sorted by day, then by `rank` (the project's opening events first, its
     /// closing ones last), then in the order it was made.
     private struct Pending {
-        let event: SimulatedEvent
+        let kind: String
+        let itemID: String?
+        let actorID: Int64
+        let on: CivilDate
+        let canonicalPayload: [UInt8]
         let rank: Int
         let order: Int
     }
 
-    private func generateProject(_ number: Int, into tables: inout Tables, summary: inout ProvinceSeeder.Summary) {
+    private func generateProject(_ number: Int, shapes: inout SeedShapes, into tables: inout Tables, summary: inout ProvinceSeeder.Summary) {
         var random = SeedRandom(seed: options.seed, stream: UInt64(ids.firstProject) + UInt64(number))
         let projectID = ids.firstProject + Int64(number)
         let isBacklog = number >= options.projects - options.backlog
         let county = random.pick(ProvinceMap.counties)
-        let workflowID = random.chance(0.7) ? "enterprise-investment" : random.chance(0.5) ? "government-investment" : "low-risk"
-        let (versionID, workflow) = registry.currentVersion(of: workflowID)!
-        let calendar = registry.calendar(for: workflow)
-        let attributes = Self.attributes(for: workflow, random: &random)
-        var startedOn = options.asOf.adding(days: -(isBacklog ? random.int(45...75) : random.int(0...(3 * 365))))
-        while !calendar.isWorkingDay(startedOn) { startedOn = startedOn.adding(days: -1) }
+        let workflowIndex = random.chance(0.7) ? 0 : random.chance(0.5) ? 1 : 2
+        let hasAgent = random.chance(0.95)
+        let startedOn = startedOn(number, isBacklog: isBacklog, calendar: calendars[workflowIndex], random: &random)
+        let shape = shapes.shape(SeedShape.Key(workflow: workflowIndex, startedOn: startedOn, hasAgent: hasAgent, isBacklog: isBacklog,
+                                               variant: random.int(0...(SeedShape.variantsPerDay - 1))), registry: registry, options: options)
+        let workflow = shape.workflow
+        summary.refused += shape.refused
 
-        // The investor: one organisation per few projects, its user created with its first project.
+        // The investor: one organisation per few projects, registered in its home county (not always where it
+        // invests), its user created with its first project.
         let organisationNumber = number / Self.projectsPerOrganisation
-        let organisation = "91\(county.code)MA\(Self.padded(Int(ids.firstProject) / Self.projectsPerOrganisation + organisationNumber, 8))"
+        var organisationRandom = SeedRandom(seed: options.seed, stream: 1 << 61 | (UInt64(ids.firstProject) + UInt64(organisationNumber)))
+        let home = organisationRandom.pick(ProvinceMap.counties)
+        let organisation = "91\(home.code)MA\(Self.padded(Int(ids.firstProject) / Self.projectsPerOrganisation + organisationNumber, 8))"
         let investorID = ids.firstUser + Int64(organisationNumber)
         if number % Self.projectsPerOrganisation == 0 {
-            tables.users.append(.int(investorID), .text("\(county.name)\(random.pick(ProvinceMap.industries))有限公司\(SeedStaff.marker)"),
-                                .text("investor"), .text(county.code), .text(organisation), .text("0571-\(Self.padded(organisationNumber % 10_000_000, 7))"))
+            tables.users.append(.int(investorID), .text("\(home.name)\(organisationRandom.pick(ProvinceMap.industries))有限公司\(SeedStaff.marker)"),
+                                .text("investor"), .text(home.code), .text(organisation), .text("0571-\(Self.padded(organisationNumber % 10_000_000, 7))"))
         }
-        let agent = random.chance(0.95) ? random.pick(staff.agents[county.code]!) : nil
+        let agent = hasAgent ? random.pick(staff.agents[county.code]!) : nil
         let city = county.city.code
-        let cast = SeedCast(investor: investorID, agent: agent?.id, investorOrganisation: organisation, agentName: agent?.name,
-                            reviewer: { staff.reviewers["\($0)@\(city)"]! })
-        let project = try! Project(workflow: workflow, attributes: attributes, startedOn: startedOn)
-        let simulator = ProjectHistorySimulator(calendar: calendar, asOf: options.asOf, sweeperRuns: !isBacklog, silentDepartments: isBacklog)
-        let history = simulator.run(project, cast: cast, random: &random)
-        summary.refused += history.refused
-
-        // Completed when every item has ended (the view's current stage is then none); its figures are as of the last day.
-        let completed = history.project.items.indices.allSatisfy { history.project.items[$0].state.hasEnded }
-        let lastDay = history.events.map(\.on).max() ?? startedOn
-        let view = ProjectView(project: history.project, asOf: completed ? lastDay : options.asOf, calendar: calendar)
-        assert(completed == (view.currentStageID == nil))
-        let endOfStory = completed ? lastDay : options.asOf
+        let completed = shape.completed, lastDay = shape.lastDay, endOfStory = shape.endOfStory
 
         var pending: [Pending] = []
+        pending.reserveCapacity(shape.events.count + 12)
         var followUpDue: CivilDate?
-        func add(_ event: SimulatedEvent, rank: Int) { pending.append(Pending(event: event, rank: rank, order: pending.count)) }
+        func add(_ kind: String, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, _ payload: [String: JSONValue]) {
+            add(kind, itemID, actor: actor, on: on, rank: rank, canonicalPayload: JSONValue.object(payload).canonicalBytes)
+        }
+        func add(_ kind: String, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, canonicalPayload: [UInt8]) {
+            pending.append(Pending(kind: kind, itemID: itemID, actorID: actor, on: on, canonicalPayload: canonicalPayload, rank: rank, order: pending.count))
+        }
         // Unique by the project's id: the serial carries its last six digits, the project-type segment the rest.
         let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + Int(projectID) / 1_000_000, 2))-\(Self.padded(Int(projectID) % 1_000_000, 6))"
         let name = "\(county.name)\(random.pick(ProvinceMap.industries))\(random.pick(ProvinceMap.kinds))"
-        add(SimulatedEvent(kind: "project.created", itemID: nil, payload: [
+        add("project.created", nil, actor: investorID, on: startedOn, rank: 0, [
             "code": .string(code), "codeIssuedLocally": .bool(false), "name": .string(name), "investorOrganisation": .string(organisation),
             "region": .string(county.code), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
-            "workflowDigest": .string(registry.digests[versionID] ?? ""), "attributes": .object(attributes.mapValues(\.json)),
-        ], actorID: investorID, on: startedOn), rank: 0)
-        for event in history.events { add(event, rank: 2) }
+            "workflowDigest": .string(registry.digests[shape.versionID] ?? ""), "attributes": .object(shape.attributes.mapValues(\.json)),
+        ])
+        // The shared history, told for this project: its people, and its names where the agent acted for the investor.
+        for event in shape.events {
+            let actor: Int64
+            switch event.actor {
+            case .investor: actor = investorID
+            case .agent: actor = agent!.id
+            case .engine: actor = DeadlineQueue.engineUserID
+            case let .reviewer(department): actor = staff.reviewers["\(department)@\(city)"]!
+            }
+            if event.onBehalf {
+                var payload = event.payload
+                payload["onBehalfOf"] = .string(organisation)
+                payload["agentName"] = .string(agent!.name)
+                add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, payload)
+            } else {
+                add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, canonicalPayload: event.canonicalPayload)
+            }
+        }
 
         // The agency service (代办): assigned and authorised on the first day, progress along the way.
         let coordinator = staff.coordinators[city]!
         if let agent {
             tables.assignments.append(.int(projectID), .int(agent.id), .date(startedOn), .int(coordinator))
-            add(SimulatedEvent(kind: "agent.assigned", itemID: nil, payload: ["agent": .int(agent.id), "agentName": .string(agent.name)],
-                               actorID: coordinator, on: startedOn), rank: 1)
+            add("agent.assigned", nil, actor: coordinator, on: startedOn, rank: 1, ["agent": .int(agent.id), "agentName": .string(agent.name)])
             if random.chance(0.8) {
                 let agreementID = ids.firstAgreement + Int64(number)
-                let scope = history.project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.id)
-                let agreementCompleted = completed
+                let scope = shape.agreementScope
                 tables.agreements.append(.int(agreementID), .int(projectID), .textArray(scope), .date(startedOn),
-                                         .text(agreementCompleted ? "completed" : "active"), agreementCompleted ? .date(lastDay) : nil, .int(investorID))
-                add(SimulatedEvent(kind: "agreement.authorised", itemID: nil, payload: [
+                                         .text(completed ? "completed" : "active"), completed ? .date(lastDay) : nil, .int(investorID))
+                add("agreement.authorised", nil, actor: investorID, on: startedOn, rank: 1, [
                     "agreement": .int(agreementID), "scope": .array(scope.map(JSONValue.string)), "startsOn": .string(startedOn.description),
-                ], actorID: investorID, on: startedOn), rank: 1)
-                if agreementCompleted {
-                    add(SimulatedEvent(kind: "agreement.completed", itemID: nil, payload: ["agreement": .int(agreementID)],
-                                       actorID: agent.id, on: lastDay), rank: 4)
+                ])
+                if completed {
+                    add("agreement.completed", nil, actor: agent.id, on: lastDay, rank: 4, ["agreement": .int(agreementID)])
                     if random.chance(0.4) {
                         let score = random.chance(0.85) ? 5 : random.int(2...4)
                         let at = Self.milliseconds(lastDay, minute: 17 * 60)
                         tables.ratings.append(.int(projectID), .text("agent"), .text("agent"), .int(agent.id), .int(Int64(score)),
                                               .text(score == 5 ? "代办员全程帮办，非常满意" : "总体满意"), .int(investorID), .timestamp(at), .timestamp(at))
-                        add(SimulatedEvent(kind: "rating.given", itemID: nil, payload: [
+                        add("rating.given", nil, actor: investorID, on: lastDay, rank: 4, [
                             "subject": .string("agent"), "score": .int(Int64(score)), "agent": .int(agent.id),
-                        ], actorID: investorID, on: lastDay), rank: 4)
+                        ])
                     }
                 }
             }
@@ -157,11 +194,11 @@ struct SeedBatchGenerator: Sendable {
                                        nextStep.map(CopyRows.Field.date), .timestamp(at), .date(day), overdueOn.map(CopyRows.Field.date))
                 var payload: [String: JSONValue] = ["progress": .int(progressID), "type": .string(kind.rawValue), "text": .string(text)]
                 if let nextStep { payload["nextStepOn"] = .string(nextStep.description) }
-                add(SimulatedEvent(kind: "progress.logged", itemID: nil, payload: payload, actorID: agent.id, on: day), rank: 3)
+                add("progress.logged", nil, actor: agent.id, on: day, rank: 3, payload)
                 if let overdueOn {
-                    add(SimulatedEvent(kind: "agent.follow_up_overdue", itemID: nil, payload: [
+                    add("agent.follow_up_overdue", nil, actor: DeadlineQueue.engineUserID, on: overdueOn, rank: 3, [
                         "agent": .int(agent.id), "nextStepOn": .string(nextStep!.description), "progress": .int(progressID),
-                    ], actorID: DeadlineQueue.engineUserID, on: overdueOn), rank: 3)
+                    ])
                 }
             }
             // 疑难会商: now and then a difficulty goes to the agency centre; most are settled within weeks.
@@ -174,64 +211,50 @@ struct SeedBatchGenerator: Sendable {
                 tables.cases.append(.int(caseID), .int(projectID), nil, .text(title), .text("规划条件与消防要求存在冲突，申请疑难会商"),
                                     .int(agent.id), .date(raised), settled ? .date(resolved) : nil, settled ? .text("会商明确以规划条件为准，消防部门出具意见") : nil,
                                     settled ? .date(resolved) : nil, settled ? .int(coordinator) : nil)
-                add(SimulatedEvent(kind: "case.raised", itemID: nil, payload: ["case": .int(caseID), "title": .string(title)],
-                                   actorID: agent.id, on: raised), rank: 3)
+                add("case.raised", nil, actor: agent.id, on: raised, rank: 3, ["case": .int(caseID), "title": .string(title)])
                 if settled {
-                    add(SimulatedEvent(kind: "case.resolved", itemID: nil, payload: [
+                    add("case.resolved", nil, actor: coordinator, on: resolved, rank: 3, [
                         "case": .int(caseID), "meetingOn": .string(resolved.description), "outcome": .string("会商明确以规划条件为准，消防部门出具意见"),
-                    ], actorID: coordinator, on: resolved), rank: 3)
+                    ])
                 }
             }
         }
 
         // The audit chain, in the order things happened.
-        pending.sort { ($0.event.on, $0.rank, $0.order) < ($1.event.on, $1.rank, $1.order) }
+        pending.sort { ($0.on, $0.rank, $0.order) < ($1.on, $1.rank, $1.order) }
         var previous = AuditChain.genesis
         var sameDay = 0
         var firstAt: Int64 = 0
-        for (index, entry) in pending.enumerated() {
-            let event = entry.event
-            sameDay = index > 0 && pending[index - 1].event.on == event.on ? sameDay + 1 : 0
+        for (index, event) in pending.enumerated() {
+            sameDay = index > 0 && pending[index - 1].on == event.on ? sameDay + 1 : 0
             let at = Self.milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
             if index == 0 { firstAt = at }
-            // The payload's canonical text is both hashed and loaded, so it is written once.
-            let payload = JSONValue.object(event.payload).canonicalBytes
             let seq = index + 1
             let canonical = AuditChain.canonicalEncoding(projectID: projectID, seq: seq, atMilliseconds: at, onDate: event.on.description,
-                                                         kind: event.kind, itemID: event.itemID, actorID: event.actorID, canonicalPayload: payload)
+                                                         kind: event.kind, itemID: event.itemID, actorID: event.actorID,
+                                                         canonicalPayload: event.canonicalPayload)
             let hash = AuditChain.hash(previous: previous, canonical: canonical)
             tables.events.append(.int(projectID), .int(Int64(seq)), .timestamp(at), .date(event.on), .text(event.kind),
-                                 event.itemID.map(CopyRows.Field.text), .int(event.actorID), .json(payload), .bytea(previous), .bytea(hash))
+                                 event.itemID.map(CopyRows.Field.text), .int(event.actorID), .json(event.canonicalPayload), .bytea(previous), .bytea(hash))
             previous = hash
             if event.kind == "item.default_approve" { summary.defaultApprovals += 1 }
             if event.kind == "item.escalate" { summary.escalations += 1 }
         }
         summary.events += pending.count
 
-        for item in view.items {
-            let since = history.project.item(item.id)!.reachedBy?.on ?? startedOn
-            tables.items.append(.int(projectID), .text(item.id), .text(item.stageID), .text(item.department), .text(item.state.rawValue),
-                                .date(since), .int(Int64(item.limit)), .int(Int64(item.usedDays)), item.deadline.map { .date($0.value) },
-                                .bool(item.deadline?.isProvisional ?? false), item.defaultApprovalReason.map { .text($0.rawValue) },
-                                item.escalatedOn.map(CopyRows.Field.date), .int(Int64(item.repeatSupplementRequests)))
-        }
-        summary.items += view.items.count
-        for document in history.formalDocuments {
-            tables.documents.append(.int(projectID), .text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
-                                    .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
-                                    document.overdueOn.map(CopyRows.Field.date))
-        }
+        for tail in shape.itemRowTails { tables.items.append(.int(projectID), tail: tail) }
+        summary.items += shape.itemCount
+        for tail in shape.documentRowTails { tables.documents.append(.int(projectID), tail: tail) }
 
         // When the sweeper must look next: tonight while a clock runs or a document is owed; for the backlog,
         // already (its deadlines passed while no sweeper ran).
-        let owed = history.formalDocuments.contains { $0.issuedOn == nil && $0.overdueOn == nil }
-        let tonight = history.project.nextSweep(after: options.asOf, in: Self.shanghai) != nil || owed
-            ? Self.milliseconds(options.asOf.adding(days: 1), minute: 0) : nil
+        let tonight = shape.sweepsTonight ? Self.milliseconds(options.asOf.adding(days: 1), minute: 0) : nil
         let nextDue: Int64? = isBacklog ? Self.milliseconds(options.asOf, minute: 0)
             : [tonight, followUpDue.map { Self.milliseconds($0.adding(days: 1), minute: 0) }].compactMap { $0 }.min()
+        let view = shape.view
         tables.projects.append(
             .int(projectID), .text(code), .bool(false), .text(name), .text(organisation), .text(county.code),
-            .json(JSONValue.object(attributes.mapValues(\.json)).canonicalBytes), .int(versionID), .date(startedOn), view.currentStageID.map(CopyRows.Field.text),
+            .json(shape.attributesJSON), .int(shape.versionID), .date(startedOn), view.currentStageID.map(CopyRows.Field.text),
             .bool(completed), .text(view.warning.rawValue), .int(Int64(view.usedDays)), agent.map { .int($0.id) }, .int(Int64(pending.count)),
             .int(Int64(pending.count)), .bytea(previous), .timestamp(firstAt), nextDue.map(CopyRows.Field.timestamp),
             .date(view.asOf), .int(Int64(view.forecast.totalDays)), .int(Int64(view.totalLimit)), .textArray(view.forecast.criticalPath),

@@ -1,0 +1,115 @@
+import ApprovalCore
+import Foundation
+
+/// What the generated projects of one kind, started on one day, share: their workflow, attributes and whole life
+/// through the engine — events, item rows, formal documents, the view's figures — with actors as roles. A province
+/// registers over a thousand projects a working day; each day's are drawn from a few variants per workflow, so
+/// the engine plays each history once for several projects instead of once per project (the simulation and the
+/// view were over a third of the generator's time). Who acted, the investor, the region, the agent and the agency
+/// story stay each project's own.
+final class SeedShape {
+    struct Key: Hashable {
+        let workflow: Int
+        let startedOn: CivilDate
+        let hasAgent: Bool
+        let isBacklog: Bool
+        let variant: Int
+    }
+
+    /// How many histories each day offers a workflow; more is more variety and more simulation.
+    static let variantsPerDay = 16
+    static let workflows = ["enterprise-investment", "government-investment", "low-risk"]
+
+    /// An event of the history. Its payload's canonical text is the same for every project of the shape, except
+    /// for submissions on the investor's behalf, which name the project's investor and agent.
+    struct Event {
+        let kind: String
+        let itemID: String?
+        let actor: SeedActor
+        let on: CivilDate
+        let payload: [String: JSONValue]
+        let canonicalPayload: [UInt8]
+        let onBehalf: Bool
+    }
+
+    let versionID: Int64
+    let workflow: WorkflowDefinition
+    let attributes: [String: AttributeValue]
+    let attributesJSON: [UInt8]
+    let events: [Event]
+    let refused: Int
+    let completed: Bool
+    /// The last day something happened; the day the story ends (`asOf` while the project runs).
+    let lastDay: CivilDate
+    let endOfStory: CivilDate
+    /// The items an agency agreement covers: every one that applies.
+    let agreementScope: [String]
+    /// The items' rows and the formal documents' rows, after their first field (the project's id).
+    let itemRowTails: [[UInt8]]
+    let documentRowTails: [[UInt8]]
+    let itemCount: Int
+    /// The sweeper must look tonight: a clock runs or a formal document is owed.
+    let sweepsTonight: Bool
+    let view: ProjectView
+
+    init(_ key: Key, registry: WorkflowRegistry, options: ProvinceSeeder.Options) {
+        var random = SeedRandom(seed: options.seed, stream: Self.stream(key))
+        (versionID, workflow) = registry.currentVersion(of: Self.workflows[key.workflow])!
+        let calendar = registry.calendar(for: workflow)
+        attributes = SeedBatchGenerator.attributes(for: workflow, random: &random)
+        attributesJSON = JSONValue.object(attributes.mapValues(\.json)).canonicalBytes
+        let project = try! Project(workflow: workflow, attributes: attributes, startedOn: key.startedOn)
+        let simulator = ProjectHistorySimulator(calendar: calendar, asOf: options.asOf, sweeperRuns: !key.isBacklog,
+                                                silentDepartments: key.isBacklog)
+        let history = simulator.run(project, hasAgent: key.hasAgent, random: &random)
+        refused = history.refused
+        events = history.events.map { event in
+            Event(kind: event.kind, itemID: event.itemID, actor: event.actor, on: event.on, payload: event.payload,
+                  canonicalPayload: event.onBehalf ? [] : JSONValue.object(event.payload).canonicalBytes, onBehalf: event.onBehalf)
+        }
+
+        // Completed when every item has ended (the view's current stage is then none); its figures are as of the last day.
+        completed = history.project.items.indices.allSatisfy { history.project.items[$0].state.hasEnded }
+        lastDay = history.events.map(\.on).max() ?? key.startedOn
+        view = ProjectView(project: history.project, asOf: completed ? lastDay : options.asOf, calendar: calendar)
+        assert(completed == (view.currentStageID == nil))
+        endOfStory = completed ? lastDay : options.asOf
+        agreementScope = history.project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.id)
+        itemRowTails = view.items.map { item in
+            let since = history.project.item(item.id)!.reachedBy?.on ?? key.startedOn
+            return CopyRows.tail(.text(item.id), .text(item.stageID), .text(item.department), .text(item.state.rawValue),
+                                 .date(since), .int(Int64(item.limit)), .int(Int64(item.usedDays)), item.deadline.map { .date($0.value) },
+                                 .bool(item.deadline?.isProvisional ?? false), item.defaultApprovalReason.map { .text($0.rawValue) },
+                                 item.escalatedOn.map(CopyRows.Field.date), .int(Int64(item.repeatSupplementRequests)))
+        }
+        itemCount = view.items.count
+        documentRowTails = history.formalDocuments.map { document in
+            CopyRows.tail(.text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
+                          .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
+                          document.overdueOn.map(CopyRows.Field.date))
+        }
+        let owed = history.formalDocuments.contains { $0.issuedOn == nil && $0.overdueOn == nil }
+        sweepsTonight = history.project.nextSweep(after: options.asOf, in: SeedBatchGenerator.shanghai) != nil || owed
+    }
+
+    /// The shape's own randomness, apart from every project's (`SeedRandom` streams of project numbers are small).
+    private static func stream(_ key: Key) -> UInt64 {
+        1 << 62 | UInt64(bitPattern: Int64(key.startedOn.dayNumber)) << 12 | UInt64(key.variant) << 4
+            | UInt64(key.workflow) << 2 | (key.hasAgent ? 2 : 0) | (key.isBacklog ? 1 : 0)
+    }
+}
+
+/// One worker's shapes. A batch's projects started on the same day or two (the generator spreads project numbers
+/// over the days in order), so a small cache, emptied when full, finds nearly every shape it needs.
+struct SeedShapes {
+    private var byKey: [SeedShape.Key: SeedShape] = [:]
+    private static let capacity = 1_000
+
+    mutating func shape(_ key: SeedShape.Key, registry: WorkflowRegistry, options: ProvinceSeeder.Options) -> SeedShape {
+        if let shape = byKey[key] { return shape }
+        if byKey.count >= Self.capacity { byKey.removeAll(keepingCapacity: true) }
+        let shape = SeedShape(key, registry: registry, options: options)
+        byKey[key] = shape
+        return shape
+    }
+}
