@@ -96,16 +96,23 @@ struct CopyRows {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
+    /// Hex digits written into room made up front: per-byte appends were a tenth of the generator's own time.
     private static func hex(_ data: Data, into bytes: inout [UInt8]) {
-        data.withUnsafeBytes { raw in
-            for byte in raw {
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: data.count * 2))
+        bytes.withUnsafeMutableBufferPointer { out in
+            data.withUnsafeBytes { raw in
+                var index = start
+                for byte in raw {
+                    out[index] = hexDigit(byte >> 4)
+                    out[index + 1] = hexDigit(byte & 0x0F)
+                    index += 2
+                }
             }
         }
     }
+
+    @inline(__always) private static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
 
     /// `n` in at least `width` digits, zero-padded.
     private static func writePadded(_ n: Int, width: Int, into bytes: inout [UInt8]) {

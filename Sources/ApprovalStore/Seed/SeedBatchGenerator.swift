@@ -106,6 +106,7 @@ struct SeedBatchGenerator: Sendable {
         }
         let agent = hasAgent ? random.pick(staff.agents[county.code]!) : nil
         let city = county.city.code
+        let reviewers = staff.reviewers[city]!
         let completed = shape.completed, lastDay = shape.lastDay, endOfStory = shape.endOfStory
 
         var pending: [Pending] = []
@@ -132,7 +133,7 @@ struct SeedBatchGenerator: Sendable {
             case .investor: actor = investorID
             case .agent: actor = agent!.id
             case .engine: actor = DeadlineQueue.engineUserID
-            case let .reviewer(department): actor = staff.reviewers["\(department)@\(city)"]!
+            case let .reviewer(department): actor = reviewers[department]!
             }
             if event.onBehalf {
                 var payload = event.payload
