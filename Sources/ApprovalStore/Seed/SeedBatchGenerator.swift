@@ -135,13 +135,13 @@ struct SeedBatchGenerator: Sendable {
             case .engine: actor = DeadlineQueue.engineUserID
             case let .reviewer(department): actor = reviewers[department]!
             }
-            if event.onBehalf {
-                var payload = event.payload
+            switch event.payload {
+            case let .shared(canonicalPayload):
+                add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, canonicalPayload: canonicalPayload)
+            case var .onBehalf(payload):
                 payload["onBehalfOf"] = .string(organisation)
                 payload["agentName"] = .string(agent!.name)
                 add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, payload)
-            } else {
-                add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, canonicalPayload: event.canonicalPayload)
             }
         }
 
@@ -244,7 +244,7 @@ struct SeedBatchGenerator: Sendable {
         summary.events += pending.count
 
         for tail in shape.itemRowTails { tables.items.append(.int(projectID), tail: tail) }
-        summary.items += shape.itemCount
+        summary.items += shape.itemRowTails.count
         for tail in shape.documentRowTails { tables.documents.append(.int(projectID), tail: tail) }
 
         // When the sweeper must look next: tonight while a clock runs or a document is owed; for the backlog,

@@ -20,16 +20,20 @@ final class SeedShape {
     static let variantsPerDay = 16
     static let workflows = ["enterprise-investment", "government-investment", "low-risk"]
 
-    /// An event of the history. Its payload's canonical text is the same for every project of the shape, except
-    /// for submissions on the investor's behalf, which name the project's investor and agent.
+    /// An event of the history.
     struct Event {
+        enum Payload {
+            /// The canonical text every project of the shape shares.
+            case shared([UInt8])
+            /// A submission on the investor's behalf: each project adds its investor and agent.
+            case onBehalf([String: JSONValue])
+        }
+
         let kind: String
         let itemID: String?
         let actor: SeedActor
         let on: CivilDate
-        let payload: [String: JSONValue]
-        let canonicalPayload: [UInt8]
-        let onBehalf: Bool
+        let payload: Payload
     }
 
     let versionID: Int64
@@ -47,7 +51,6 @@ final class SeedShape {
     /// The items' rows and the formal documents' rows, after their first field (the project's id).
     let itemRowTails: [[UInt8]]
     let documentRowTails: [[UInt8]]
-    let itemCount: Int
     /// The sweeper must look tonight: a clock runs or a formal document is owed.
     let sweepsTonight: Bool
     let view: ProjectView
@@ -64,8 +67,8 @@ final class SeedShape {
         let history = simulator.run(project, hasAgent: key.hasAgent, random: &random)
         refused = history.refused
         events = history.events.map { event in
-            Event(kind: event.kind, itemID: event.itemID, actor: event.actor, on: event.on, payload: event.payload,
-                  canonicalPayload: event.onBehalf ? [] : JSONValue.object(event.payload).canonicalBytes, onBehalf: event.onBehalf)
+            Event(kind: event.kind, itemID: event.itemID, actor: event.actor, on: event.on,
+                  payload: event.onBehalf ? .onBehalf(event.payload) : .shared(JSONValue.object(event.payload).canonicalBytes))
         }
 
         // Completed when every item has ended (the view's current stage is then none); its figures are as of the last day.
@@ -82,7 +85,6 @@ final class SeedShape {
                                  .bool(item.deadline?.isProvisional ?? false), item.defaultApprovalReason.map { .text($0.rawValue) },
                                  item.escalatedOn.map(CopyRows.Field.date), .int(Int64(item.repeatSupplementRequests)))
         }
-        itemCount = view.items.count
         documentRowTails = history.formalDocuments.map { document in
             CopyRows.tail(.text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
                           .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
