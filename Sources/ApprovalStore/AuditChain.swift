@@ -24,12 +24,29 @@ public enum AuditChain {
     /// sort for every event.
     public static func canonicalEncoding(projectID: Int64, seq: Int, atMilliseconds: Int64, onDate: String, kind: String,
                                          itemID: String?, actorID: Int64, canonicalPayload: [UInt8]) -> [UInt8] {
+        let middle = canonicalMiddle(onDate: onDate, kind: kind, itemID: itemID, canonicalPayload: canonicalPayload)
+        var out = canonicalHead(actorID: actorID, atMilliseconds: atMilliseconds)
+        out.append(contentsOf: middle)
+        out.append(contentsOf: canonicalTail(projectID: projectID, seq: seq))
+        return out
+    }
+
+    /// The canonical text is head (`actor`, `at`), middle (`item`, `kind`, `on`, `payload`) and tail (`project`,
+    /// `seq`), the keys in sorted order. The middle says what happened and when, not to which project: the
+    /// generator writes it once for every project that shares a history.
+    static func canonicalHead(actorID: Int64, atMilliseconds: Int64) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(canonicalPayload.count + 160)
+        out.reserveCapacity(48)
         out.append(contentsOf: #"{"actor":"#.utf8)
         JSONValue.writeDecimal(actorID, into: &out)
         out.append(contentsOf: #","at":"#.utf8)
         JSONValue.writeDecimal(atMilliseconds, into: &out)
+        return out
+    }
+
+    static func canonicalMiddle(onDate: String, kind: String, itemID: String?, canonicalPayload: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(canonicalPayload.count + 80)
         out.append(contentsOf: #","item":"#.utf8)
         if let itemID { JSONValue.writeString(itemID, into: &out) } else { out.append(contentsOf: "null".utf8) }
         out.append(contentsOf: #","kind":"#.utf8)
@@ -38,6 +55,12 @@ public enum AuditChain {
         JSONValue.writeString(onDate, into: &out)
         out.append(contentsOf: #","payload":"#.utf8)
         out.append(contentsOf: canonicalPayload)
+        return out
+    }
+
+    static func canonicalTail(projectID: Int64, seq: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(40)
         out.append(contentsOf: #","project":"#.utf8)
         JSONValue.writeDecimal(projectID, into: &out)
         out.append(contentsOf: #","seq":"#.utf8)
@@ -50,6 +73,17 @@ public enum AuditChain {
         var hasher = SHA256()
         hasher.update(data: previous)
         hasher.update(data: canonical)
+        return Data(hasher.finalize())
+    }
+
+    /// The hash of an event whose canonical text is `head`, `middle` and `tail` (see `canonicalHead`), without
+    /// joining them first.
+    static func hash(previous: Data, head: [UInt8], middle: [UInt8], tail: [UInt8]) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(data: head)
+        hasher.update(data: middle)
+        hasher.update(data: tail)
         return Data(hasher.finalize())
     }
 

@@ -35,7 +35,7 @@ struct SeedBatchGenerator: Sendable {
             "project_id", "item_id", "stage_id", "department", "state", "state_since", "limit_days", "used_days", "deadline",
             "deadline_provisional", "default_reason", "escalated_on", "repeat_supplements",
         ])
-        var events = CopyRows("events", ["project_id", "seq", "at", "on_date", "kind", "item_id", "actor_id", "payload", "prev_hash", "hash"])
+        var events = CopyRows("events", SeedEventText.columns)
         var assignments = CopyRows("agent_assignments", ["project_id", "agent_id", "started_on", "assigned_by"])
         var agreements = CopyRows("agency_agreements", ["id", "project_id", "scope", "starts_on", "state", "ended_on", "authorised_by"])
         var progress = CopyRows("progress_updates", ["id", "project_id", "author_id", "kind", "text", "item_id", "next_step_on", "at",
@@ -71,11 +71,9 @@ struct SeedBatchGenerator: Sendable {
     /// An event before it is chained: sorted by day, then by `rank` (the project's opening events first, its
     /// closing ones last), then in the order it was made.
     private struct Pending {
-        let kind: String
-        let itemID: String?
+        let text: SeedEventText
         let actorID: Int64
         let on: CivilDate
-        let canonicalPayload: [UInt8]
         let rank: Int
         let order: Int
     }
@@ -113,10 +111,10 @@ struct SeedBatchGenerator: Sendable {
         pending.reserveCapacity(shape.events.count + 12)
         var followUpDue: CivilDate?
         func add(_ kind: String, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, _ payload: [String: JSONValue]) {
-            add(kind, itemID, actor: actor, on: on, rank: rank, canonicalPayload: JSONValue.object(payload).canonicalBytes)
+            add(SeedEventText(kind: kind, itemID: itemID, on: on, payload: payload), actor: actor, on: on, rank: rank)
         }
-        func add(_ kind: String, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, canonicalPayload: [UInt8]) {
-            pending.append(Pending(kind: kind, itemID: itemID, actorID: actor, on: on, canonicalPayload: canonicalPayload, rank: rank, order: pending.count))
+        func add(_ text: SeedEventText, actor: Int64, on: CivilDate, rank: Int) {
+            pending.append(Pending(text: text, actorID: actor, on: on, rank: rank, order: pending.count))
         }
         // Unique by the project's id: the serial carries its last six digits, the project-type segment the rest.
         let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + Int(projectID) / 1_000_000, 2))-\(Self.padded(Int(projectID) % 1_000_000, 6))"
@@ -135,9 +133,9 @@ struct SeedBatchGenerator: Sendable {
             case .engine: actor = DeadlineQueue.engineUserID
             case let .reviewer(department): actor = reviewers[department]!
             }
-            switch event.payload {
-            case let .shared(canonicalPayload):
-                add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, canonicalPayload: canonicalPayload)
+            switch event.text {
+            case let .shared(text):
+                add(text, actor: actor, on: event.on, rank: 2)
             case var .onBehalf(payload):
                 payload["onBehalfOf"] = .string(organisation)
                 payload["agentName"] = .string(agent!.name)
@@ -231,15 +229,14 @@ struct SeedBatchGenerator: Sendable {
             let at = Self.milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
             if index == 0 { firstAt = at }
             let seq = index + 1
-            let canonical = AuditChain.canonicalEncoding(projectID: projectID, seq: seq, atMilliseconds: at, onDate: event.on.description,
-                                                         kind: event.kind, itemID: event.itemID, actorID: event.actorID,
-                                                         canonicalPayload: event.canonicalPayload)
-            let hash = AuditChain.hash(previous: previous, canonical: canonical)
-            tables.events.append(.int(projectID), .int(Int64(seq)), .timestamp(at), .date(event.on), .text(event.kind),
-                                 event.itemID.map(CopyRows.Field.text), .int(event.actorID), .json(event.canonicalPayload), .bytea(previous), .bytea(hash))
+            let head = AuditChain.canonicalHead(actorID: event.actorID, atMilliseconds: at)
+            let hash = AuditChain.hash(previous: previous, head: head, middle: event.text.canonicalMiddle,
+                                       tail: AuditChain.canonicalTail(projectID: projectID, seq: seq))
+            tables.events.append(.int(projectID), .int(Int64(seq)), .timestamp(at), .int(event.actorID), shared: event.text.rowMiddle,
+                                 then: .bytea(previous), .bytea(hash))
             previous = hash
-            if event.kind == "item.default_approve" { summary.defaultApprovals += 1 }
-            if event.kind == "item.escalate" { summary.escalations += 1 }
+            if event.text.kind == "item.default_approve" { summary.defaultApprovals += 1 }
+            if event.text.kind == "item.escalate" { summary.escalations += 1 }
         }
         summary.events += pending.count
 

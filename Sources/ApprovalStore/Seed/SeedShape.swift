@@ -22,10 +22,10 @@ final class SeedShape {
 
     /// An event of the history.
     struct Event {
-        enum Payload {
-            /// The canonical text every project of the shape shares.
-            case shared([UInt8])
-            /// A submission on the investor's behalf: each project adds its investor and agent.
+        enum Text {
+            /// What every project of the shape writes.
+            case shared(SeedEventText)
+            /// A submission on the investor's behalf: each project adds its investor and agent to the payload.
             case onBehalf([String: JSONValue])
         }
 
@@ -33,7 +33,7 @@ final class SeedShape {
         let itemID: String?
         let actor: SeedActor
         let on: CivilDate
-        let payload: Payload
+        let text: Text
     }
 
     let versionID: Int64
@@ -68,7 +68,8 @@ final class SeedShape {
         refused = history.refused
         events = history.events.map { event in
             Event(kind: event.kind, itemID: event.itemID, actor: event.actor, on: event.on,
-                  payload: event.onBehalf ? .onBehalf(event.payload) : .shared(JSONValue.object(event.payload).canonicalBytes))
+                  text: event.onBehalf ? .onBehalf(event.payload)
+                      : .shared(SeedEventText(kind: event.kind, itemID: event.itemID, on: event.on, payload: event.payload)))
         }
 
         // Completed when every item has ended (the view's current stage is then none); its figures are as of the last day.
