@@ -24,24 +24,21 @@ public enum AuditChain {
     /// sort for every event.
     public static func canonicalEncoding(projectID: Int64, seq: Int, atMilliseconds: Int64, onDate: String, kind: String,
                                          itemID: String?, actorID: Int64, canonicalPayload: [UInt8]) -> [UInt8] {
-        let middle = canonicalMiddle(onDate: onDate, kind: kind, itemID: itemID, canonicalPayload: canonicalPayload)
-        var out = canonicalHead(actorID: actorID, atMilliseconds: atMilliseconds)
-        out.append(contentsOf: middle)
-        out.append(contentsOf: canonicalTail(projectID: projectID, seq: seq))
+        var out: [UInt8] = []
+        writeCanonicalHead(actorID: actorID, atMilliseconds: atMilliseconds, into: &out)
+        out.append(contentsOf: canonicalMiddle(onDate: onDate, kind: kind, itemID: itemID, canonicalPayload: canonicalPayload))
+        writeCanonicalTail(projectID: projectID, seq: seq, into: &out)
         return out
     }
 
     /// The canonical text is head (`actor`, `at`), middle (`item`, `kind`, `on`, `payload`) and tail (`project`,
     /// `seq`), the keys in sorted order. The middle says what happened and when, not to which project: the
     /// generator writes it once for every project that shares a history.
-    static func canonicalHead(actorID: Int64, atMilliseconds: Int64) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(48)
+    static func writeCanonicalHead(actorID: Int64, atMilliseconds: Int64, into out: inout [UInt8]) {
         out.append(contentsOf: #"{"actor":"#.utf8)
         JSONValue.writeDecimal(actorID, into: &out)
         out.append(contentsOf: #","at":"#.utf8)
         JSONValue.writeDecimal(atMilliseconds, into: &out)
-        return out
     }
 
     static func canonicalMiddle(onDate: String, kind: String, itemID: String?, canonicalPayload: [UInt8]) -> [UInt8] {
@@ -58,15 +55,12 @@ public enum AuditChain {
         return out
     }
 
-    static func canonicalTail(projectID: Int64, seq: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(40)
+    static func writeCanonicalTail(projectID: Int64, seq: Int, into out: inout [UInt8]) {
         out.append(contentsOf: #","project":"#.utf8)
         JSONValue.writeDecimal(projectID, into: &out)
         out.append(contentsOf: #","seq":"#.utf8)
         JSONValue.writeDecimal(Int64(seq), into: &out)
         out.append(UInt8(ascii: "}"))
-        return out
     }
 
     public static func hash(previous: Data, canonical: [UInt8]) -> Data {
@@ -76,7 +70,7 @@ public enum AuditChain {
         return Data(hasher.finalize())
     }
 
-    /// The hash of an event whose canonical text is `head`, `middle` and `tail` (see `canonicalHead`), without
+    /// The hash of an event whose canonical text is `head`, `middle` and `tail` (see `writeCanonicalHead`), without
     /// joining them first.
     static func hash(previous: Data, head: [UInt8], middle: [UInt8], tail: [UInt8]) -> Data {
         var hasher = SHA256()

@@ -18,6 +18,8 @@ struct CopyRows {
         case json([UInt8])
         case textArray([String])
         case null
+        /// A field already in COPY's text form (`encoded(_:)`), for a value written in two rows.
+        case encoded([UInt8])
     }
 
     let table: String
@@ -91,7 +93,14 @@ struct CopyRows {
         case let .json(value): escape(value, into: &bytes)
         case let .textArray(values): bytes.append(contentsOf: "{\(values.joined(separator: ","))}".utf8)
         case .null: bytes.append(contentsOf: "\\N".utf8)
+        case let .encoded(value): bytes.append(contentsOf: value)
         }
+    }
+
+    static func encoded(_ field: Field) -> [UInt8] {
+        var bytes: [UInt8] = []
+        write(field, into: &bytes)
+        return bytes
     }
 
     func copy(on connection: PostgresConnection, logger: Logger) async throws {

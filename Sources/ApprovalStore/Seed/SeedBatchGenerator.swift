@@ -222,6 +222,11 @@ struct SeedBatchGenerator: Sendable {
         // The audit chain, in the order things happened.
         pending.sort { ($0.on, $0.rank, $0.order) < ($1.on, $1.rank, $1.order) }
         var previous = AuditChain.genesis
+        // Each hash is written twice, as its event's and as the next one's previous hash: its COPY text is made once.
+        var previousField = CopyRows.encoded(.bytea(previous))
+        var head: [UInt8] = [], tail: [UInt8] = []
+        head.reserveCapacity(64)
+        tail.reserveCapacity(64)
         var sameDay = 0
         var firstAt: Int64 = 0
         for (index, event) in pending.enumerated() {
@@ -229,12 +234,16 @@ struct SeedBatchGenerator: Sendable {
             let at = Self.milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
             if index == 0 { firstAt = at }
             let seq = index + 1
-            let head = AuditChain.canonicalHead(actorID: event.actorID, atMilliseconds: at)
-            let hash = AuditChain.hash(previous: previous, head: head, middle: event.text.canonicalMiddle,
-                                       tail: AuditChain.canonicalTail(projectID: projectID, seq: seq))
+            head.removeAll(keepingCapacity: true)
+            tail.removeAll(keepingCapacity: true)
+            AuditChain.writeCanonicalHead(actorID: event.actorID, atMilliseconds: at, into: &head)
+            AuditChain.writeCanonicalTail(projectID: projectID, seq: seq, into: &tail)
+            let hash = AuditChain.hash(previous: previous, head: head, middle: event.text.canonicalMiddle, tail: tail)
+            let hashField = CopyRows.encoded(.bytea(hash))
             tables.events.append(.int(projectID), .int(Int64(seq)), .timestamp(at), .int(event.actorID), shared: event.text.rowMiddle,
-                                 then: .bytea(previous), .bytea(hash))
+                                 then: .encoded(previousField), .encoded(hashField))
             previous = hash
+            previousField = hashField
             if event.text.kind == "item.default_approve" { summary.defaultApprovals += 1 }
             if event.text.kind == "item.escalate" { summary.escalations += 1 }
         }
