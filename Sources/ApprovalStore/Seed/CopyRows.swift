@@ -42,13 +42,6 @@ struct CopyRows {
         count += 1
     }
 
-    /// A row whose fields after the first were encoded once by `tail` for many rows.
-    mutating func append(_ first: Field, tail: [UInt8]) {
-        Self.write(first, into: &bytes)
-        bytes.append(contentsOf: tail)
-        count += 1
-    }
-
     /// A row of leading fields, then fields encoded once by `fields` for many rows, then trailing fields.
     mutating func append(_ leading: Field..., shared: [UInt8], then trailing: Field...) {
         precondition(leading.count + trailing.count < columns.count, "\(table): a shared part and \(leading.count + trailing.count) fields")
@@ -65,15 +58,8 @@ struct CopyRows {
         count += 1
     }
 
-    /// The fields of a row after its first, with their separators and the row's end, for `append(_:tail:)`.
-    static func tail(_ fields: Field?...) -> [UInt8] {
-        var bytes = Self.fields(fields)
-        bytes.append(0x0A)
-        return bytes
-    }
-
-    /// Fields from the middle of a row, each after its separator, for `append(_:shared:then:)`.
-    static func fields(_ fields: [Field?]) -> [UInt8] {
+    /// Fields from the middle or the end of a row, each after its separator, for `append(_:shared:then:)`.
+    static func fields(_ fields: Field?...) -> [UInt8] {
         var bytes: [UInt8] = []
         for field in fields {
             bytes.append(0x09)

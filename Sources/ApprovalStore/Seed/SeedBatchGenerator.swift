@@ -249,9 +249,9 @@ struct SeedBatchGenerator: Sendable {
         }
         summary.events += pending.count
 
-        for tail in shape.itemRowTails { tables.items.append(.int(projectID), tail: tail) }
+        for tail in shape.itemRowTails { tables.items.append(.int(projectID), shared: tail) }
         summary.items += shape.itemRowTails.count
-        for tail in shape.documentRowTails { tables.documents.append(.int(projectID), tail: tail) }
+        for tail in shape.documentRowTails { tables.documents.append(.int(projectID), shared: tail) }
 
         // When the sweeper must look next: tonight while a clock runs or a document is owed; for the backlog,
         // already (its deadlines passed while no sweeper ran).

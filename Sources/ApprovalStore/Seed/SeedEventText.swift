@@ -15,7 +15,7 @@ struct SeedEventText {
     init(kind: String, itemID: String?, on: CivilDate, canonicalPayload: [UInt8]) {
         self.kind = kind
         canonicalMiddle = AuditChain.canonicalMiddle(onDate: on.description, kind: kind, itemID: itemID, canonicalPayload: canonicalPayload)
-        rowMiddle = CopyRows.fields([.date(on), .text(kind), itemID.map(CopyRows.Field.text), .json(canonicalPayload)])
+        rowMiddle = CopyRows.fields(.date(on), .text(kind), itemID.map(CopyRows.Field.text), .json(canonicalPayload))
     }
 
     init(kind: String, itemID: String?, on: CivilDate, payload: [String: JSONValue]) {

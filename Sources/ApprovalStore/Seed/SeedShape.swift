@@ -81,13 +81,13 @@ final class SeedShape {
         agreementScope = history.project.items.filter { $0.state != .notApplicable && $0.state != .exempted }.map(\.id)
         itemRowTails = view.items.map { item in
             let since = history.project.item(item.id)!.reachedBy?.on ?? key.startedOn
-            return CopyRows.tail(.text(item.id), .text(item.stageID), .text(item.department), .text(item.state.rawValue),
+            return CopyRows.fields(.text(item.id), .text(item.stageID), .text(item.department), .text(item.state.rawValue),
                                  .date(since), .int(Int64(item.limit)), .int(Int64(item.usedDays)), item.deadline.map { .date($0.value) },
                                  .bool(item.deadline?.isProvisional ?? false), item.defaultApprovalReason.map { .text($0.rawValue) },
                                  item.escalatedOn.map(CopyRows.Field.date), .int(Int64(item.repeatSupplementRequests)))
         }
         documentRowTails = history.formalDocuments.map { document in
-            CopyRows.tail(.text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
+            CopyRows.fields(.text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
                           .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
                           document.overdueOn.map(CopyRows.Field.date))
         }
