@@ -42,88 +42,112 @@ public struct DeadlineSweeper: Sendable {
 
     /// One batch in one transaction: claim, decide, write the effects with their events, and the projects'
     /// next due instants. A crash anywhere rolls the whole batch back, claim included, so nothing is lost and
-    /// nothing happens twice. `afterProject` is told how many projects are done so far (tests crash it there).
+    /// nothing happens twice. `afterProject` is told how many projects are decided so far (tests crash it there).
+    ///
+    /// The batch is read and written set-based: one statement reads all its projects' events, one their
+    /// documents, one their progress logs; the decisions are made in memory; then one statement writes each
+    /// kind of row for the whole batch. Its round trips do not grow with the projects it decides.
     public func sweepBatch(afterProject: (Int) async throws -> Void = { _ in }) async throws -> Result {
         let now = context.clock.now()
         let logger = context.database.logger
         return try await context.database.transaction { connection in
             var result = Result()
-            for var record in try await DeadlineQueue.claim(now: now, limit: batchSize, on: connection, logger: logger) {
+            let records = try await DeadlineQueue.claim(now: now, limit: batchSize, on: connection, logger: logger)
+            guard !records.isEmpty else { return result }
+            let ids = records.map(\.id)
+            let projects = try await ProjectRepository.load(records, registry: context.registry, on: connection, logger: logger)
+            var documents = try await FormalDocumentRepository.forProjects(ids, on: connection, logger: logger)
+            var progress = try await ProgressLog.latest(projectIDs: ids, on: connection, logger: logger)
+            var writes = SweepWrites()
+            var saves: [ProjectSave] = []
+            for (var record, var project) in zip(records, projects) {
+                let today = CivilDate(instant: now, in: context.timeZone(for: project.workflow))
                 result.projects += 1
-                var project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: logger)
-                let timeZone = context.timeZone(for: project.workflow)
-                let calendar = context.registry.calendar(for: project.workflow)
-                let today = CivilDate(instant: now, in: timeZone)
-                func write(_ kind: String, item: String? = nil, _ payload: [String: JSONValue], on date: CivilDate) async throws {
-                    try await ProjectRepository.append(NewEvent(kind: kind, itemID: item, payload: payload, actorID: DeadlineQueue.engineUserID,
-                                                                at: now, on: date), to: &record, on: connection, logger: logger)
-                }
-                for due in project.dueTimeouts(asOf: today) {
-                    let before = project.item(due.itemID)!.state
-                    try project.perform(due.action, on: due.itemID, date: due.on, calendar: calendar)
-                    var payload = due.action.payload
-                    payload["from"] = .string(before.rawValue)
-                    payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
-                    if case .escalate = due.action {
-                        // Whom it went to, on the record: the stage's lead department (and the region's leaders).
-                        payload["leadDepartment"] = .string(project.workflow.leadDepartment(ofItem: due.itemID) ?? "")
-                    }
-                    try await write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
-                    let item = project.item(due.itemID)!.definition
-                    if case .escalate = due.action {
-                        result.escalations += 1
-                        context.metrics.recordEscalation(department: item.department)
-                    } else {
-                        result.defaultApprovals += 1
-                        context.metrics.recordDefaultApproval(reason: "timeout", department: item.department)
-                        try await FormalDocumentRepository.create(projectID: record.id, itemID: item.id, department: item.department,
-                                                                  defaultApprovedOn: due.on,
-                                                                  dueOn: calendar.deadline(adding: 1, to: due.on).value,
-                                                                  on: connection, logger: logger)
-                    }
-                }
-                // A formal document not issued by its due date is overdue: said once, and counted against the department.
-                let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: logger)
-                for document in documents.values.sorted(by: { $0.itemID < $1.itemID })
-                where document.issuedOn == nil && document.overdueOn == nil && today > document.dueOn {
-                    try await FormalDocumentRepository.markOverdue(projectID: record.id, itemID: document.itemID, on: today,
-                                                                   on: connection, logger: logger)
-                    try await write("formal_document.overdue", item: document.itemID,
-                                    ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
-                    result.warnings += 1
-                }
-                // The agent's next step passed without a newer update: the follow-up is overdue, said once.
-                if let agent = record.agentID, let update = try await ProgressLog.latest(projectID: record.id, on: connection, logger: logger),
-                   update.followUpOverdueOn == nil, update.followUpIsOverdue(asOf: today) {
-                    try await ProgressLog.markFollowUpOverdue(update.id, on: today, on: connection, logger: logger)
-                    try await write("agent.follow_up_overdue", item: update.itemID,
-                                    ["agent": .int(agent), "nextStepOn": .string(update.nextStepOn!.description), "progress": .int(update.id)], on: today)
-                    result.warnings += 1
-                }
-                // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
-                // yellow or red on its clock or forecast.
-                let view = ProjectView(project: project, asOf: today, calendar: calendar)
-                for item in view.items where item.warning == .yellow && !record.itemYellowRaised.contains(item.id) {
-                    record.itemYellowRaised.append(item.id)
-                    try await write("warning.item", item: item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
-                                                                     "deadline": .string(item.deadline?.value.description ?? "")], on: today)
-                    result.warnings += 1
-                }
-                if view.warning > record.warningRaised {
-                    record.warningRaised = view.warning
-                    let reason = view.usedDays > view.totalLimit ? "used days over the total limit"
-                        : view.forecast.totalDays > view.totalLimit ? "forecast over the total limit" : "used days at or over the yellow share of the total limit"
-                    try await write("warning.project", ["level": .string(view.warning.rawValue), "reason": .string(reason),
-                                                          "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
-                                                          "totalLimit": .int(Int64(view.totalLimit)),
-                                                          "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], on: today)
-                    result.warnings += 1
-                }
-                try await context.save(&record, project, today: today, on: connection)
+                result += try decide(&record, &project, today: today, now: now, documents: &documents[record.id, default: [:]],
+                                     lastProgress: &progress[record.id], into: &writes)
+                saves.append(context.projectSave(record, project, today: today, documents: documents[record.id] ?? [:],
+                                                 lastProgress: progress[record.id]))
                 try await afterProject(result.projects)
             }
+            try await writes.write(on: connection, logger: logger)
+            try await ProjectRepository.save(&saves, on: connection, logger: logger)
             return result
         }
+    }
+
+    /// One project's decisions as of `today`: its due timeouts, its formal documents gone overdue, its agent's
+    /// overdue follow-up and its new warnings. The rows go to `writes`; `documents` and `lastProgress` are kept
+    /// as they will stand, for the project's next due instant.
+    private func decide(_ record: inout ProjectRecord, _ project: inout Project, today: CivilDate, now: Date,
+                        documents: inout [String: FormalDocument], lastProgress: inout ProgressUpdate?,
+                        into writes: inout SweepWrites) throws -> Result {
+        var result = Result()
+        let calendar = context.registry.calendar(for: project.workflow)
+        func write(_ kind: String, item: String? = nil, _ payload: [String: JSONValue], on date: CivilDate) {
+            writes.events.append(NewEvent(kind: kind, itemID: item, payload: payload, actorID: DeadlineQueue.engineUserID, at: now, on: date),
+                                 to: &record)
+        }
+        for due in project.dueTimeouts(asOf: today) {
+            let before = project.item(due.itemID)!.state
+            try project.perform(due.action, on: due.itemID, date: due.on, calendar: calendar)
+            var payload = due.action.payload
+            payload["from"] = .string(before.rawValue)
+            payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
+            if case .escalate = due.action {
+                // Whom it went to, on the record: the stage's lead department (and the region's leaders).
+                payload["leadDepartment"] = .string(project.workflow.leadDepartment(ofItem: due.itemID) ?? "")
+            }
+            write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
+            let item = project.item(due.itemID)!.definition
+            if case .escalate = due.action {
+                result.escalations += 1
+                context.metrics.recordEscalation(department: item.department)
+            } else {
+                result.defaultApprovals += 1
+                context.metrics.recordDefaultApproval(reason: "timeout", department: item.department)
+                let owed = OwedDocument(projectID: record.id, itemID: item.id, department: item.department, defaultApprovedOn: due.on,
+                                        dueOn: calendar.deadline(adding: 1, to: due.on).value)
+                writes.documents.append(owed)
+                documents[item.id] = FormalDocument(owed: owed)
+            }
+        }
+        // A formal document not issued by its due date is overdue: said once, and counted against the department.
+        for document in documents.values.sorted(by: { $0.itemID < $1.itemID })
+        where document.issuedOn == nil && document.overdueOn == nil && today > document.dueOn {
+            writes.overdueDocuments.append((projectID: record.id, itemID: document.itemID, on: today))
+            documents[document.itemID] = document.markedOverdue(on: today)
+            write("formal_document.overdue", item: document.itemID,
+                  ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
+            result.warnings += 1
+        }
+        // The agent's next step passed without a newer update: the follow-up is overdue, said once.
+        if let agent = record.agentID, let update = lastProgress, update.followUpOverdueOn == nil, update.followUpIsOverdue(asOf: today) {
+            writes.overdueFollowUps.append((id: update.id, on: today))
+            lastProgress = update.followUpMarkedOverdue(on: today)
+            write("agent.follow_up_overdue", item: update.itemID,
+                  ["agent": .int(agent), "nextStepOn": .string(update.nextStepOn!.description), "progress": .int(update.id)], on: today)
+            result.warnings += 1
+        }
+        // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
+        // yellow or red on its clock or forecast.
+        let view = ProjectView(project: project, asOf: today, calendar: calendar)
+        for item in view.items where item.warning == .yellow && !record.itemYellowRaised.contains(item.id) {
+            record.itemYellowRaised.append(item.id)
+            write("warning.item", item: item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
+                                                   "deadline": .string(item.deadline?.value.description ?? "")], on: today)
+            result.warnings += 1
+        }
+        if view.warning > record.warningRaised {
+            record.warningRaised = view.warning
+            let reason = view.usedDays > view.totalLimit ? "used days over the total limit"
+                : view.forecast.totalDays > view.totalLimit ? "forecast over the total limit" : "used days at or over the yellow share of the total limit"
+            write("warning.project", ["level": .string(view.warning.rawValue), "reason": .string(reason),
+                                      "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
+                                      "totalLimit": .int(Int64(view.totalLimit)),
+                                      "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], on: today)
+            result.warnings += 1
+        }
+        return result
     }
 
     /// Sweeps batch after batch until nothing is due, `lanes` batches at a time: each claims with SKIP LOCKED,
@@ -177,5 +201,22 @@ public struct DeadlineSweeperService: Service {
                 try await Task.sleep(for: interval)
             }
         }
+    }
+}
+
+/// The rows a sweeper batch writes, gathered while it decides and written kind by kind, each in one statement.
+struct SweepWrites {
+    var events = PendingEvents()
+    var documents: [OwedDocument] = []
+    var overdueDocuments: [(projectID: Int64, itemID: String, on: CivilDate)] = []
+    var overdueFollowUps: [(id: Int64, on: CivilDate)] = []
+
+    /// Events (and their notifications) first, as every change writes them; the documents owed before those
+    /// gone overdue, which may include one owed since this very sweep when the sweeper runs late.
+    mutating func write(on connection: PostgresConnection, logger: Logger) async throws {
+        try await events.write(on: connection, logger: logger)
+        try await FormalDocumentRepository.create(documents, on: connection, logger: logger)
+        try await FormalDocumentRepository.markOverdue(overdueDocuments, on: connection, logger: logger)
+        try await ProgressLog.markFollowUpOverdue(overdueFollowUps, on: connection, logger: logger)
     }
 }

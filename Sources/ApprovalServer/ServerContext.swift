@@ -31,24 +31,33 @@ public struct ServerContext: Sendable {
     }
 
     /// Writes a changed project as of `today`: its row, its items' rows and when the sweeper must next look at it.
-    /// Every writer (people through the API, the sweeper) saves through here.
+    /// Every writer (people through the API, the sweeper) saves through here or through `saveBatch`.
     @discardableResult
     func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
               on connection: PostgresConnection) async throws -> SavedProject {
-        let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
         let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: database.logger)
+        let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: database.logger)
+        var saves = [projectSave(record, project, today: today, documents: documents, lastProgress: progress)]
+        try await ProjectRepository.save(&saves, on: connection, logger: database.logger)
+        record = saves[0].record
+        return SavedProject(view: saves[0].view, documents: documents, lastProgress: progress)
+    }
+
+    /// What to write for a changed project, given its formal documents and newest progress update as they stand
+    /// after the change (the sweeper keeps those for its whole batch rather than read them again).
+    func projectSave(_ record: ProjectRecord, _ project: Project, today: CivilDate, documents: [String: FormalDocument],
+                     lastProgress progress: ProgressUpdate?) -> ProjectSave {
+        let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
         let timeZone = timeZone(for: project.workflow)
         // A formal document still owed can go overdue at midnight too.
         let documentOwed = documents.values.contains { $0.issuedOn == nil && $0.overdueOn == nil }
         // So does the agent's next step, the night after its date, unless a newer update came first.
-        let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: database.logger)
         let followUpDue = progress.flatMap { update in
             update.followUpOverdueOn == nil && record.agentID != nil ? update.nextStepOn.map { max($0, today).endOfDay(in: timeZone) } : nil
         }
         let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil, followUpDue]
             .compactMap { $0 }.min()
-        try await ProjectRepository.save(&record, project: project, view: view, nextDue: nextDue, on: connection, logger: database.logger)
-        return SavedProject(view: view, documents: documents, lastProgress: progress)
+        return ProjectSave(record: record, project: project, view: view, nextDue: nextDue)
     }
 
     /// Today in the time zone of the workflow's calendar: days end at 24:00 there (DOMAIN.md).

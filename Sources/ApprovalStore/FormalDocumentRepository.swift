@@ -14,35 +14,80 @@ public struct FormalDocument: Sendable, Hashable {
     public let overdueOn: CivilDate?
 }
 
+extension FormalDocument {
+    /// As it stands once written, before the department issues it.
+    public init(owed: OwedDocument) {
+        self.init(itemID: owed.itemID, department: owed.department, defaultApprovedOn: owed.defaultApprovedOn, dueOn: owed.dueOn,
+                  issuedOn: nil, documentNumber: nil, overdueOn: nil)
+    }
+
+    public func markedOverdue(on date: CivilDate) -> FormalDocument {
+        FormalDocument(itemID: itemID, department: department, defaultApprovedOn: defaultApprovedOn, dueOn: dueOn,
+                       issuedOn: issuedOn, documentNumber: documentNumber, overdueOn: overdueOn ?? date)
+    }
+}
+
+/// A document a default approval leaves owed, not yet written.
+public struct OwedDocument: Sendable, Hashable {
+    public let projectID: Int64
+    public let itemID: String
+    public let department: String
+    public let defaultApprovedOn: CivilDate
+    public let dueOn: CivilDate
+
+    public init(projectID: Int64, itemID: String, department: String, defaultApprovedOn: CivilDate, dueOn: CivilDate) {
+        self.projectID = projectID
+        self.itemID = itemID
+        self.department = department
+        self.defaultApprovedOn = defaultApprovedOn
+        self.dueOn = dueOn
+    }
+}
+
 public enum FormalDocumentRepository {
-    public static func create(projectID: Int64, itemID: String, department: String, defaultApprovedOn: CivilDate, dueOn: CivilDate,
-                              on connection: PostgresConnection, logger: Logger) async throws {
+    /// Records the documents owed after default approvals (the sweeper's batch in one statement).
+    public static func create(_ documents: [OwedDocument], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !documents.isEmpty else { return }
         try await connection.query("""
             INSERT INTO formal_documents (project_id, item_id, department, default_approved_on, due_on)
-            VALUES (\(projectID), \(itemID), \(department), \(defaultApprovedOn.description)::date, \(dueOn.description)::date)
+            SELECT project_id, item_id, department, approved_on::date, due_on::date
+            FROM unnest(\(documents.map(\.projectID)), \(documents.map(\.itemID)), \(documents.map(\.department)),
+                        \(documents.map(\.defaultApprovedOn.description)), \(documents.map(\.dueOn.description)))
+                AS document(project_id, item_id, department, approved_on, due_on)
             """, logger: logger)
     }
 
     public static func forProject(_ projectID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [String: FormalDocument] {
-        var documents: [String: FormalDocument] = [:]
+        try await forProjects([projectID], on: connection, logger: logger)[projectID] ?? [:]
+    }
+
+    /// Each project's documents by item; a project that owes none is absent.
+    public static func forProjects(_ projectIDs: [Int64], on connection: PostgresConnection,
+                                   logger: Logger) async throws -> [Int64: [String: FormalDocument]] {
+        var documents: [Int64: [String: FormalDocument]] = [:]
         let rows = try await connection.query("""
-            SELECT item_id, department, default_approved_on::text, due_on::text, issued_on::text, document_number, overdue_on::text
-            FROM formal_documents WHERE project_id = \(projectID)
+            SELECT project_id, item_id, department, default_approved_on::text, due_on::text, issued_on::text, document_number,
+                   overdue_on::text
+            FROM formal_documents WHERE project_id = ANY(\(projectIDs))
             """, logger: logger)
-        for try await (item, department, approvedOn, dueOn, issuedOn, number, overdueOn)
-            in rows.decode((String, String, String, String, String?, String?, String?).self) {
-            documents[item] = FormalDocument(itemID: item, department: department, defaultApprovedOn: CivilDate(iso: approvedOn)!,
-                                             dueOn: CivilDate(iso: dueOn)!, issuedOn: issuedOn.flatMap(CivilDate.init(iso:)),
-                                             documentNumber: number, overdueOn: overdueOn.flatMap(CivilDate.init(iso:)))
+        for try await (projectID, item, department, approvedOn, dueOn, issuedOn, number, overdueOn)
+            in rows.decode((Int64, String, String, String, String, String?, String?, String?).self) {
+            documents[projectID, default: [:]][item] = FormalDocument(
+                itemID: item, department: department, defaultApprovedOn: CivilDate(iso: approvedOn)!, dueOn: CivilDate(iso: dueOn)!,
+                issuedOn: issuedOn.flatMap(CivilDate.init(iso:)), documentNumber: number, overdueOn: overdueOn.flatMap(CivilDate.init(iso:)))
         }
         return documents
     }
 
-    public static func markOverdue(projectID: Int64, itemID: String, on date: CivilDate, on connection: PostgresConnection,
+    /// Marks documents overdue, each once, as of its own day (projects' calendars may keep different time zones).
+    public static func markOverdue(_ documents: [(projectID: Int64, itemID: String, on: CivilDate)], on connection: PostgresConnection,
                                    logger: Logger) async throws {
+        guard !documents.isEmpty else { return }
         try await connection.query("""
-            UPDATE formal_documents SET overdue_on = \(date.description)::date
-            WHERE project_id = \(projectID) AND item_id = \(itemID) AND overdue_on IS NULL
+            UPDATE formal_documents d SET overdue_on = overdue.on_date::date
+            FROM unnest(\(documents.map(\.projectID)), \(documents.map(\.itemID)), \(documents.map(\.on.description)))
+                AS overdue(project_id, item_id, on_date)
+            WHERE d.project_id = overdue.project_id AND d.item_id = overdue.item_id AND d.overdue_on IS NULL
             """, logger: logger)
     }
 

@@ -62,71 +62,14 @@ public enum NotificationOutbox {
         }
     }
 
-    /// Writes one notification per recipient of the event just appended as `seq`, and one pending webhook
-    /// delivery per active subscription of each recipient. The actor is not told about their own action.
-    static func write(_ event: NewEvent, seq: Int, of record: ProjectRecord, on connection: PostgresConnection, logger: Logger) async throws {
-        guard let (audiences, title) = rule(kind: event.kind, payload: event.payload) else { return }
-        // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was 6% of an item action.
-        var body: [String: JSONValue] = [
-            "kind": .string(event.kind), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),
-            "on": .string(event.on.description), "event": .object(event.payload),
-            "project": .object(["code": .string(record.code), "name": .string(record.name)]),
-        ]
-        if let item = event.itemID { body["item"] = .string(item) }
-        let leadDepartment = event.payload["leadDepartment"]?.stringValue
-        // Staff whose region covers the project's: its own region, the regions above it, and the whole country
-        // (Jurisdiction.covers), so the lookup is an index probe rather than a pattern per staff row.
-        let covering = Jurisdiction(record.region)?.coveredBy ?? [record.region]
-        // Candidates come from three indexed lookups (the organisation's users, the agent, the region's staff),
-        // never a scan of every user: a province has hundreds of thousands of investors.
-        let statement = Recipients(audiences: audiences.map(\.rawValue), investorOrganisation: record.investorOrganisation, agentID: record.agentID,
-                                   covering: covering, leadDepartment: leadDepartment, projectID: record.id, itemID: event.itemID,
-                                   actorID: event.actorID, seq: seq, kind: event.kind, title: title, body: .object(body), at: event.at)
-        for try await _ in try await connection.execute(statement, logger: logger) {}
-    }
-
-    /// Every change runs this once per event, so it is prepared once per connection: planning it cost PostgreSQL
-    /// 1.5 ms per event, a fifth of its share of an item action (pg_stat_statements, BENCHMARKS.md).
-    struct Recipients: PostgresPreparedStatement {
-        // Candidates come from three indexed lookups (the organisation's users, the agent, the region's staff),
-        // never a scan of every user: a province has hundreds of thousands of investors.
-        static let sql = """
-            WITH audience AS (
-                SELECT * FROM unnest($1::text[]) WITH ORDINALITY AS a(audience, rank)
-            ), candidate AS MATERIALIZED (
-                SELECT * FROM users WHERE role = 'investor' AND organisation = $2
-                UNION ALL
-                SELECT * FROM users WHERE id = $3 AND role = 'agent'
-                UNION ALL
-                SELECT * FROM users WHERE role IN ('reviewer', 'leader', 'coordinator') AND region = ANY($4::text[])
-            ), recipient AS (
-                SELECT DISTINCT ON (u.id) u.id, a.audience
-                FROM candidate u
-                JOIN audience a ON
-                       (a.audience = 'investor' AND u.role = 'investor')
-                    OR (a.audience = 'agent' AND u.role = 'agent')
-                    OR (a.audience IN ('department', 'lead_department', 'leader', 'coordinator')
-                        AND ((a.audience = u.role AND u.role IN ('leader', 'coordinator'))
-                          OR (a.audience = 'lead_department' AND u.role = 'reviewer' AND u.department = $5)
-                          OR (a.audience = 'department' AND u.role = 'reviewer' AND u.department =
-                                (SELECT department FROM items WHERE project_id = $6 AND item_id = $7))))
-                WHERE u.active AND u.id <> $8
-                ORDER BY u.id, a.rank
-            ), notification AS (
-                INSERT INTO notifications (user_id, project_id, event_seq, kind, item_id, audience, title, details, at)
-                SELECT id, $6, $9, $10, $7, audience, $11, $12::jsonb || jsonb_build_object('audience', audience), $13
-                FROM recipient
-                RETURNING id, user_id
-            )
-            INSERT INTO webhook_deliveries (subscription_id, notification_id)
-            SELECT s.id, notification.id FROM notification JOIN webhook_subscriptions s ON s.user_id = notification.user_id AND s.active
-            """
-        static let bindingDataTypes: [PostgresDataType] = [
-            .textArray, .text, .int8, .textArray, .text, .int8, .text, .int8, .int8, .text, .text, .jsonb, .timestamptz,
-        ]
-        let audiences: [String]
+    /// An event that notifies someone, with what its recipients are found by; the rows are written later, with
+    /// the event (`PendingEvents.write`).
+    struct Notice: Sendable {
+        let audiences: [Audience]
         let investorOrganisation: String
         let agentID: Int64?
+        /// Staff whose region covers the project's: its own region, the regions above it, and the whole country
+        /// (Jurisdiction.covers), so the lookup is an index probe rather than a pattern per staff row.
         let covering: [String]
         let leadDepartment: String?
         let projectID: Int64
@@ -135,24 +78,117 @@ public enum NotificationOutbox {
         let seq: Int
         let kind: String
         let title: String
-        let body: JSONValue
+        let body: String
         let at: Date
+
+        /// Nil when no one hears about events of this kind.
+        init?(_ event: NewEvent, seq: Int, of record: ProjectRecord) {
+            guard let (audiences, title) = NotificationOutbox.rule(kind: event.kind, payload: event.payload) else { return nil }
+            // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was 6% of an item action.
+            var body: [String: JSONValue] = [
+                "kind": .string(event.kind), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),
+                "on": .string(event.on.description), "event": .object(event.payload),
+                "project": .object(["code": .string(record.code), "name": .string(record.name)]),
+            ]
+            if let item = event.itemID { body["item"] = .string(item) }
+            self.audiences = audiences
+            self.investorOrganisation = record.investorOrganisation
+            self.agentID = record.agentID
+            self.covering = Jurisdiction(record.region)?.coveredBy ?? [record.region]
+            self.leadDepartment = event.payload["leadDepartment"]?.stringValue
+            self.projectID = record.id
+            self.itemID = event.itemID
+            self.actorID = event.actorID
+            self.seq = seq
+            self.kind = event.kind
+            self.title = title
+            self.body = JSONValue.object(body).canonicalText
+            self.at = event.at
+        }
+    }
+
+    /// Writes one notification per recipient of each notice, and one pending webhook delivery per active
+    /// subscription of each recipient, in one statement. The actor is not told about their own action.
+    static func write(_ notices: [Notice], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !notices.isEmpty else { return }
+        for try await _ in try await connection.execute(Recipients(notices), logger: logger) {}
+    }
+
+    /// Every change runs this, so it is prepared once per connection: planning it cost PostgreSQL 1.5 ms per
+    /// event, a fifth of its share of an item action (pg_stat_statements, BENCHMARKS.md). Its parameters are
+    /// arrays with one element per notice, so one execution serves one event or a sweeper's batch. A notice's
+    /// own lists (audiences, covering regions) travel as comma-separated text, since PostgreSQL arrays of
+    /// arrays must be rectangular; neither audiences nor region codes contain commas.
+    struct Recipients: PostgresPreparedStatement {
+        // Candidates come from three indexed lookups per notice (the organisation's users, the agent, the region's
+        // staff), never a scan of every user: a province has hundreds of thousands of investors. Missing values
+        // travel as '' or -1 (arrays here hold no NULLs).
+        static let sql = """
+            WITH notice AS MATERIALIZED (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::text[],
+                                     $8::int8[], $9::int8[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
+                    AS n(audiences, organisation, agent_id, covering, lead_department, project_id, item_id, actor_id, seq, kind,
+                         title, body, at, n)
+            ), audience AS (
+                SELECT n.n, a.audience, a.rank
+                FROM notice n, unnest(string_to_array(n.audiences, ',')) WITH ORDINALITY AS a(audience, rank)
+            ), candidate AS MATERIALIZED (
+                SELECT n.n, u.id, u.role, u.department, u.active
+                FROM notice n JOIN users u ON u.role = 'investor' AND u.organisation = n.organisation
+                UNION ALL
+                SELECT n.n, u.id, u.role, u.department, u.active
+                FROM notice n JOIN users u ON u.id = n.agent_id AND u.role = 'agent'
+                UNION ALL
+                SELECT n.n, u.id, u.role, u.department, u.active
+                FROM notice n JOIN users u ON u.role IN ('reviewer', 'leader', 'coordinator')
+                                          AND u.region = ANY (string_to_array(n.covering, ','))
+            ), recipient AS (
+                SELECT DISTINCT ON (n.n, u.id) n.n, u.id, a.audience, n.project_id, n.seq, n.kind, NULLIF(n.item_id, '') AS item_id,
+                       n.title, n.body, n.at
+                FROM candidate u
+                JOIN notice n ON n.n = u.n
+                JOIN audience a ON a.n = u.n AND (
+                       (a.audience = 'investor' AND u.role = 'investor')
+                    OR (a.audience = 'agent' AND u.role = 'agent')
+                    OR (a.audience IN ('department', 'lead_department', 'leader', 'coordinator')
+                        AND ((a.audience = u.role AND u.role IN ('leader', 'coordinator'))
+                          OR (a.audience = 'lead_department' AND u.role = 'reviewer' AND u.department = NULLIF(n.lead_department, ''))
+                          OR (a.audience = 'department' AND u.role = 'reviewer' AND u.department =
+                                (SELECT department FROM items WHERE project_id = n.project_id AND item_id = NULLIF(n.item_id, ''))))))
+                WHERE u.active AND u.id <> n.actor_id
+                ORDER BY n.n, u.id, a.rank
+            ), notification AS (
+                INSERT INTO notifications (user_id, project_id, event_seq, kind, item_id, audience, title, details, at)
+                SELECT id, project_id, seq, kind, item_id, audience, title, body::jsonb || jsonb_build_object('audience', audience), at
+                FROM recipient
+                RETURNING id, user_id
+            )
+            INSERT INTO webhook_deliveries (subscription_id, notification_id)
+            SELECT s.id, notification.id FROM notification JOIN webhook_subscriptions s ON s.user_id = notification.user_id AND s.active
+            """
+        static let bindingDataTypes: [PostgresDataType] = [
+            .textArray, .textArray, .int8Array, .textArray, .textArray, .int8Array, .textArray, .int8Array, .int8Array, .textArray,
+            .textArray, .textArray, .timestamptzArray,
+        ]
+        let notices: [Notice]
+
+        init(_ notices: [Notice]) { self.notices = notices }
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 13)
-            bindings.append(audiences)
-            bindings.append(investorOrganisation)
-            if let agentID { bindings.append(agentID) } else { bindings.appendNull() }
-            bindings.append(covering)
-            if let leadDepartment { bindings.append(leadDepartment) } else { bindings.appendNull() }
-            bindings.append(projectID)
-            if let itemID { bindings.append(itemID) } else { bindings.appendNull() }
-            bindings.append(actorID)
-            bindings.append(Int64(seq))
-            bindings.append(kind)
-            bindings.append(title)
-            try bindings.append(body)
-            bindings.append(at)
+            bindings.append(notices.map { $0.audiences.map(\.rawValue).joined(separator: ",") })
+            bindings.append(notices.map(\.investorOrganisation))
+            bindings.append(notices.map { $0.agentID ?? -1 })
+            bindings.append(notices.map { $0.covering.joined(separator: ",") })
+            bindings.append(notices.map { $0.leadDepartment ?? "" })
+            bindings.append(notices.map(\.projectID))
+            bindings.append(notices.map { $0.itemID ?? "" })
+            bindings.append(notices.map(\.actorID))
+            bindings.append(notices.map { Int64($0.seq) })
+            bindings.append(notices.map(\.kind))
+            bindings.append(notices.map(\.title))
+            bindings.append(notices.map(\.body))
+            bindings.append(notices.map(\.at))
             return bindings
         }
 

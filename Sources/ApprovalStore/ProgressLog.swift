@@ -12,6 +12,7 @@ public struct ProgressUpdate: Sendable, Hashable {
     }
 
     public let id: Int64
+    public let projectID: Int64
     public let kind: Kind
     public let text: String
     public let itemID: String?
@@ -26,13 +27,13 @@ public struct ProgressUpdate: Sendable, Hashable {
 /// its next step.
 public enum ProgressLog {
     static let columns = """
-        p.id, p.kind, p.text, p.item_id, p.next_step_on::text, p.on_date::text, u.name, p.follow_up_overdue_on::text
+        p.id, p.project_id, p.kind, p.text, p.item_id, p.next_step_on::text, p.on_date::text, u.name, p.follow_up_overdue_on::text
         """
 
     static func decode(_ row: PostgresRow) throws -> ProgressUpdate {
-        let (id, kind, text, item, next, on, author, overdue) =
-            try row.decode((Int64, String, String, String?, String?, String, String, String?).self)
-        return ProgressUpdate(id: id, kind: ProgressUpdate.Kind(rawValue: kind)!, text: text, itemID: item,
+        let (id, projectID, kind, text, item, next, on, author, overdue) =
+            try row.decode((Int64, Int64, String, String, String?, String?, String, String, String?).self)
+        return ProgressUpdate(id: id, projectID: projectID, kind: ProgressUpdate.Kind(rawValue: kind)!, text: text, itemID: item,
                               nextStepOn: next.flatMap(CivilDate.init(iso:)), on: CivilDate(iso: on)!, authorName: author,
                               followUpOverdueOn: overdue.flatMap(CivilDate.init(iso:)))
     }
@@ -60,18 +61,39 @@ public enum ProgressLog {
     }
 
     public static func latest(projectID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> ProgressUpdate? {
-        try await updates(projectID: projectID, limit: 1, on: connection, logger: logger).first
+        try await latest(projectIDs: [projectID], on: connection, logger: logger)[projectID]
     }
 
-    public static func markFollowUpOverdue(_ updateID: Int64, on date: CivilDate, on connection: PostgresConnection,
+    /// Each project's newest update; a project with none is absent.
+    public static func latest(projectIDs: [Int64], on connection: PostgresConnection, logger: Logger) async throws -> [Int64: ProgressUpdate] {
+        let rows = try await connection.query("""
+            SELECT DISTINCT ON (p.project_id) \(unescaped: columns)
+            FROM progress_updates p JOIN users u ON u.id = p.author_id
+            WHERE p.project_id = ANY(\(projectIDs))
+            ORDER BY p.project_id, p.id DESC
+            """, logger: logger).collect()
+        return try Dictionary(rows.map(decode).map { ($0.projectID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Marks updates' follow-ups overdue, each as of its own day.
+    public static func markFollowUpOverdue(_ updates: [(id: Int64, on: CivilDate)], on connection: PostgresConnection,
                                            logger: Logger) async throws {
+        guard !updates.isEmpty else { return }
         try await connection.query("""
-            UPDATE progress_updates SET follow_up_overdue_on = \(date.description)::date WHERE id = \(updateID)
+            UPDATE progress_updates p SET follow_up_overdue_on = overdue.on_date::date
+            FROM unnest(\(updates.map(\.id)), \(updates.map(\.on.description))) AS overdue(id, on_date)
+            WHERE p.id = overdue.id
             """, logger: logger)
     }
 }
 
 extension ProgressUpdate {
+    public func followUpMarkedOverdue(on date: CivilDate) -> ProgressUpdate {
+        ProgressUpdate(id: id, projectID: projectID, kind: kind, text: text, itemID: itemID, nextStepOn: nextStepOn, on: on,
+                       authorName: authorName, followUpOverdueOn: followUpOverdueOn ?? date)
+    }
+
+
     /// The next step passed (its whole day) without a newer update, as of `today`.
     public func followUpIsOverdue(asOf today: CivilDate) -> Bool {
         guard let nextStepOn else { return false }

@@ -54,6 +54,22 @@ public struct NewProject: Sendable {
     }
 }
 
+/// A project's state to write (`ProjectRepository.save`): its record, its items as of `view`, and when the
+/// sweeper must next look at it.
+public struct ProjectSave: Sendable {
+    public var record: ProjectRecord
+    public let project: Project
+    public let view: ProjectView
+    public let nextDue: Date?
+
+    public init(record: ProjectRecord, project: Project, view: ProjectView, nextDue: Date?) {
+        self.record = record
+        self.project = project
+        self.view = view
+        self.nextDue = nextDue
+    }
+}
+
 /// One event to append to a project's audit chain.
 public struct NewEvent: Sendable {
     public var kind: String

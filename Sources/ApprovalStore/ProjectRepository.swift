@@ -64,74 +64,113 @@ public enum ProjectRepository {
     /// Deadlines come out of the current calendar, so a newer calendar corrects provisional ones.
     public static func load(_ record: ProjectRecord, registry: WorkflowRegistry, on connection: PostgresConnection,
                             logger: Logger) async throws -> Project {
-        guard let workflow = registry.versions[record.workflowVersionID] else {
-            throw StoredEventError(message: "project \(record.code) runs workflow version \(record.workflowVersionID), which is not loaded")
-        }
-        let calendar = registry.calendar(for: workflow)
-        var project = try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn)
-        let rows = try await connection.query("""
-            SELECT item_id, on_date::text, payload FROM events
-            WHERE project_id = \(record.id) AND kind LIKE 'item.%' ORDER BY seq
-            """, logger: logger)
-        for try await (itemID, onDate, payload) in rows.decode((String, String, JSONValue).self) {
-            try project.perform(ItemAction(payload: payload), on: itemID, date: CivilDate(iso: onDate)!, calendar: calendar)
-        }
-        return project
+        try await load([record], registry: registry, on: connection, logger: logger)[0]
     }
 
-    /// Appends one event to the project's chain and moves the record's head. Every event passes through here,
-    /// so this is also where the notifications it causes are written (NotificationOutbox), in the same transaction.
+    /// The same for many projects in one statement (the sweeper's batch), in the order of `records`.
+    public static func load(_ records: [ProjectRecord], registry: WorkflowRegistry, on connection: PostgresConnection,
+                            logger: Logger) async throws -> [Project] {
+        var projects = try records.map { record in
+            guard let workflow = registry.versions[record.workflowVersionID] else {
+                throw StoredEventError(message: "project \(record.code) runs workflow version \(record.workflowVersionID), which is not loaded")
+            }
+            return try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn)
+        }
+        let position = Dictionary(records.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows = try await connection.query("""
+            SELECT project_id, item_id, on_date::text, payload FROM events
+            WHERE project_id = ANY(\(records.map(\.id))) AND kind LIKE 'item.%' ORDER BY project_id, seq
+            """, logger: logger)
+        for try await (projectID, itemID, onDate, payload) in rows.decode((Int64, String, String, JSONValue).self) {
+            let index = position[projectID]!
+            try projects[index].perform(ItemAction(payload: payload), on: itemID, date: CivilDate(iso: onDate)!,
+                                        calendar: registry.calendar(for: projects[index].workflow))
+        }
+        return projects
+    }
+
+    /// Appends one event to the project's chain, with the notifications it causes, and moves the record's head.
+    /// (Many events at once: `PendingEvents`, which this uses.)
     public static func append(_ event: NewEvent, to record: inout ProjectRecord, on connection: PostgresConnection,
                               logger: Logger) async throws {
-        let seq = record.lastSeq + 1
-        let at = Date(timeIntervalSince1970: Double(AuditChain.milliseconds(event.at)) / 1000)
-        let payload = JSONValue.object(event.payload)
-        let canonical = AuditChain.canonicalEncoding(projectID: record.id, seq: seq, atMilliseconds: AuditChain.milliseconds(at),
-                                                     onDate: event.on.description, kind: event.kind, itemID: event.itemID,
-                                                     actorID: event.actorID, payload: payload)
-        let hash = AuditChain.hash(previous: record.lastHash, canonical: canonical)
-        try await connection.query("""
-            INSERT INTO events (project_id, seq, at, on_date, kind, item_id, actor_id, payload, prev_hash, hash)
-            VALUES (\(record.id), \(seq), \(at), \(event.on.description)::date, \(event.kind), \(event.itemID),
-                    \(event.actorID), \(payload), \(record.lastHash), \(hash))
-            """, logger: logger)
-        record.lastSeq = seq
-        record.lastHash = hash
-        try await NotificationOutbox.write(event, seq: seq, of: record, on: connection, logger: logger)
+        var pending = PendingEvents()
+        pending.append(event, to: &record)
+        try await pending.write(on: connection, logger: logger)
     }
 
     /// Writes the record's changed fields, a new version, when the sweeper must next look at the project, and
     /// the items' rows as of `view`.
     public static func save(_ record: inout ProjectRecord, project: Project, view: ProjectView, nextDue: Date?,
                             on connection: PostgresConnection, logger: Logger) async throws {
-        record.version += 1
-        record.currentStage = view.currentStageID
-        record.completed = view.currentStageID == nil
-        record.warning = view.warning
-        record.usedDays = view.usedDays
+        var saves = [ProjectSave(record: record, project: project, view: view, nextDue: nextDue)]
+        try await save(&saves, on: connection, logger: logger)
+        record = saves[0].record
+    }
+
+    /// The same for many projects in two statements (the sweeper's batch). Each record gets its new version.
+    public static func save(_ saves: inout [ProjectSave], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !saves.isEmpty else { return }
+        for index in saves.indices {
+            let view = saves[index].view
+            saves[index].record.version += 1
+            saves[index].record.currentStage = view.currentStageID
+            saves[index].record.completed = view.currentStageID == nil
+            saves[index].record.warning = view.warning
+            saves[index].record.usedDays = view.usedDays
+        }
+        let records = saves.map(\.record)
+        // Arrays hold no NULLs: a missing agent is -1, a missing stage '', a missing next due instant is masked
+        // by `due`; the two list columns travel as JSON text, since arrays of arrays must be rectangular.
         try await connection.query("""
-            UPDATE projects SET name = \(record.name), agent_id = \(record.agentID), version = \(record.version),
-                last_seq = \(record.lastSeq), last_hash = \(record.lastHash), current_stage = \(record.currentStage),
-                completed = \(record.completed), warning = \(record.warning.rawValue), used_days = \(record.usedDays),
-                next_due_at = \(nextDue), item_yellow_raised = \(record.itemYellowRaised),
-                warning_raised = \(record.warningRaised.rawValue), summary_as_of = \(view.asOf.description)::date,
-                forecast_days = \(view.forecast.totalDays), total_limit = \(view.totalLimit), critical_path = \(view.forecast.criticalPath),
-                calendar_id = \(project.workflow.calendarID),
-                completed_on = CASE WHEN \(record.completed) THEN coalesce(completed_on, \(view.asOf.description)::date) END
-            WHERE id = \(record.id)
+            UPDATE projects p SET name = r.name, agent_id = NULLIF(r.agent_id, -1), version = r.version, last_seq = r.last_seq,
+                last_hash = r.last_hash, current_stage = NULLIF(r.current_stage, ''), completed = r.completed, warning = r.warning,
+                used_days = r.used_days, next_due_at = CASE WHEN r.due THEN r.next_due_at END,
+                item_yellow_raised = ARRAY(SELECT jsonb_array_elements_text(r.item_yellow_raised::jsonb)),
+                warning_raised = r.warning_raised, summary_as_of = r.summary_as_of::date, forecast_days = r.forecast_days,
+                total_limit = r.total_limit, critical_path = ARRAY(SELECT jsonb_array_elements_text(r.critical_path::jsonb)),
+                calendar_id = r.calendar_id,
+                completed_on = CASE WHEN r.completed THEN coalesce(p.completed_on, r.summary_as_of::date) END
+            FROM unnest(\(records.map(\.id)), \(records.map(\.name)), \(records.map { $0.agentID ?? -1 }), \(records.map(\.version)),
+                        \(records.map(\.lastSeq)), \(records.map { ByteBuffer(bytes: $0.lastHash) }), \(records.map { $0.currentStage ?? "" }),
+                        \(records.map(\.completed)), \(records.map(\.warning.rawValue)), \(records.map(\.usedDays)),
+                        \(saves.map { $0.nextDue != nil }), \(saves.map { $0.nextDue ?? Date(timeIntervalSince1970: 0) }),
+                        \(records.map { JSONValue.array($0.itemYellowRaised.map(JSONValue.string)).canonicalText }),
+                        \(records.map(\.warningRaised.rawValue)), \(saves.map(\.view.asOf.description)),
+                        \(saves.map(\.view.forecast.totalDays)), \(saves.map(\.view.totalLimit)),
+                        \(saves.map { JSONValue.array($0.view.forecast.criticalPath.map(JSONValue.string)).canonicalText }),
+                        \(saves.map(\.project.workflow.calendarID)))
+                AS r(id, name, agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, due, next_due_at,
+                     item_yellow_raised, warning_raised, summary_as_of, forecast_days, total_limit, critical_path, calendar_id)
+            WHERE p.id = r.id
             """, logger: logger)
-        let items = view.items
-        let since = project.items.map { ($0.reachedBy?.on ?? project.startedOn).description }
+        var projectIDs: [Int64] = [], ids: [String] = [], stages: [String] = [], departments: [String] = [], states: [String] = []
+        var since: [String] = [], limits: [Int] = [], used: [Int] = [], deadlines: [String] = [], provisional: [Bool] = []
+        var reasons: [String] = [], escalated: [String] = [], repeats: [Int] = []
+        for save in saves {
+            for (item, stored) in zip(save.view.items, save.project.items) {
+                projectIDs.append(save.record.id)
+                ids.append(item.id)
+                stages.append(item.stageID)
+                departments.append(item.department)
+                states.append(item.state.rawValue)
+                since.append((stored.reachedBy?.on ?? save.project.startedOn).description)
+                limits.append(item.limit)
+                used.append(item.usedDays)
+                deadlines.append(item.deadline?.value.description ?? "")
+                provisional.append(item.deadline?.isProvisional ?? false)
+                reasons.append(item.defaultApprovalReason?.rawValue ?? "")
+                escalated.append(item.escalatedOn?.description ?? "")
+                repeats.append(item.repeatSupplementRequests)
+            }
+        }
         try await connection.query("""
             INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
                                deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements)
-            SELECT \(record.id), id, stage, department, state, since::date, limit_days, used, NULLIF(deadline, '')::date, provisional,
+            SELECT project_id, id, stage, department, state, since::date, limit_days, used, NULLIF(deadline, '')::date, provisional,
                    NULLIF(reason, ''), NULLIF(escalated, '')::date, repeats
-            FROM unnest(\(items.map(\.id)), \(items.map(\.stageID)), \(items.map(\.department)), \(items.map(\.state.rawValue)),
-                        \(since), \(items.map(\.limit)), \(items.map(\.usedDays)), \(items.map { $0.deadline?.value.description ?? "" }),
-                        \(items.map { $0.deadline?.isProvisional ?? false }), \(items.map { $0.defaultApprovalReason?.rawValue ?? "" }),
-                        \(items.map { $0.escalatedOn?.description ?? "" }), \(items.map(\.repeatSupplementRequests)))
-                AS item(id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
+            FROM unnest(\(projectIDs), \(ids), \(stages), \(departments), \(states), \(since), \(limits), \(used), \(deadlines),
+                        \(provisional), \(reasons), \(escalated), \(repeats))
+                AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
             ON CONFLICT (project_id, item_id) DO UPDATE SET state = excluded.state, state_since = excluded.state_since,
                 used_days = excluded.used_days, deadline = excluded.deadline, deadline_provisional = excluded.deadline_provisional,
                 default_reason = excluded.default_reason, escalated_on = excluded.escalated_on,
