@@ -121,45 +121,46 @@ public enum NotificationOutbox {
     /// arrays must be rectangular; neither audiences nor region codes contain commas.
     struct Recipients: PostgresPreparedStatement {
         // Candidates come from three indexed lookups per notice (the organisation's users, the agent, the region's
-        // staff), never a scan of every user: a province has hundreds of thousands of investors. Missing values
-        // travel as '' or -1 (arrays here hold no NULLs).
+        // staff), never a scan of every user: a province has hundreds of thousands of investors. Each candidate row
+        // carries its notice, and its audiences are unnested beside it, so the statement stays linear in the
+        // notices whatever plan PostgreSQL keeps for it (a join of candidates back to notices and audiences was
+        // quadratic under the generic plan: 0.66 s for a sweeper batch of 360 notices). Missing values travel as
+        // '' or -1 (arrays here hold no NULLs).
         static let sql = """
             WITH notice AS MATERIALIZED (
-                SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::text[],
-                                     $8::int8[], $9::int8[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
+                SELECT n.*, (SELECT department FROM items WHERE project_id = n.project_id AND item_id = NULLIF(n.item_id, ''))
+                                AS item_department
+                FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::text[], $8::int8[],
+                            $9::int8[], $10::text[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
                     AS n(audiences, organisation, agent_id, covering, lead_department, project_id, item_id, actor_id, seq, kind,
                          title, body, at, n)
-            ), audience AS (
-                SELECT n.n, a.audience, a.rank
-                FROM notice n, unnest(string_to_array(n.audiences, ',')) WITH ORDINALITY AS a(audience, rank)
-            ), candidate AS MATERIALIZED (
-                SELECT n.n, u.id, u.role, u.department, u.active
+            ), candidate AS (
+                SELECT n.*, u.id AS user_id, u.role, u.department, u.active
                 FROM notice n JOIN users u ON u.role = 'investor' AND u.organisation = n.organisation
                 UNION ALL
-                SELECT n.n, u.id, u.role, u.department, u.active
+                SELECT n.*, u.id, u.role, u.department, u.active
                 FROM notice n JOIN users u ON u.id = n.agent_id AND u.role = 'agent'
                 UNION ALL
-                SELECT n.n, u.id, u.role, u.department, u.active
+                SELECT n.*, u.id, u.role, u.department, u.active
                 FROM notice n JOIN users u ON u.role IN ('reviewer', 'leader', 'coordinator')
                                           AND u.region = ANY (string_to_array(n.covering, ','))
+                                          -- Of the reviewers, only the two departments a notice can name.
+                                          AND (u.role <> 'reviewer' OR u.department IN (n.item_department, n.lead_department))
             ), recipient AS (
-                SELECT DISTINCT ON (n.n, u.id) n.n, u.id, a.audience, n.project_id, n.seq, n.kind, NULLIF(n.item_id, '') AS item_id,
-                       n.title, n.body, n.at
-                FROM candidate u
-                JOIN notice n ON n.n = u.n
-                JOIN audience a ON a.n = u.n AND (
-                       (a.audience = 'investor' AND u.role = 'investor')
-                    OR (a.audience = 'agent' AND u.role = 'agent')
-                    OR (a.audience IN ('department', 'lead_department', 'leader', 'coordinator')
-                        AND ((a.audience = u.role AND u.role IN ('leader', 'coordinator'))
-                          OR (a.audience = 'lead_department' AND u.role = 'reviewer' AND u.department = NULLIF(n.lead_department, ''))
-                          OR (a.audience = 'department' AND u.role = 'reviewer' AND u.department =
-                                (SELECT department FROM items WHERE project_id = n.project_id AND item_id = NULLIF(n.item_id, ''))))))
-                WHERE u.active AND u.id <> n.actor_id
-                ORDER BY n.n, u.id, a.rank
+                SELECT DISTINCT ON (c.n, c.user_id) c.n, c.user_id, a.audience, c.project_id, c.seq, c.kind,
+                       NULLIF(c.item_id, '') AS item_id, c.title, c.body, c.at
+                FROM candidate c
+                CROSS JOIN LATERAL unnest(string_to_array(c.audiences, ',')) WITH ORDINALITY AS a(audience, rank)
+                WHERE c.active AND c.user_id <> c.actor_id AND (
+                       (a.audience = 'investor' AND c.role = 'investor')
+                    OR (a.audience = 'agent' AND c.role = 'agent')
+                    OR (a.audience = c.role AND c.role IN ('leader', 'coordinator'))
+                    OR (a.audience = 'lead_department' AND c.role = 'reviewer' AND c.department = NULLIF(c.lead_department, ''))
+                    OR (a.audience = 'department' AND c.role = 'reviewer' AND c.department = c.item_department))
+                ORDER BY c.n, c.user_id, a.rank
             ), notification AS (
                 INSERT INTO notifications (user_id, project_id, event_seq, kind, item_id, audience, title, details, at)
-                SELECT id, project_id, seq, kind, item_id, audience, title, body::jsonb || jsonb_build_object('audience', audience), at
+                SELECT user_id, project_id, seq, kind, item_id, audience, title, body::jsonb || jsonb_build_object('audience', audience), at
                 FROM recipient
                 RETURNING id, user_id
             )
