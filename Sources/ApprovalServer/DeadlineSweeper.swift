@@ -114,7 +114,12 @@ public struct DeadlineSweeper: Sendable {
         // A formal document not issued by its due date is overdue: said once, and counted against the department.
         for document in documents.values.sorted(by: { $0.itemID < $1.itemID })
         where document.issuedOn == nil && document.overdueOn == nil && today > document.dueOn {
-            writes.overdueDocuments.append((projectID: record.id, itemID: document.itemID, on: today))
+            if let owedNow = writes.documents.lastIndex(where: { $0.projectID == record.id && $0.itemID == document.itemID }) {
+                // Owed since this very sweep (it ran late): written overdue at once rather than written, then updated.
+                writes.documents[owedNow].overdueOn = today
+            } else {
+                writes.overdueDocuments.append((projectID: record.id, itemID: document.itemID, on: today))
+            }
             documents[document.itemID] = document.markedOverdue(on: today)
             write("formal_document.overdue", item: document.itemID,
                   ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
@@ -211,8 +216,8 @@ struct SweepWrites {
     var overdueDocuments: [(projectID: Int64, itemID: String, on: CivilDate)] = []
     var overdueFollowUps: [(id: Int64, on: CivilDate)] = []
 
-    /// Events (and their notifications) first, as every change writes them; the documents owed before those
-    /// gone overdue, which may include one owed since this very sweep when the sweeper runs late.
+    /// Events (and their notifications) first, as every change writes them; then the documents newly owed,
+    /// then the older ones gone overdue.
     mutating func write(on connection: PostgresConnection, logger: Logger) async throws {
         try await events.write(on: connection, logger: logger)
         try await FormalDocumentRepository.create(documents, on: connection, logger: logger)

@@ -18,7 +18,7 @@ extension FormalDocument {
     /// As it stands once written, before the department issues it.
     public init(owed: OwedDocument) {
         self.init(itemID: owed.itemID, department: owed.department, defaultApprovedOn: owed.defaultApprovedOn, dueOn: owed.dueOn,
-                  issuedOn: nil, documentNumber: nil, overdueOn: nil)
+                  issuedOn: nil, documentNumber: nil, overdueOn: owed.overdueOn)
     }
 
     public func markedOverdue(on date: CivilDate) -> FormalDocument {
@@ -34,6 +34,8 @@ public struct OwedDocument: Sendable, Hashable {
     public let department: String
     public let defaultApprovedOn: CivilDate
     public let dueOn: CivilDate
+    /// Set when a late sweep finds it overdue the day it is owed: it is written overdue at once.
+    public var overdueOn: CivilDate?
 
     public init(projectID: Int64, itemID: String, department: String, defaultApprovedOn: CivilDate, dueOn: CivilDate) {
         self.projectID = projectID
@@ -49,11 +51,12 @@ public enum FormalDocumentRepository {
     public static func create(_ documents: [OwedDocument], on connection: PostgresConnection, logger: Logger) async throws {
         guard !documents.isEmpty else { return }
         try await connection.query("""
-            INSERT INTO formal_documents (project_id, item_id, department, default_approved_on, due_on)
-            SELECT project_id, item_id, department, approved_on::date, due_on::date
+            INSERT INTO formal_documents (project_id, item_id, department, default_approved_on, due_on, overdue_on)
+            SELECT project_id, item_id, department, approved_on::date, due_on::date, NULLIF(overdue_on, '')::date
             FROM unnest(\(documents.map(\.projectID)), \(documents.map(\.itemID)), \(documents.map(\.department)),
-                        \(documents.map(\.defaultApprovedOn.description)), \(documents.map(\.dueOn.description)))
-                AS document(project_id, item_id, department, approved_on, due_on)
+                        \(documents.map(\.defaultApprovedOn.description)), \(documents.map(\.dueOn.description)),
+                        \(documents.map { $0.overdueOn?.description ?? "" }))
+                AS document(project_id, item_id, department, approved_on, due_on, overdue_on)
             """, logger: logger)
     }
 

@@ -163,24 +163,32 @@ public enum ProjectRepository {
                 repeats.append(item.repeatSupplementRequests)
             }
         }
+        // Changed rows are updated and new ones inserted. A change touches one or two of a project's items, so the
+        // rest are left as they are: not rewritten (a new row version, its index entries and WAL), and not even
+        // locked, as an upsert's ON CONFLICT DO UPDATE would lock every conflicting row it then skips.
         try await connection.query("""
+            WITH item AS (
+                SELECT project_id, id, stage, department, state, since::date AS since, limit_days, used, NULLIF(deadline, '')::date AS deadline,
+                       provisional, NULLIF(reason, '') AS reason, NULLIF(escalated, '')::date AS escalated, repeats
+                FROM unnest(\(projectIDs), \(ids), \(stages), \(departments), \(states), \(since), \(limits), \(used), \(deadlines),
+                            \(provisional), \(reasons), \(escalated), \(repeats))
+                    AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
+            ), changed AS (
+                UPDATE items SET state = item.state, state_since = item.since, used_days = item.used, deadline = item.deadline,
+                    deadline_provisional = item.provisional, default_reason = item.reason, escalated_on = item.escalated,
+                    repeat_supplements = item.repeats
+                FROM item
+                WHERE items.project_id = item.project_id AND items.item_id = item.id
+                  AND (items.state, items.state_since, items.used_days, items.deadline, items.deadline_provisional, items.default_reason,
+                       items.escalated_on, items.repeat_supplements)
+                      IS DISTINCT FROM (item.state, item.since, item.used, item.deadline, item.provisional, item.reason, item.escalated,
+                                        item.repeats)
+            )
             INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
                                deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements)
-            SELECT project_id, id, stage, department, state, since::date, limit_days, used, NULLIF(deadline, '')::date, provisional,
-                   NULLIF(reason, ''), NULLIF(escalated, '')::date, repeats
-            FROM unnest(\(projectIDs), \(ids), \(stages), \(departments), \(states), \(since), \(limits), \(used), \(deadlines),
-                        \(provisional), \(reasons), \(escalated), \(repeats))
-                AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
-            ON CONFLICT (project_id, item_id) DO UPDATE SET state = excluded.state, state_since = excluded.state_since,
-                used_days = excluded.used_days, deadline = excluded.deadline, deadline_provisional = excluded.deadline_provisional,
-                default_reason = excluded.default_reason, escalated_on = excluded.escalated_on,
-                repeat_supplements = excluded.repeat_supplements
-            -- A change touches one or two of a project's items: the rest are left as they are, not rewritten
-            -- (a new row version, its index entries and WAL for each of 27 items per change).
-            WHERE (items.state, items.state_since, items.used_days, items.deadline, items.deadline_provisional, items.default_reason,
-                   items.escalated_on, items.repeat_supplements)
-                IS DISTINCT FROM (excluded.state, excluded.state_since, excluded.used_days, excluded.deadline, excluded.deadline_provisional,
-                                  excluded.default_reason, excluded.escalated_on, excluded.repeat_supplements)
+            SELECT project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats
+            FROM item
+            ON CONFLICT (project_id, item_id) DO NOTHING
             """, logger: logger)
     }
 
