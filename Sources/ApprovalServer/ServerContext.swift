@@ -31,7 +31,8 @@ public struct ServerContext: Sendable {
     }
 
     /// Writes a changed project as of `today`: its row, its items' rows and when the sweeper must next look at it.
-    /// Every writer (people through the API, the sweeper) saves through here or through `saveBatch`.
+    /// People through the API save through here; the sweeper saves a batch through `projectSave` and
+    /// `ProjectRepository.save`, the same writes for many projects at once.
     @discardableResult
     func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
               on connection: PostgresConnection) async throws -> SavedProject {

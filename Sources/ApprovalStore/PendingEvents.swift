@@ -21,7 +21,7 @@ public struct PendingEvents: Sendable {
         let hash: Data
     }
 
-    private(set) var rows: [Row] = []
+    private var rows: [Row] = []
     private var notices: [NotificationOutbox.Notice] = []
 
     public init() {}
