@@ -105,22 +105,23 @@ public struct DeadlineSweeper: Sendable {
             } else {
                 result.defaultApprovals += 1
                 context.metrics.recordDefaultApproval(reason: "timeout", department: item.department)
-                let owed = OwedDocument(projectID: record.id, itemID: item.id, department: item.department, defaultApprovedOn: due.on,
-                                        dueOn: calendar.deadline(adding: 1, to: due.on).value)
-                writes.documents.append(owed)
-                documents[item.id] = FormalDocument(owed: owed)
+                let owed = FormalDocument.owed(itemID: item.id, department: item.department, defaultApprovedOn: due.on,
+                                               dueOn: calendar.deadline(adding: 1, to: due.on).value)
+                writes.documents.append((projectID: record.id, document: owed))
+                documents[item.id] = owed
             }
         }
         // A formal document not issued by its due date is overdue: said once, and counted against the department.
         for document in documents.values.sorted(by: { $0.itemID < $1.itemID })
         where document.issuedOn == nil && document.overdueOn == nil && today > document.dueOn {
-            if let owedNow = writes.documents.lastIndex(where: { $0.projectID == record.id && $0.itemID == document.itemID }) {
+            let overdue = document.markedOverdue(on: today)
+            if let owedNow = writes.documents.lastIndex(where: { $0.projectID == record.id && $0.document.itemID == document.itemID }) {
                 // Owed since this very sweep (it ran late): written overdue at once rather than written, then updated.
-                writes.documents[owedNow].overdueOn = today
+                writes.documents[owedNow].document = overdue
             } else {
                 writes.overdueDocuments.append((projectID: record.id, itemID: document.itemID, on: today))
             }
-            documents[document.itemID] = document.markedOverdue(on: today)
+            documents[document.itemID] = overdue
             write("formal_document.overdue", item: document.itemID,
                   ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
             result.warnings += 1
@@ -212,7 +213,7 @@ public struct DeadlineSweeperService: Service {
 /// The rows a sweeper batch writes, gathered while it decides and written kind by kind, each in one statement.
 struct SweepWrites {
     var events = PendingEvents()
-    var documents: [OwedDocument] = []
+    var documents: [(projectID: Int64, document: FormalDocument)] = []
     var overdueDocuments: [(projectID: Int64, itemID: String, on: CivilDate)] = []
     var overdueFollowUps: [(id: Int64, on: CivilDate)] = []
 

@@ -15,10 +15,10 @@ public struct FormalDocument: Sendable, Hashable {
 }
 
 extension FormalDocument {
-    /// As it stands once written, before the department issues it.
-    public init(owed: OwedDocument) {
-        self.init(itemID: owed.itemID, department: owed.department, defaultApprovedOn: owed.defaultApprovedOn, dueOn: owed.dueOn,
-                  issuedOn: nil, documentNumber: nil, overdueOn: owed.overdueOn)
+    /// Owed after a default approval on `defaultApprovedOn`, not yet issued.
+    public static func owed(itemID: String, department: String, defaultApprovedOn: CivilDate, dueOn: CivilDate) -> FormalDocument {
+        FormalDocument(itemID: itemID, department: department, defaultApprovedOn: defaultApprovedOn, dueOn: dueOn,
+                       issuedOn: nil, documentNumber: nil, overdueOn: nil)
     }
 
     public func markedOverdue(on date: CivilDate) -> FormalDocument {
@@ -27,35 +27,19 @@ extension FormalDocument {
     }
 }
 
-/// A document a default approval leaves owed, not yet written.
-public struct OwedDocument: Sendable, Hashable {
-    public let projectID: Int64
-    public let itemID: String
-    public let department: String
-    public let defaultApprovedOn: CivilDate
-    public let dueOn: CivilDate
-    /// Set when a late sweep finds it overdue the day it is owed: it is written overdue at once.
-    public var overdueOn: CivilDate?
-
-    public init(projectID: Int64, itemID: String, department: String, defaultApprovedOn: CivilDate, dueOn: CivilDate) {
-        self.projectID = projectID
-        self.itemID = itemID
-        self.department = department
-        self.defaultApprovedOn = defaultApprovedOn
-        self.dueOn = dueOn
-    }
-}
-
 public enum FormalDocumentRepository {
-    /// Records the documents owed after default approvals (the sweeper's batch in one statement).
-    public static func create(_ documents: [OwedDocument], on connection: PostgresConnection, logger: Logger) async throws {
+    /// Records the documents owed after default approvals (the sweeper's batch in one statement). A late sweep
+    /// may find one overdue the day it is owed: it is written overdue at once.
+    public static func create(_ documents: [(projectID: Int64, document: FormalDocument)], on connection: PostgresConnection,
+                              logger: Logger) async throws {
         guard !documents.isEmpty else { return }
+        let owed = documents.map(\.document)
         try await connection.query("""
             INSERT INTO formal_documents (project_id, item_id, department, default_approved_on, due_on, overdue_on)
             SELECT project_id, item_id, department, approved_on::date, due_on::date, NULLIF(overdue_on, '')::date
-            FROM unnest(\(documents.map(\.projectID)), \(documents.map(\.itemID)), \(documents.map(\.department)),
-                        \(documents.map(\.defaultApprovedOn.description)), \(documents.map(\.dueOn.description)),
-                        \(documents.map { $0.overdueOn?.description ?? "" }))
+            FROM unnest(\(documents.map(\.projectID)), \(owed.map(\.itemID)), \(owed.map(\.department)),
+                        \(owed.map(\.defaultApprovedOn.description)), \(owed.map(\.dueOn.description)),
+                        \(owed.map { $0.overdueOn?.description ?? "" }))
                 AS document(project_id, item_id, department, approved_on, due_on, overdue_on)
             """, logger: logger)
     }
