@@ -62,6 +62,8 @@ let package = Package(
                 // Webhook deliveries; already in the graph through HummingbirdTesting.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                // The contract validator reads openapi.yaml.
+                .product(name: "Yams", package: "Yams"),
             ],
             // The dashboard's pages.
             resources: [.copy("Templates")]

@@ -48,6 +48,11 @@ public struct CalendarDefinition: Sendable {
             guard let entry = reader.fields(yearNode, of: "a calendar year", required: ["year", "source", "holidays"]),
                   let year = reader.integer(entry, "year", in: "a calendar year")
             else { continue }
+            guard CivilDate.acceptedYears.contains(year) else {
+                // Also keeps the year arithmetic below and the compiled tables small and far from overflow.
+                reader.report("year \(year) is outside the years \(CivilDate.acceptedYears.lowerBound)–\(CivilDate.acceptedYears.upperBound) the service's dates cover", at: entry["year"])
+                continue
+            }
             if years[year] != nil {
                 reader.report("year \(year) is listed twice", at: entry["year"])
                 continue

@@ -39,6 +39,21 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
                   day: digits[6] * 10 + digits[7])
     }
 
+    /// The years a date given from outside may name — a request field, a query parameter, a CLI argument, a
+    /// calendar file — as the contract's `Day` states (2000–2099). Every working-day calendar and legal time limit
+    /// of the service falls within them, and dates kept there keep all date and working-day arithmetic far from
+    /// overflow. Stored dates, which the service itself wrote, are read with `init(iso:)`.
+    public static let acceptedYears = 2000...2099
+
+    /// How a date from outside is written, for messages: "'0313-10-10' is not a date (YYYY-MM-DD, …)".
+    public static let acceptedForm = "YYYY-MM-DD, a year from \(acceptedYears.lowerBound) to \(acceptedYears.upperBound)"
+
+    /// Parses a date given from outside: `YYYY-MM-DD` as `init(iso:)`, and a year in `acceptedYears`.
+    public init?(input text: some StringProtocol) {
+        guard let date = CivilDate(iso: text), CivilDate.acceptedYears.contains(date.year) else { return nil }
+        self = date
+    }
+
     public var components: (year: Int, month: Int, day: Int) {
         CivilDate.civil(fromDayNumber: dayNumber)
     }
@@ -60,9 +75,14 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
+    /// `YYYY-MM-DD`, the year always four digits (0313-10-10, not 313-10-10): PostgreSQL and `init(iso:)` read
+    /// nothing else. A year outside 0–9999 cannot be four digits; no path of the service makes one (dates from
+    /// outside are in `acceptedYears`), and it would print with its sign and all its digits.
     public var description: String {
         let (y, m, d) = components
-        return "\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)"
+        let digits = String(y.magnitude)
+        let year = (y < 0 ? "-" : "") + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        return "\(year)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)"
     }
 
     /// 周一 … 周日, for output read by approval-centre staff.

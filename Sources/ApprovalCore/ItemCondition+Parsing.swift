@@ -1,10 +1,31 @@
 import Yams
 
 extension WorkflowDefinition {
+    /// How deep `all`/`any`/`not` may nest, and how many parts one condition may have. Conditions are evaluated
+    /// recursively for every project, and YAML aliases can repeat a part without writing it out, so a file must
+    /// not be able to make one deep enough to overflow the stack or large enough to take forever.
+    static let maximumConditionDepth = 16
+    static let maximumConditionParts = 200
+
     /// Parses a condition and checks it against the declared attributes: the attribute exists and each operand
     /// has the attribute's type (a number for ordering tests, a listed value for a choice).
     static func parseCondition(_ node: Node, in what: String, reader: YAMLReader,
                                attributes: [String: AttributeDeclaration]) -> ItemCondition? {
+        var budget = maximumConditionParts
+        return parseCondition(node, in: what, reader: reader, attributes: attributes, depth: 0, budget: &budget)
+    }
+
+    private static func parseCondition(_ node: Node, in what: String, reader: YAMLReader, attributes: [String: AttributeDeclaration],
+                                       depth: Int, budget: inout Int) -> ItemCondition? {
+        guard budget > 0, depth < maximumConditionDepth else {
+            // Said once per condition; the rest of it is skipped, since the file is refused anyway.
+            if budget >= 0 {
+                reader.report("\(what) is too large: a condition nests at most \(maximumConditionDepth) deep and has at most \(maximumConditionParts) parts", at: node)
+            }
+            budget = -1
+            return nil
+        }
+        budget -= 1
         guard case let .mapping(mapping) = node else {
             reader.report("\(what) must be a mapping such as {attribute: …, equals: …}", at: node)
             return nil
@@ -16,12 +37,15 @@ extension WorkflowDefinition {
                 reader.report("'\(keys[0])' in \(what) needs a non-empty list of conditions", at: node)
                 return nil
             }
-            let parts = list.compactMap { parseCondition($0, in: what, reader: reader, attributes: attributes) }
+            let parts = list.compactMap {
+                parseCondition($0, in: what, reader: reader, attributes: attributes, depth: depth + 1, budget: &budget)
+            }
             guard parts.count == list.count else { return nil }
             return keys == ["all"] ? .all(parts) : .any(parts)
         }
         if keys == ["not"] {
-            return parseCondition(values[0], in: what, reader: reader, attributes: attributes).map { .not($0) }
+            return parseCondition(values[0], in: what, reader: reader, attributes: attributes, depth: depth + 1, budget: &budget)
+                .map { .not($0) }
         }
         let comparisons = ItemCondition.Comparison.allCases.map(\.rawValue)
         guard let fields = reader.fields(node, of: what, required: ["attribute"], optional: comparisons),

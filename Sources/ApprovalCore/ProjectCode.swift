@@ -15,9 +15,9 @@ public struct ProjectCode: Sendable, Hashable, CustomStringConvertible {
               zip(segments, widths).allSatisfy({ $0.count == $1 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
             throw ProjectCodeError(message: "'\(text)' is not a project code: expected TTTT-RRRRRR-DD-TT-NNNNNN (24 characters, digits in five hyphen-separated segments), e.g. 2509-320193-89-01-544060")
         }
-        let month = Int(segments[0].suffix(2))!
-        guard (1...12).contains(month) else {
-            throw ProjectCodeError(message: "'\(text)': the time code \(segments[0]) is YYMM and \(month) is not a month")
+        // Two ASCII digits, checked above.
+        guard let month = Int(segments[0].suffix(2)), (1...12).contains(month) else {
+            throw ProjectCodeError(message: "'\(text)': the time code \(segments[0]) is YYMM and \(segments[0].suffix(2)) is not a month")
         }
         guard segments[1] == region else {
             throw ProjectCodeError(message: "'\(text)': the code's region \(segments[1]) is not the project's region \(region)")

@@ -78,6 +78,8 @@ public struct ProjectItem: Sendable, Hashable {
 
         case let .accept(commitment):
             try require([.submitted], for: action)
+            // Computed before anything changes: a refusal must leave the item as it was.
+            let limitEnd = try limitDeadline(adding: definition.limit, to: date, calendar: calendar, for: action)
             if let commitment {
                 guard definition.allowsDeficiencyAcceptance else {
                     throw invalid(action, "this item does not allow acceptance with deficiencies (容缺受理)")
@@ -91,7 +93,7 @@ public struct ProjectItem: Sendable, Hashable {
                 self.commitment = commitment
                 detail = "容缺受理: \(commitment.missingMaterials.joined(separator: "、")) due \(commitment.dueDate)"
             }
-            startClock(on: date, remaining: definition.limit, calendar: calendar)
+            startClock(on: date, limitEnd: limitEnd, calendar: calendar)
             state = .accepted
 
         case let .suspend(reason):
@@ -111,10 +113,12 @@ public struct ProjectItem: Sendable, Hashable {
 
         case .resume:
             try require([.suspended], for: action)
-            stops[stops.count - 1].resumedOn = date
             // While suspended no interval is open, so this is the time used before the stop.
             let used = usedDays(asOf: date, calendar: calendar)
-            startClock(on: date, remaining: max(0, definition.limit - used), calendar: calendar)
+            let limitEnd = try limitDeadline(adding: max(0, definition.limit - used), to: date, calendar: calendar, for: action)
+            // A suspended item has the stop that suspended it.
+            if let last = stops.indices.last { stops[last].resumedOn = date }
+            startClock(on: date, limitEnd: limitEnd, calendar: calendar)
             state = .accepted
 
         case .approve:
@@ -158,14 +162,14 @@ public struct ProjectItem: Sendable, Hashable {
 
         case .escalate:
             try require([.accepted], for: action)
-            guard escalatedOn == nil else {
-                throw invalid(action, "it was already escalated on \(escalatedOn!)")
+            if let escalatedOn {
+                throw invalid(action, "it was already escalated on \(escalatedOn)")
             }
-            guard isOverdue(asOf: date) else {
+            guard isOverdue(asOf: date), let deadline else {
                 throw invalid(action, "its deadline \(deadline.map { "\($0.value)" } ?? "-") has not passed on \(date)")
             }
             escalatedOn = date
-            detail = "overdue since the end of \(deadline!.value); escalated to the stage's lead department and leaders"
+            detail = "overdue since the end of \(deadline.value); escalated to the stage's lead department and leaders"
 
         case let .exempt(source):
             try require([.blocked, .ready], for: action)
@@ -177,9 +181,9 @@ public struct ProjectItem: Sendable, Hashable {
             state = .exempted
 
         case .fulfilCommitment:
-            guard let pending = commitment, pending.fulfilledOn == nil else {
-                throw invalid(action, commitment == nil ? "it was not accepted with deficiencies"
-                              : "the commitment was already fulfilled on \(commitment!.fulfilledOn!)")
+            guard let pending = commitment else { throw invalid(action, "it was not accepted with deficiencies") }
+            if let fulfilledOn = pending.fulfilledOn {
+                throw invalid(action, "the commitment was already fulfilled on \(fulfilledOn)")
             }
             try require([.accepted, .suspended, .approved, .defaultApproved], for: action)
             commitment?.fulfilledOn = date
@@ -204,9 +208,20 @@ public struct ProjectItem: Sendable, Hashable {
         history.append(ItemEvent(action: "open", from: .blocked, to: .ready, on: date, detail: "prerequisites complete"))
     }
 
-    private mutating func startClock(on date: CivilDate, remaining: Int, calendar: WorkdayCalendar) {
+    /// The end of `remaining` working days from `date`. Validation keeps limits within what the calendar adds, so
+    /// a refusal here means a definition that bypassed it; it is still an error the caller sees, not a crash.
+    private func limitDeadline(adding remaining: Int, to date: CivilDate, calendar: WorkdayCalendar,
+                               for action: ItemAction) throws(ItemTransitionError) -> WorkdayResult<CivilDate> {
+        do {
+            return try calendar.deadline(adding: remaining, to: date)
+        } catch {
+            throw invalid(action, "its limit cannot be counted: \(error)")
+        }
+    }
+
+    private mutating func startClock(on date: CivilDate, limitEnd: WorkdayResult<CivilDate>, calendar: WorkdayCalendar) {
         runningSince = date
-        deadline = calendar.deadline(adding: remaining, to: date)
+        deadline = limitEnd
         if let promisedBy, let current = deadline, promisedBy < current.value {
             deadline = WorkdayResult(max(promisedBy, date), isProvisional: !calendar.isCovered(promisedBy))
         }

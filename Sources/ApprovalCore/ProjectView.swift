@@ -73,12 +73,14 @@ public struct ProjectView: Sendable, Hashable {
             let used = item.usedDays(asOf: today, calendar: calendar)
             var remaining: Int?
             if !item.state.hasEnded {
+                let left: Int
                 if item.state == .accepted, let deadline = item.deadline {
-                    remaining = calendar.workingDays(from: today, to: deadline.value).value
+                    left = calendar.workingDays(from: today, to: deadline.value).value
                 } else {
-                    remaining = item.definition.limit - used
+                    left = item.definition.limit - used
                 }
-                remainingByItem[item.id] = max(0, remaining!)
+                remaining = left
+                remainingByItem[item.id] = max(0, left)
             }
             let overdue = item.isOverdue(asOf: today)
             var warning = WarningLevel.none
@@ -116,7 +118,9 @@ public struct ProjectView: Sendable, Hashable {
 
         let openIDs = project.items.filter { !$0.state.hasEnded }.map(\.id)
         let (remainingPath, path) = workflow.dependencyGraph(of: openIDs).longestPath { remainingByItem[$0] ?? 0 }
-        let completion = openIDs.isEmpty ? nil : calendar.deadline(adding: remainingPath, to: today)
+        // The remaining path is at most the total limit (validation holds every chain of limits to it, and limits
+        // to what the calendar adds), so the calendar always answers; were it ever to refuse, no date is shown.
+        let completion = openIDs.isEmpty ? nil : (try? calendar.deadline(adding: remainingPath, to: today))
         forecast = Forecast(totalDays: usedDays + remainingPath, criticalPath: openIDs.isEmpty ? [] : path,
                             completionDate: completion)
 

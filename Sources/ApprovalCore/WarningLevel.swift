@@ -4,7 +4,13 @@ public enum WarningLevel: String, Sendable, Hashable, Codable, Comparable, CaseI
     case yellow
     case red
 
-    public static func < (lhs: WarningLevel, rhs: WarningLevel) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    public static func < (lhs: WarningLevel, rhs: WarningLevel) -> Bool { lhs.rank < rhs.rank }
+
+    private var rank: Int {
+        switch self {
+        case .none: 0
+        case .yellow: 1
+        case .red: 2
+        }
     }
 }

@@ -62,7 +62,8 @@ public struct WorkdayCalendar: Sendable {
             return Weekdays.count(through: date) - Weekdays.count(through: start.adding(days: -1))
         }
         if date > end {
-            return Int(ordinalTable.last!) + Weekdays.count(through: date) - Weekdays.count(through: end)
+            // The tables hold at least one covered year, so `last` is always there.
+            return Int(ordinalTable.last ?? 0) + Weekdays.count(through: date) - Weekdays.count(through: end)
         }
         return Int(ordinalTable[date - start])
     }
@@ -70,7 +71,7 @@ public struct WorkdayCalendar: Sendable {
     /// The working day whose ordinal is `target` (the inverse of `ordinal` on working days).
     private func workingDay(withOrdinal target: Int) -> CivilDate {
         let start = coverage.lowerBound, end = coverage.upperBound
-        let last = Int(ordinalTable.last!)
+        let last = Int(ordinalTable.last ?? 0)
         if target <= 0 {
             return Weekdays.weekday(withCount: target + Weekdays.count(through: start.adding(days: -1)))
         }
@@ -85,10 +86,16 @@ public struct WorkdayCalendar: Sendable {
         WorkdayResult(ordinal(to) - ordinal(from), isProvisional: !isCovered(from) || !isCovered(to))
     }
 
+    /// The most working days `deadline(adding:to:)` adds: about four years, ten times the longest total limit of
+    /// the shipped workflows (100). Definition files and requests are held to it, so no count from outside reaches
+    /// the ordinal arithmetic with a size that could overflow it.
+    public static let maximumWorkingDays = 1000
+
     /// The date whose end (24:00 local) is the limit "N working days from `start`": the N-th working day
-    /// after `start`, or `start` itself when N = 0 (即办).
-    public func deadline(adding workingDays: Int, to start: CivilDate) -> WorkdayResult<CivilDate> {
-        precondition(workingDays >= 0, "a limit is never negative; validation refuses negative limits")
+    /// after `start`, or `start` itself when N = 0 (即办). N outside 0…`maximumWorkingDays` is refused, not
+    /// trusted: a negative promise in a meeting's minutes must be a 422, never a crash.
+    public func deadline(adding workingDays: Int, to start: CivilDate) throws(WorkingDaysOutOfRange) -> WorkdayResult<CivilDate> {
+        guard (0...Self.maximumWorkingDays).contains(workingDays) else { throw WorkingDaysOutOfRange(workingDays: workingDays) }
         let date = workingDays == 0 ? start : workingDay(withOrdinal: ordinal(start) + workingDays)
         return WorkdayResult(date, isProvisional: !isCovered(start) || !isCovered(date))
     }
@@ -105,6 +112,17 @@ public struct WorkdayCalendar: Sendable {
 
     /// Calendar days from `today` to the last covered date; negative once coverage has run out.
     public func coverageDaysLeft(asOf today: CivilDate) -> Int { coverage.upperBound - today }
+}
+
+/// A number of working days the calendar does not add: negative, or over `WorkdayCalendar.maximumWorkingDays`.
+public struct WorkingDaysOutOfRange: Error, Sendable, Hashable, CustomStringConvertible {
+    public let workingDays: Int
+
+    public init(workingDays: Int) { self.workingDays = workingDays }
+
+    public var description: String {
+        "\(workingDays) is not a number of working days the calendar counts: 0 to \(WorkdayCalendar.maximumWorkingDays)"
+    }
 }
 
 /// Closed-form Monday–Friday arithmetic, used outside a calendar's coverage.

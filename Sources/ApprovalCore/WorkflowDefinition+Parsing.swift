@@ -1,6 +1,13 @@
 import Yams
 
 extension WorkflowDefinition {
+    /// The highest version number: versions are stored as PostgreSQL `integer`.
+    static let maximumVersion = 1_000_000
+    /// The most items a workflow may have: real ones have a few dozen, and the dependency checks and the
+    /// critical-path forecast walk chains of items recursively, so a file must not make a chain deep enough to
+    /// overflow the stack.
+    static let maximumItems = 500
+
     /// Parses one workflow file and checks it against the departments and calendars it names. Every problem
     /// is reported through `reader`; the result is nil when there was any.
     static func parse(_ text: String, reader: YAMLReader, departments: [String: Department],
@@ -14,6 +21,8 @@ extension WorkflowDefinition {
         let version = reader.integer(top, "version", in: "the workflow")
         if let version, version < 1 {
             reader.report("'version' of the workflow is \(version); versions start at 1", at: top["version"])
+        } else if let version, version > maximumVersion {
+            reader.report("'version' of the workflow is \(version); versions are at most \(maximumVersion)", at: top["version"])
         }
         let name = reader.string(top, "name", in: "the workflow")
         let calendarID = reader.string(top, "calendar", in: "the workflow")
@@ -98,6 +107,10 @@ extension WorkflowDefinition {
             let limit = reader.limit(fields, "limit", in: what)
             var items: [ItemDefinition] = []
             for itemNode in reader.sequence(fields, "items", in: what) ?? [] {
+                guard itemIDs.count < maximumItems else {
+                    reader.report("the workflow has more than \(maximumItems) items; split it into several workflows", at: itemNode)
+                    break
+                }
                 guard let item = parseItem(itemNode, stageID: id, reader: reader, departments: departments,
                                            attributes: attributes) else { continue }
                 if !itemIDs.insert(item.id).inserted {

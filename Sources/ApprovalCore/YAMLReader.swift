@@ -109,11 +109,16 @@ final class YAMLReader {
         return value
     }
 
-    /// A limit in working days: a whole number, zero (即办) allowed, never negative.
+    /// A limit in working days: a whole number, zero (即办) allowed, never negative, and at most what the
+    /// calendar adds (`WorkdayCalendar.maximumWorkingDays`), so sums of limits and deadlines never overflow.
     func limit(_ fields: Fields, _ key: String, in what: String) -> Int? {
         guard let value = integer(fields, key, in: what) else { return nil }
         guard value >= 0 else {
             report("'\(key)' of \(what) is \(value); a limit in working days cannot be negative", at: fields[key])
+            return nil
+        }
+        guard value <= WorkdayCalendar.maximumWorkingDays else {
+            report("'\(key)' of \(what) is \(value); a limit in working days is at most \(WorkdayCalendar.maximumWorkingDays) (about four years)", at: fields[key])
             return nil
         }
         return value
@@ -138,8 +143,8 @@ final class YAMLReader {
     }
 
     func date(_ node: Node, in what: String) -> CivilDate? {
-        guard let text = node.string, let date = CivilDate(iso: text) else {
-            report("\(what) '\(node.string ?? "?")' is not a date in the form YYYY-MM-DD", at: node)
+        guard let text = node.string, let date = CivilDate(input: text) else {
+            report("\(what) '\(node.string ?? "?")' is not a date (\(CivilDate.acceptedForm))", at: node)
             return nil
         }
         return date

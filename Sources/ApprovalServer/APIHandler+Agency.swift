@@ -191,7 +191,8 @@ extension APIHandler {
             agreement.endedOn = today
             kind = "completed"
         case .authorise:
-            preconditionFailure("handled above")
+            // Authorising with no agreement in force returned above; with one, it is the same conflict.
+            throw APIError.conflict("agreement \(agreement.id) is already active; renew or terminate it", type: "/problems/agreement-active")
         }
         try await AgencyAgreementRepository.save(agreement, on: connection, logger: context.logger)
         return (agreement, (kind, payload))
@@ -211,8 +212,9 @@ extension APIHandler {
         return Array(Set(scope)).sorted()
     }
 
+    /// A date given in a request or a query, in the years the contract's `Day` allows.
     static func date(_ text: String, field: String) throws(APIError) -> CivilDate {
-        guard let date = CivilDate(iso: text) else { throw .invalid(field: field, "'\(text)' is not a date (YYYY-MM-DD)") }
+        guard let date = CivilDate(input: text) else { throw .invalid(field: field, "'\(text)' is not a date (\(CivilDate.acceptedForm))") }
         return date
     }
 

@@ -47,7 +47,9 @@ extension APIHandler {
             try Self.checkMayManageAgents(caller, region: agent.user.region)
             try await AgentDirectory.update(agentID, level: request.level.map { AgentLevel(rawValue: $0.rawValue)! }, capacity: request.capacity,
                                             phone: request.phone, active: request.active, on: connection, logger: context.logger)
-            return try await find()!
+            // Read again in the same transaction; users are never deleted.
+            guard let updated = try await find() else { throw APIError.notFound("agent \(agentID)", field: "agentId") }
+            return updated
         }
         return .ok(.init(body: .json(Self.agentBody(updated))))
     }

@@ -7,7 +7,10 @@ import PostgresNIO
 extension APIHandler {
     func performItemAction(_ input: Operations.PerformItemAction.Input) async throws -> Operations.PerformItemAction.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let kind = Access.ItemActionKind(rawValue: request.action.rawValue)!
+        // The contract's actions are the access rules' kinds, one for one.
+        guard let kind = Access.ItemActionKind(rawValue: request.action.rawValue) else {
+            throw APIError.invalid(field: "action", "'\(request.action.rawValue)' is not an item action")
+        }
         let requested = try Self.requested(kind, request)
         let itemID = input.path.item
         let response = try await writeProject(code: input.path.code, operation: "performItemAction", request: request,
@@ -32,7 +35,7 @@ extension APIHandler {
             if kind == .resubmit {
                 guard item.state == .suspended, case .supplement? = item.stops.last?.reason else {
                     throw APIError.conflict("resubmit answers a supplement request, and item '\(itemID)' is \(item.state.rawValue)"
-                                            + (item.state == .suspended ? " for \(item.stops.last!.reason.code), which its department resumes" : ""),
+                                            + (item.state == .suspended ? " for \(item.stops.last?.reason.code ?? "a stop"), which its department resumes" : ""),
                                             state: item.state.rawValue, type: "/problems/illegal-transition")
                 }
             }
@@ -44,7 +47,7 @@ extension APIHandler {
             }
             var payload = action.payload
             payload["from"] = .string(before.rawValue)
-            payload["to"] = .string(project.item(itemID)!.state.rawValue)
+            payload["to"] = .string((project.item(itemID) ?? item).state.rawValue)
             if kind == .resubmit { payload["as"] = .string("resubmit") }
             payload.merge(onBehalf) { $1 }
             return [NewEvent(kind: "item.\(action.code)", itemID: itemID, payload: payload, actorID: user.id,
@@ -122,9 +125,7 @@ extension APIHandler {
             guard let commitment = request.commitment else { return .accept(commitment: nil) }
             let missing = commitment.missingMaterials.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !missing.isEmpty else { throw .invalid(field: "commitment.missingMaterials", "list the non-core materials still missing") }
-            guard let due = CivilDate(iso: commitment.dueDate) else {
-                throw .invalid(field: "commitment.dueDate", "'\(commitment.dueDate)' is not a date (YYYY-MM-DD)")
-            }
+            let due = try Self.date(commitment.dueDate, field: "commitment.dueDate")
             return .accept(commitment: DeficiencyCommitment(missingMaterials: missing, dueDate: due))
         case .suspend:
             try refuseExtra(["suspension"])
@@ -138,7 +139,11 @@ extension APIHandler {
             if suspension.reason != .supplement, suspension.missingMaterials != nil {
                 throw .invalid(field: "suspension.missingMaterials", "only a supplement request lists missing materials")
             }
-            return .suspend(ClockStopReason(code: suspension.reason.rawValue, missingMaterials: missing)!)
+            // The contract's reasons are the engine's codes, one for one.
+            guard let reason = ClockStopReason(code: suspension.reason.rawValue, missingMaterials: missing) else {
+                throw .invalid(field: "suspension.reason", "'\(suspension.reason.rawValue)' is not a reason the clock stops for")
+            }
+            return .suspend(reason)
         case .reject:
             try refuseExtra(["reason"])
             let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

@@ -27,9 +27,9 @@ extension APIHandler {
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
             try Access.checkMayRunMeetings(user)
             let today = context.today(for: project.workflow)
-            let invitations = try Self.validInvitations(request, project: project, today: today)
+            let (scheduledOn, invitations) = try Self.validInvitations(request, project: project, today: today)
             let id = try await MeetingRepository.create(projectID: record.id, kind: request.kind.rawValue, stageID: request.stage,
-                                                        scheduledOn: CivilDate(iso: request.scheduledOn)!, invitations: invitations,
+                                                        scheduledOn: scheduledOn, invitations: invitations,
                                                         createdBy: user.id, on: connection, logger: context.logger)
             try await ProjectRepository.append(NewEvent(kind: "meeting.scheduled", payload: [
                 "meeting": .int(id), "kind": .string(request.kind.rawValue), "stage": .string(request.stage),
@@ -37,20 +37,24 @@ extension APIHandler {
                 "invitations": .object(Dictionary(uniqueKeysWithValues: invitations.map { ($0.0, JSONValue.array($0.1.map(JSONValue.string))) })),
             ], actorID: user.id, at: context.clock.now(), on: today), to: &record, on: connection, logger: context.logger)
             try await context.save(&record, project, today: today, on: connection)
-            let meeting = try await MeetingRepository.forProject(record.id, on: connection, logger: context.logger).first { $0.id == id }!
+            // Read again in the same transaction, after the insert.
+            guard let meeting = try await MeetingRepository.forProject(record.id, on: connection, logger: context.logger).first(where: { $0.id == id }) else {
+                throw APIError.notFound("meeting \(id) of project \(record.code)")
+            }
             return Self.meetingBody(meeting)
         }
         return .created(.init(body: .json(meeting)))
     }
 
-    /// Every invited department decides only open items of the meeting's stage that are its own.
+    /// The meeting's date, and its invitations: every invited department decides only open items of the meeting's
+    /// stage that are its own.
     private static func validInvitations(_ request: Operations.ScheduleMeeting.Input.Body.JsonPayload, project: Project,
-                                         today: CivilDate) throws(APIError) -> [(String, [String])] {
+                                         today: CivilDate) throws(APIError) -> (CivilDate, [(String, [String])]) {
         guard let stage = project.workflow.stages.first(where: { $0.id == request.stage }) else {
             throw .invalid(field: "stage", "workflow '\(project.workflow.id)' has no stage '\(request.stage)'; stages: \(project.workflow.stages.map(\.id).joined(separator: ", "))")
         }
-        guard let scheduledOn = CivilDate(iso: request.scheduledOn), scheduledOn >= today else {
-            throw .invalid(field: "scheduledOn", "'\(request.scheduledOn)' is not a date from today (\(today)) on")
+        guard let scheduledOn = CivilDate(input: request.scheduledOn), scheduledOn >= today else {
+            throw .invalid(field: "scheduledOn", "'\(request.scheduledOn)' is not a date (\(CivilDate.acceptedForm)) from today (\(today)) on")
         }
         var problems: [APIError.FieldProblem] = []
         var seen: Set<String> = []
@@ -72,11 +76,22 @@ extension APIHandler {
             }
         }
         guard problems.isEmpty else { throw .invalid(problems) }
-        return request.invitations.map { ($0.department, $0.items) }
+        return (scheduledOn, request.invitations.map { ($0.department, $0.items) })
     }
 
     func closeMeeting(_ input: Operations.CloseMeeting.Input) async throws -> Operations.CloseMeeting.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        // Promised days become deadlines through the calendar: a count it does not add (a negative one, or one
+        // beyond any limit) is refused here, before the project is even read.
+        var promiseProblems: [APIError.FieldProblem] = []
+        for (index, entry) in request.attendance.enumerated() {
+            for (promiseIndex, promise) in (entry.promisedDays ?? []).enumerated()
+            where !(0...WorkdayCalendar.maximumWorkingDays).contains(promise.days) {
+                promiseProblems.append(.init(field: "attendance[\(index)].promisedDays[\(promiseIndex)].days",
+                                             detail: "\(promise.days) is not a number of working days: 0 to \(WorkdayCalendar.maximumWorkingDays)"))
+            }
+        }
+        guard promiseProblems.isEmpty else { throw APIError.invalid(promiseProblems) }
         let meetingID = input.path.meetingId
         let response = try await writeProject(code: input.path.code, operation: "closeMeeting/\(meetingID)", request: request,
                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
@@ -97,27 +112,35 @@ extension APIHandler {
             for department in invited.keys.sorted() where given[department] == nil {
                 problems.append(.init(field: "attendance", detail: "the minutes must say whether \(department) attended"))
             }
+            // Checked with the rest, before any item changes or any default approval is counted.
+            for (index, entry) in request.attendance.enumerated() {
+                for (promiseIndex, promise) in (entry.promisedDays ?? []).enumerated() where !(invited[entry.department] ?? []).contains(promise.item) {
+                    problems.append(.init(field: "attendance[\(index)].promisedDays[\(promiseIndex)].item",
+                                          detail: "\(promise.item) is not among the items \(entry.department) decides at this meeting"))
+                }
+            }
             guard problems.isEmpty else { throw APIError.invalid(problems) }
 
             let calendar = context.registry.calendar(for: project.workflow)
             var events: [NewEvent] = []
-            func itemEvent(_ action: ItemAction, _ itemID: String, extra: [String: JSONValue] = [:]) throws {
-                let before = project.item(itemID)!.state
+            func itemEvent(_ action: ItemAction, _ item: ProjectItem, extra: [String: JSONValue] = [:]) throws {
+                let itemID = item.id
                 do {
                     try project.perform(action, on: itemID, date: today, calendar: calendar)
                 } catch {
                     throw APIError.refused(error)
                 }
                 var payload = action.payload.merging(extra) { $1 }
-                payload["from"] = .string(before.rawValue)
-                payload["to"] = .string(project.item(itemID)!.state.rawValue)
+                payload["from"] = .string(item.state.rawValue)
+                payload["to"] = .string((project.item(itemID) ?? item).state.rawValue)
                 payload["meeting"] = .int(meetingID)
                 events.append(NewEvent(kind: "item.\(action.code)", itemID: itemID, payload: payload, actorID: user.id,
                                        at: context.clock.now(), on: today))
             }
-            for department in invited.keys.sorted() {
-                let entry = given[department]!
-                for itemID in invited[department]! {
+            for (department, itemIDs) in invited.sorted(by: { $0.key < $1.key }) {
+                // Every invited department is in the minutes (checked above).
+                guard let entry = given[department] else { continue }
+                for itemID in itemIDs {
                     guard let item = project.item(itemID), !item.state.hasEnded else { continue }
                     switch entry.status {
                     case .absent where item.definition.onTimeout == .escalate:
@@ -128,22 +151,17 @@ extension APIHandler {
                                                          "leadDepartment": .string(project.workflow.leadDepartment(ofItem: itemID) ?? "")],
                                                actorID: user.id, at: context.clock.now(), on: today))
                     case .absent where [.submitted, .accepted].contains(item.state):
-                        try itemEvent(.defaultApprove(.absence), itemID)
+                        try itemEvent(.defaultApprove(.absence), item)
                         context.metrics.recordDefaultApproval(reason: "absence", department: department)
                     case .attended:
                         if let promise = entry.promisedDays?.first(where: { $0.item == itemID }), [.accepted, .suspended].contains(item.state) {
-                            try itemEvent(.promiseDecision(by: calendar.deadline(adding: promise.days, to: today).value), itemID,
-                                          extra: ["promisedDays": .int(Int64(promise.days))])
+                            // The count was checked against the calendar's range above.
+                            let promisedBy = try calendar.deadline(adding: promise.days, to: today).value
+                            try itemEvent(.promiseDecision(by: promisedBy), item, extra: ["promisedDays": .int(Int64(promise.days))])
                         }
                     default:
                         break
                     }
-                }
-            }
-            for (index, entry) in request.attendance.enumerated() {
-                for (promiseIndex, promise) in (entry.promisedDays ?? []).enumerated() where !(invited[entry.department] ?? []).contains(promise.item) {
-                    throw APIError.invalid(field: "attendance[\(index)].promisedDays[\(promiseIndex)].item",
-                                           "\(promise.item) is not among the items \(entry.department) decides at this meeting")
                 }
             }
             try await MeetingRepository.close(meetingID, on: today, attendance: given.mapValues { $0.status.rawValue },

@@ -27,9 +27,6 @@ extension APIHandler {
         } else {
             problems.append(.init(field: "url", detail: "'\(request.url)' is not an absolute http or https URL"))
         }
-        if request.secret.count < 16 || request.secret.count > 200 {
-            problems.append(.init(field: "secret", detail: "must be 16 to 200 characters (it is \(request.secret.count))"))
-        }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         let webhook = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "createWebhook", target: "",
                                                 request: request, status: 201) { connection, user in

@@ -79,14 +79,17 @@ extension APIHandler {
                 throw APIError.notFound("case \(caseID) of project \(record.code)", field: "caseId")
             }
             guard found.isOpen else {
-                throw APIError.conflict("case \(caseID) was resolved on \(found.resolvedOn!) (\(found.outcome ?? ""))", type: "/problems/case-resolved")
+                throw APIError.conflict("case \(caseID) was resolved on \(found.resolvedOn?.description ?? "?") (\(found.outcome ?? ""))", type: "/problems/case-resolved")
             }
             guard meetingOn >= found.raisedOn, meetingOn <= today else {
                 throw APIError.invalid(field: "meetingOn", "the meeting falls between the case being raised (\(found.raisedOn)) and today (\(today))")
             }
             try await DifficultCaseRepository.resolve(caseID, meetingOn: meetingOn, outcome: outcome, by: user.id, on: today,
                                                       on: connection, logger: context.logger)
-            let resolved = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger)!
+            // Read again in the same transaction, after the update.
+            guard let resolved = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger) else {
+                throw APIError.notFound("case \(caseID) of project \(record.code)", field: "caseId")
+            }
             return ([NewEvent(kind: "case.resolved", itemID: found.itemID,
                               payload: ["case": .int(caseID), "meetingOn": .string(meetingOn.description), "outcome": .string(outcome)],
                               actorID: user.id, at: context.clock.now(), on: today)],
@@ -144,7 +147,11 @@ extension APIHandler {
             }
             try await RatingRepository.rate(projectID: record.id, subject: subject, score: request.score, text: text, by: user.id, at: now,
                                             on: connection, logger: context.logger)
-            let saved = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger).first { $0.subject.key == subject.key }!
+            // Read again in the same transaction, after the write.
+            guard let saved = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger)
+                .first(where: { $0.subject.key == subject.key }) else {
+                throw APIError.notFound("the rating of \(request.subject)", field: "subject")
+            }
             var payload: [String: JSONValue] = ["subject": .string(request.subject), "score": .int(Int64(request.score))]
             if case let .agent(id) = subject { payload["agent"] = .int(id) }
             return ([NewEvent(kind: previous == nil ? "rating.given" : "rating.changed", payload: payload, actorID: user.id, at: now, on: today)],

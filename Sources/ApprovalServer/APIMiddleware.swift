@@ -10,6 +10,7 @@ import OpenAPIRuntime
 /// understood can be a 500.
 struct APIMiddleware: ServerMiddleware {
     let database: Database
+    let contract: ContractValidator
 
     func intercept(_ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
                    next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
@@ -19,7 +20,11 @@ struct APIMiddleware: ServerMiddleware {
             let statusCode = operationID == "getProjectStatus" ? metadata.pathParameters["code"]?.removingPercentEncoding : nil
             let storedStatusCode = statusCode?.contains("\u{0}") == false ? statusCode : nil
             let (user, storedStatus) = try await authenticate(request, storedStatusFor: storedStatusCode)
-            let body = try await Self.checked(body, path: request.path ?? "")
+            let data = try await Self.checked(body, path: request.path ?? "")
+            if let problem = contract.problem(operationID: operationID, request: request, pathParameters: metadata.pathParameters, body: data) {
+                throw problem
+            }
+            let body = data.map { HTTPBody($0) }
             var (response, responseBody) = try await RequestScope.$user.withValue(user) {
                 try await RequestScope.$storedStatus.withValue(storedStatus) { try await next(request, body, metadata) }
             }
@@ -37,7 +42,7 @@ struct APIMiddleware: ServerMiddleware {
 
     /// PostgreSQL text cannot hold U+0000, so a NUL anywhere in the input is refused here as the caller's
     /// mistake rather than failing later as a database error; bodies are capped at 1 MiB.
-    static func checked(_ body: HTTPBody?, path: String) async throws -> HTTPBody? {
+    static func checked(_ body: HTTPBody?, path: String) async throws -> Data? {
         if path.lowercased().contains("%00") { throw APIError.badRequest("the path or query contains a NUL character (%00)") }
         guard let body else { return nil }
         let data: Data
@@ -51,7 +56,7 @@ struct APIMiddleware: ServerMiddleware {
             throw APIError.badRequest("the body contains a NUL character (\\u0000), which no field accepts")
         }
         // An empty body is no body: a POST with nothing to say (e.g. a re-drive of every dead letter) is not malformed JSON.
-        return data.isEmpty ? nil : HTTPBody(data)
+        return data.isEmpty ? nil : data
     }
 
     private func authenticate(_ request: HTTPRequest, storedStatusFor code: String?) async throws -> (User, ProjectStatusDocuments.Stored?) {

@@ -16,7 +16,8 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
     HealthRoutes.add(to: router, context: context)
     Dashboard(context: context, library: try Dashboard.loadLibrary()).add(to: router)
     try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!, configuration: APIEncoding.configuration,
-                                                     middlewares: [APIMiddleware(database: context.database), StoredStatusMiddleware(context: context)])
+                                                     middlewares: [APIMiddleware(database: context.database, contract: try ContractValidator.published.get()),
+                                                                   StoredStatusMiddleware(context: context)])
     var services: [any Service] = []
     if let sweepInterval {
         services.append(DeadlineSweeperService(sweeper: DeadlineSweeper(context: context), interval: sweepInterval, logger: logger))
@@ -25,6 +26,7 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
         services.append(WebhookDeliveryService(database: context.database, policy: webhookPolicy, metrics: context.metrics,
                                                interval: webhookInterval, logger: logger))
     }
-    return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
+    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorProblemHandler()])),
+                       configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
                        services: services, logger: logger)
 }

@@ -105,8 +105,8 @@ public struct DeadlineSweeper: Sendable {
             } else {
                 result.defaultApprovals += 1
                 context.metrics.recordDefaultApproval(reason: "timeout", department: item.department)
-                let owed = FormalDocument.owed(itemID: item.id, department: item.department, defaultApprovedOn: due.on,
-                                               dueOn: calendar.deadline(adding: 1, to: due.on).value)
+                let dueOn = try calendar.deadline(adding: 1, to: due.on).value
+                let owed = FormalDocument.owed(itemID: item.id, department: item.department, defaultApprovedOn: due.on, dueOn: dueOn)
                 writes.documents.append((projectID: record.id, document: owed))
                 documents[item.id] = owed
             }
@@ -127,11 +127,12 @@ public struct DeadlineSweeper: Sendable {
             result.warnings += 1
         }
         // The agent's next step passed without a newer update: the follow-up is overdue, said once.
-        if let agent = record.agentID, let update = lastProgress, update.followUpOverdueOn == nil, update.followUpIsOverdue(asOf: today) {
+        if let agent = record.agentID, let update = lastProgress, let nextStepOn = update.nextStepOn, update.followUpOverdueOn == nil,
+           update.followUpIsOverdue(asOf: today) {
             writes.overdueFollowUps.append((id: update.id, on: today))
             lastProgress = update.followUpMarkedOverdue(on: today)
             write("agent.follow_up_overdue", item: update.itemID,
-                  ["agent": .int(agent), "nextStepOn": .string(update.nextStepOn!.description), "progress": .int(update.id)], on: today)
+                  ["agent": .int(agent), "nextStepOn": .string(nextStepOn.description), "progress": .int(update.id)], on: today)
             result.warnings += 1
         }
         // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
@@ -163,7 +164,10 @@ public struct DeadlineSweeper: Sendable {
             for _ in 0..<lanes {
                 group.addTask {
                     var total = Result()
+                    // Each project is claimed once per sweep (its next due instant moves past now), so this ends;
+                    // a shutdown or a cancelled clock move stops it between two batches.
                     while true {
+                        try Task.checkCancellation()
                         let batch = try await sweepBatch()
                         total += batch
                         if batch.projects < batchSize { return total }

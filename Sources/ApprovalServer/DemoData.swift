@@ -129,16 +129,17 @@ public enum DemoData {
     static func seedHistory(_ context: ServerContext, users: [String: User]) async throws {
         let now = context.clock.now()
         let timeZone = APIHandler.serviceTimeZone
-        func history(daysBack: Int, _ steps: (APIHandler, (Int) -> Void) async throws -> Void) async throws {
+        func history(daysBack: Int, _ steps: (APIHandler, (Int) throws -> Void) async throws -> Void) async throws {
             let clock = VirtualClock(now.addingTimeInterval(-Double(daysBack) * 86_400))
             let past = ServerContext(database: context.database, registry: context.registry, clock: clock, metrics: context.metrics,
                                      migrationsFolder: context.migrationsFolder)
             let calendar = context.registry.catalog.calendars.values.sorted { $0.id < $1.id }.first!
             // Moves the clock to 10:00 on the n-th working day from today, never past the real now.
-            func wait(_ workingDays: Int) {
-                let target = calendar.deadline(adding: workingDays, to: clock.today(in: timeZone)).value
-                let instant = Calendar(identifier: .gregorian).date(from: DateComponents(timeZone: timeZone, year: target.year,
-                                                                                         month: target.components.month, day: target.components.day, hour: 10))!
+            func wait(_ workingDays: Int) throws {
+                let target = try calendar.deadline(adding: workingDays, to: clock.today(in: timeZone)).value
+                guard let instant = Calendar(identifier: .gregorian).date(from: DateComponents(timeZone: timeZone, year: target.year,
+                                                                                               month: target.components.month, day: target.components.day, hour: 10))
+                else { throw DemoDataError() }
                 clock.set(min(instant, now))
             }
             try await steps(APIHandler(context: past), wait)
@@ -146,14 +147,14 @@ public enum DemoData {
         func run(_ handler: APIHandler, _ token: String, _ body: () async throws -> Void) async throws {
             try await RequestScope.$user.withValue(users[token]) { try await body() }
         }
-        func decide(_ handler: APIHandler, _ code: String, _ items: [(String, Int)], wait: (Int) -> Void) async throws {
+        func decide(_ handler: APIHandler, _ code: String, _ items: [(String, Int)], wait: (Int) throws -> Void) async throws {
             for (item, limit) in items {
                 for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
                     try await run(handler, token) {
                         _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
                     }
                 }
-                wait(limit)
+                try wait(limit)
                 try await run(handler, "demo-admin") {
                     _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: .approve))))
                 }

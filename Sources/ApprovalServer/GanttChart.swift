@@ -16,10 +16,10 @@ struct GanttChart {
 
     var svg: String {
         let items = project.items.filter { $0.state != .notApplicable }
-        let starts = items.compactMap { $0.runs.first?.start ?? $0.runningSince } + [project.startedOn]
-        let ends = items.compactMap { $0.deadline?.value } + [today, view.forecast.completionDate?.value].compactMap { $0 }
-        let first = starts.min()!.adding(days: -2)
-        let last = ends.max()!.adding(days: 3)
+        let starts = items.compactMap { $0.runs.first?.start ?? $0.runningSince }
+        let ends = items.compactMap { $0.deadline?.value } + [view.forecast.completionDate?.value].compactMap { $0 }
+        let first = min(starts.min() ?? project.startedOn, project.startedOn).adding(days: -2)
+        let last = max(ends.max() ?? today, today).adding(days: 3)
         func x(_ date: CivilDate) -> Double { Self.labelWidth + Double(date - first) * Self.dayWidth }
         let width = x(last) + 20
 

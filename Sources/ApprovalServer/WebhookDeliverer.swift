@@ -115,25 +115,28 @@ public struct WebhookDeliverer: Sendable {
         var failure: String?
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(policy.requestTimeout.seconds * 1e9)))
-            status = Int(response.status.code)
+            let code = Int(response.status.code)
+            status = code
             // Read a little of the answer for the record, and drop the rest.
             let text = try await String(buffer: response.body.collect(upTo: 64 * 1024))
-            if !(200..<300).contains(status!) { failure = "HTTP \(status!): \(text.prefix(200))" }
+            if !(200..<300).contains(code) { failure = "HTTP \(code): \(text.prefix(200))" }
         } catch {
             failure = "\(error)"
         }
         let logger = database.logger
-        guard let failure else {
-            try await database.transaction { try await WebhookRepository.markDelivered(delivery.id, status: status!, on: $0, logger: logger) }
+        // No failure means the receiver answered 2xx, so there is a status.
+        if failure == nil, let status {
+            try await database.transaction { try await WebhookRepository.markDelivered(delivery.id, status: status, on: $0, logger: logger) }
             return Result(delivered: 1)
         }
+        let reason = failure ?? "no HTTP status"
         let dead = try await database.transaction { connection in
-            try await WebhookRepository.markFailed(delivery.id, status: status, error: failure,
+            try await WebhookRepository.markFailed(delivery.id, status: status, error: reason,
                                                    retryAfter: policy.retryDelay(afterAttempt: delivery.attempt),
                                                    maxAttempts: policy.maxAttempts, on: connection, logger: logger)
         }
         metrics.recordWebhookFailure(deadLettered: dead)
-        logger.warning("webhook delivery \(delivery.id) attempt \(delivery.attempt) failed\(dead ? " and is dead-lettered" : ""): \(failure)")
+        logger.warning("webhook delivery \(delivery.id) attempt \(delivery.attempt) failed\(dead ? " and is dead-lettered" : ""): \(reason)")
         return Result(failed: 1, deadLettered: dead ? 1 : 0)
     }
 }

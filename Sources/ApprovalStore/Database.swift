@@ -37,10 +37,16 @@ public struct Database: Sendable {
         configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            // A lease only queues until run() reads the pool's events, so `body` starts once run()'s task is executing
+            // (a guessed sleep let leases queue behind a run() that had no thread yet). Cancelling run() shuts the
+            // pool down: any waiting lease then fails instead of waiting.
+            let (running, markRunning) = AsyncStream<Never>.makeStream()
+            group.addTask {
+                markRunning.finish()
+                await client.run()
+            }
             defer { group.cancelAll() }
-            // Give run() a moment to start, so the first lease does not log a "run() hasn't been called" warning.
-            try await Task.sleep(for: .milliseconds(2))
+            for await _ in running {}
             return try await body(Database(client: client, logger: logger))
         }
     }

@@ -31,15 +31,15 @@ struct CalendarCommand: ParsableCommand {
 
     struct Between: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Count the working days in (FROM, TO].")
-        @Argument(help: "Start date, YYYY-MM-DD (not counted).") var from: CivilDate
-        @Argument(help: "End date, YYYY-MM-DD (counted).") var to: CivilDate
+        @Argument(help: "Start date, \(CivilDate.acceptedForm) (not counted).") var from: CivilDate
+        @Argument(help: "End date, \(CivilDate.acceptedForm) (counted).") var to: CivilDate
         @OptionGroup var options: CalendarOptions
 
         func run() throws {
             let calendar = try options.load()
             let result = calendar.workingDays(from: from, to: to)
             if options.definitions.json {
-                printJSON(["from": "\(from)", "to": "\(to)", "working_days": result.value, "provisional": result.isProvisional] as [String: any Sendable])
+                try printJSON(["from": "\(from)", "to": "\(to)", "working_days": result.value, "provisional": result.isProvisional] as [String: any Sendable])
             } else {
                 print(result.value)
                 if result.isProvisional { printProvisionalNote(calendar) }
@@ -49,19 +49,26 @@ struct CalendarCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The deadline date N working days after DATE (N = 0: DATE itself).")
-        @Argument(help: "Start date, YYYY-MM-DD.") var date: CivilDate
-        @Argument(help: "Working days, 0 or more.") var workingDays: Int
+        @Argument(help: "Start date, \(CivilDate.acceptedForm).") var date: CivilDate
+        @Argument(help: "Working days, 0 to \(WorkdayCalendar.maximumWorkingDays).") var workingDays: Int
         @OptionGroup var options: CalendarOptions
 
         func validate() throws {
-            guard workingDays >= 0 else { throw ValidationError("N must be 0 or more working days, not \(workingDays)") }
+            guard (0...WorkdayCalendar.maximumWorkingDays).contains(workingDays) else {
+                throw ValidationError("N must be 0 to \(WorkdayCalendar.maximumWorkingDays) working days, not \(workingDays)")
+            }
         }
 
         func run() throws {
             let calendar = try options.load()
-            let result = calendar.deadline(adding: workingDays, to: date)
+            let result: WorkdayResult<CivilDate>
+            do {
+                result = try calendar.deadline(adding: workingDays, to: date)
+            } catch {
+                throw ValidationError(error.description)
+            }
             if options.definitions.json {
-                printJSON(["from": "\(date)", "working_days": workingDays, "deadline": "\(result.value)",
+                try printJSON(["from": "\(date)", "working_days": workingDays, "deadline": "\(result.value)",
                            "weekday": result.value.weekday, "provisional": result.isProvisional] as [String: any Sendable])
             } else {
                 print(result.value)
@@ -72,7 +79,7 @@ struct CalendarCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Say whether DATE is a working day, and why.")
-        @Argument(help: "Date, YYYY-MM-DD.") var date: CivilDate
+        @Argument(help: "Date, \(CivilDate.acceptedForm).") var date: CivilDate
         @OptionGroup var options: CalendarOptions
 
         func run() throws {
@@ -80,7 +87,7 @@ struct CalendarCommand: ParsableCommand {
             let working = calendar.isWorkingDay(date)
             let reason = calendar.reason(for: date)
             if options.definitions.json {
-                printJSON(["date": "\(date)", "working_day": working, "weekday": date.weekday, "reason": reason,
+                try printJSON(["date": "\(date)", "working_day": working, "weekday": date.weekday, "reason": reason,
                            "provisional": !calendar.isCovered(date)] as [String: any Sendable])
             } else {
                 print("\(date) \(date.chineseWeekday): \(working ? "working day" : "day off") (\(reason))")
@@ -96,5 +103,6 @@ private func printProvisionalNote(_ calendar: WorkdayCalendar) {
 }
 
 extension CivilDate: ExpressibleByArgument {
-    public init?(argument: String) { self.init(iso: argument) }
+    /// A date on the command line is a date from outside: `YYYY-MM-DD` in `CivilDate.acceptedYears`.
+    public init?(argument: String) { self.init(input: argument) }
 }

@@ -20,7 +20,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Only projects in this region (a 6-digit division code); every region when omitted.")
     var region: String?
 
-    @Option(help: "The day to count overdue spans to (YYYY-MM-DD); today in Asia/Shanghai when omitted.")
+    @Option(help: "The day to count overdue spans to (\(CivilDate.acceptedForm)); today in Asia/Shanghai when omitted.")
     var asOf: String?
 
     @Option(help: "For overdue: department, region, stage or agent.")
@@ -36,12 +36,12 @@ struct ReportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let region, Jurisdiction(region) == nil { throw ValidationError("--region must be a 6-digit division code, not '\(region)'") }
-        if let asOf, CivilDate(iso: asOf) == nil { throw ValidationError("--as-of must be a date (YYYY-MM-DD), not '\(asOf)'") }
+        if let asOf, CivilDate(input: asOf) == nil { throw ValidationError("--as-of must be a date (\(CivilDate.acceptedForm)), not '\(asOf)'") }
     }
 
     func run() async throws {
         try await database.withContext(workflows: workflows) { context in
-            let day = asOf.flatMap(CivilDate.init(iso:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+            let day = asOf.flatMap(CivilDate.init(input:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
             do {
                 print(try await LeaderReportRendering.render(kind, context: context, region: region, asOf: day, groupBy: groupBy, format: format),
                       terminator: "")

@@ -25,7 +25,7 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "Of the projects, how many form a sweeper backlog: recent projects whose deadlines passed with no sweeper running.")
     var backlog: Int = 0
 
-    @Option(help: "The day the generated history ends (YYYY-MM-DD); today in Asia/Shanghai when omitted.")
+    @Option(help: "The day the generated history ends (\(CivilDate.acceptedForm)); today in Asia/Shanghai when omitted.")
     var asOf: String?
 
     @Option(help: "Batches generated and loaded at once.")
@@ -36,16 +36,25 @@ struct SeedCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    /// Bounds that keep the generator's id and batch arithmetic far from overflow and its task group small:
+    /// ten million projects is ten times the largest benchmark, and workers default to the cores.
+    static let maximumProjects = 10_000_000
+    static let maximumWorkers = 1024
+
     func validate() throws {
-        guard projects > 0 else { throw ValidationError("--projects must be 1 or more, not \(projects)") }
+        guard (1...Self.maximumProjects).contains(projects) else {
+            throw ValidationError("--projects must be 1 to \(Self.maximumProjects), not \(projects)")
+        }
         guard (0...projects).contains(backlog) else { throw ValidationError("--backlog must be 0 to --projects (\(projects)), not \(backlog)") }
-        guard workers >= 1 else { throw ValidationError("--workers must be 1 or more, not \(workers)") }
-        if let asOf, CivilDate(iso: asOf) == nil { throw ValidationError("--as-of must be a date (YYYY-MM-DD), not '\(asOf)'") }
+        guard (1...Self.maximumWorkers).contains(workers) else {
+            throw ValidationError("--workers must be 1 to \(Self.maximumWorkers), not \(workers)")
+        }
+        if let asOf, CivilDate(input: asOf) == nil { throw ValidationError("--as-of must be a date (\(CivilDate.acceptedForm)), not '\(asOf)'") }
     }
 
     func run() async throws {
         try await database.withContext(workflows: workflows) { context in
-            let day = asOf.flatMap(CivilDate.init(iso:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+            let day = asOf.flatMap(CivilDate.init(input:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
             let seeder = ProvinceSeeder(database: context.database, registry: context.registry)
             let started = ContinuousClock.now
             let done = Mutex(0)

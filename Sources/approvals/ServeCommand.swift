@@ -43,6 +43,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var webhooks: WebhookOptions
 
+    /// The longest pause between background runs: a day. Longer ones are no schedule, and past Int64 seconds a
+    /// sleep's deadline cannot be computed at all.
+    static let maximumIntervalSeconds = 86_400
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+        guard (0...Self.maximumIntervalSeconds).contains(sweepInterval) else {
+            throw ValidationError("--sweep-interval must be 0 to \(Self.maximumIntervalSeconds) seconds, not \(sweepInterval)")
+        }
+    }
+
     func makeClock() throws -> any ApprovalClock {
         switch clock {
         case "system":
@@ -53,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
             if let clockStart {
                 guard let parsed = ISO8601DateFormatter().date(from: clockStart) else {
                     throw ValidationError("--clock-start must be an ISO 8601 instant such as 2026-01-05T09:00:00+08:00, not '\(clockStart)'")
+                }
+                // Today must be a date the service handles; the admin API keeps the clock there afterwards.
+                let years = CivilDate.acceptedYears
+                guard years.contains(Calendar(identifier: .gregorian).component(.year, from: parsed)) else {
+                    throw ValidationError("--clock-start must fall in the years \(years.lowerBound)–\(years.upperBound), not '\(clockStart)'")
                 }
                 start = parsed
             }

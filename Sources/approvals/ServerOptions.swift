@@ -33,7 +33,9 @@ struct WebhookOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...100).contains(webhookMaxAttempts) else { throw ValidationError("--webhook-max-attempts must be 1 to 100, not \(webhookMaxAttempts)") }
-        guard webhookInterval >= 0 else { throw ValidationError("--webhook-interval must be 0 or more, not \(webhookInterval)") }
+        guard (0...ServeCommand.maximumIntervalSeconds).contains(webhookInterval) else {
+            throw ValidationError("--webhook-interval must be 0 to \(ServeCommand.maximumIntervalSeconds) seconds, not \(webhookInterval)")
+        }
     }
 
     var policy: WebhookPolicy { WebhookPolicy(maxAttempts: webhookMaxAttempts) }

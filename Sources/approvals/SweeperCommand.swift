@@ -14,7 +14,7 @@ struct SweeperCommand: AsyncParsableCommand {
     @Option(help: "Directory holding departments.yaml, calendars/ and the workflow files.")
     var workflows: String = ProcessInfo.processInfo.environment["APPROVALS_WORKFLOWS"] ?? "Workflows"
 
-    @Option(help: "Seconds between sweeps.")
+    @Option(help: "Seconds between sweeps, 1 to \(ServeCommand.maximumIntervalSeconds).")
     var interval: Int = 30
 
     @Flag(help: "Sweep once until nothing is due, print what was done, and exit.")
@@ -23,6 +23,12 @@ struct SweeperCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     @OptionGroup var webhooks: WebhookOptions
+
+    func validate() throws {
+        guard (1...ServeCommand.maximumIntervalSeconds).contains(interval) else {
+            throw ValidationError("--interval must be 1 to \(ServeCommand.maximumIntervalSeconds) seconds, not \(interval)")
+        }
+    }
 
     func run() async throws {
         let logger = database.makeLogger()
@@ -35,7 +41,7 @@ struct SweeperCommand: AsyncParsableCommand {
                       + " in \(String(format: "%.3f", started.duration(to: .now).seconds)) s")
                 return
             }
-            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(max(1, interval)), logger: logger)]
+            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(interval), logger: logger)]
             if let webhookInterval = webhooks.interval {
                 services.append(WebhookDeliveryService(database: context.database, policy: webhooks.policy, metrics: context.metrics,
                                                        interval: webhookInterval, logger: logger))

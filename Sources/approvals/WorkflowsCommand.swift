@@ -21,25 +21,12 @@ struct WorkflowsCommand: ParsableCommand {
         var json = false
 
         func run() throws {
+            let catalog: DefinitionCatalog
             do {
-                let catalog = try DefinitionCatalog.load(directory: directory)
-                if json {
-                    let workflows = catalog.workflows.values.sorted { $0.id < $1.id }.map {
-                        ["id": $0.id, "version": "\($0.version)", "name": $0.name, "items": "\($0.items.count)"]
-                    }
-                    printJSON(["valid": true, "workflows": workflows] as [String: any Sendable])
-                } else {
-                    for workflow in catalog.workflows.values.sorted(by: { $0.id < $1.id }) {
-                        print("ok  \(workflow.id) v\(workflow.version)  \(workflow.name): \(workflow.stages.count) stages, \(workflow.items.count) items, total limit \(workflow.totalLimit) working days")
-                    }
-                    for calendar in catalog.calendars.values.sorted(by: { $0.id < $1.id }) {
-                        print("ok  calendar \(calendar.id)  \(calendar.name): covers \(calendar.coverage.lowerBound) to \(calendar.coverage.upperBound)")
-                    }
-                    print("ok  \(catalog.departments.count) departments")
-                }
+                catalog = try DefinitionCatalog.load(directory: directory)
             } catch {
                 if json {
-                    printJSON(["valid": false, "errors": error.issues.map {
+                    try printJSON(["valid": false, "errors": error.issues.map {
                         ["file": $0.file, "line": $0.line, "column": $0.column, "message": $0.message] as [String: any Sendable]
                     }] as [String: any Sendable])
                 } else {
@@ -49,6 +36,20 @@ struct WorkflowsCommand: ParsableCommand {
                 }
                 throw ExitCode.failure
             }
+            if json {
+                let workflows = catalog.workflows.values.sorted { $0.id < $1.id }.map {
+                    ["id": $0.id, "version": "\($0.version)", "name": $0.name, "items": "\($0.items.count)"]
+                }
+                try printJSON(["valid": true, "workflows": workflows] as [String: any Sendable])
+            } else {
+                for workflow in catalog.workflows.values.sorted(by: { $0.id < $1.id }) {
+                    print("ok  \(workflow.id) v\(workflow.version)  \(workflow.name): \(workflow.stages.count) stages, \(workflow.items.count) items, total limit \(workflow.totalLimit) working days")
+                }
+                for calendar in catalog.calendars.values.sorted(by: { $0.id < $1.id }) {
+                    print("ok  calendar \(calendar.id)  \(calendar.name): covers \(calendar.coverage.lowerBound) to \(calendar.coverage.upperBound)")
+                }
+                print("ok  \(catalog.departments.count) departments")
+            }
         }
     }
 }
@@ -57,7 +58,13 @@ struct StandardError: TextOutputStream {
     mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
 }
 
-func printJSON(_ value: Any) {
-    let data = try! JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+/// Prints JSON for scripts. Checked first: serialising something JSON cannot hold may trap rather than throw.
+func printJSON(_ value: Any) throws {
+    guard JSONSerialization.isValidJSONObject(value) else { throw JSONOutputError() }
+    let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
+}
+
+struct JSONOutputError: Error, CustomStringConvertible {
+    var description: String { "the result cannot be written as JSON; run without --json" }
 }

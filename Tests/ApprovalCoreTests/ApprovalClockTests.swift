@@ -2,7 +2,7 @@ import ApprovalCore
 import Foundation
 import Testing
 
-@Suite("Clock and local dates")
+@Suite("Clock and local dates", .timeLimit(.minutes(5)))
 struct ApprovalClockTests {
     let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 

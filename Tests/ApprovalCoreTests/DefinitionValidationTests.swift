@@ -2,7 +2,7 @@ import ApprovalCore
 import Testing
 
 /// One test per kind of broken definition: each must be refused with the file, the line and the reason.
-@Suite("Definition validation")
+@Suite("Definition validation", .timeLimit(.minutes(5)))
 struct DefinitionValidationTests {
     static let departments = """
     departments:
@@ -172,6 +172,68 @@ struct DefinitionValidationTests {
     @Test func negativeLimit() {
         expectIssue(issues(workflow: replacing("department: dept-b\n        limit: 5", with: "department: dept-b\n        limit: -3")),
                     line: 23, "'limit' of item 'y' is -3", "cannot be negative")
+    }
+
+    @Test func absurdLimitsAreRefusedWithTheirLine() {
+        expectIssue(issues(workflow: replacing("department: dept-b\n        limit: 5", with: "department: dept-b\n        limit: 1001")),
+                    line: 23, "'limit' of item 'y' is 1001", "at most 1000")
+        expectIssue(issues(workflow: replacing("department: dept-b\n        limit: 5", with: "department: dept-b\n        limit: 9223372036854775807")),
+                    line: 23, "'limit' of item 'y' is 9223372036854775807", "at most 1000")
+        expectIssue(issues(workflow: replacing("department: dept-b\n        limit: 5", with: "department: dept-b\n        limit: 99999999999999999999")),
+                    line: 23, "'limit' of item 'y' must be a whole number")
+        expectIssue(issues(workflow: replacing("total_limit: 30", with: "total_limit: 4611686018427387904")),
+                    line: 5, "'total_limit' of the workflow is 4611686018427387904", "at most 1000")
+        expectIssue(issues(workflow: replacing("    lead: dept-a\n    limit: 10", with: "    lead: dept-a\n    limit: 100000")),
+                    line: 14, "'limit' of stage 'first' is 100000", "at most 1000")
+        expectIssue(issues(workflow: replacing("total_limit: 30\n", with: "total_limit: 30\nwarnings: {item_yellow_minimum_days: 5000}\n")),
+                    line: 6, "'item_yellow_minimum_days' of 'warnings' is 5000", "at most 1000")
+        expectIssue(issues(workflow: replacing("version: 1\n", with: "version: 2147483648\n")),
+                    line: 2, "'version' of the workflow is 2147483648", "at most 1000000")
+    }
+
+    @Test func calendarYearOutsideTheServiceYears() {
+        for year in ["1999", "2100", "9223372036854775807"] {
+            let found = issues(calendar: Self.calendar.replacingOccurrences(of: "year: 2026", with: "year: \(year)"))
+            #expect(found.contains {
+                $0.file == "defs/calendars/test-cal.yaml" && $0.line == 5 && $0.message.contains("year \(year) is outside the years 2000–2099")
+            }, "\(found)")
+        }
+        // The last year a calendar may cover is fine; the year after it is refused.
+        let calendar = ["id: test-cal", "name: 测试日历", "time_zone: Asia/Shanghai", "years:",
+                        "  - {year: 2099, source: test notice, holidays: []}", "  - {year: 2100, source: test notice, holidays: []}"]
+        expectIssue(issues(calendar: calendar.joined(separator: "\n")), file: "defs/calendars/test-cal.yaml", line: 6,
+                    "year 2100 is outside the years 2000–2099")
+    }
+
+    @Test func conditionTooDeepOrTooLarge() {
+        let deep = String(repeating: "{not: ", count: 20) + "{attribute: size, at_least: 100}" + String(repeating: "}", count: 20)
+        expectIssue(issues(workflow: replacing("when: {attribute: size, at_least: 100}", with: "when: \(deep)")),
+                    line: 25, "'when' of item 'y' is too large", "nests at most 16 deep")
+        let wide = "{any: [" + Array(repeating: "{attribute: size, at_least: 1}", count: 300).joined(separator: ", ") + "]}"
+        expectIssue(issues(workflow: replacing("when: {attribute: size, at_least: 100}", with: "when: \(wide)")),
+                    line: 25, "'when' of item 'y' is too large", "at most 200 parts")
+        let fine = String(repeating: "{not: ", count: 10) + "{attribute: size, at_least: 100}" + String(repeating: "}", count: 10)
+        #expect(issues(workflow: replacing("when: {attribute: size, at_least: 100}", with: "when: \(fine)")).isEmpty)
+    }
+
+    @Test func tooManyItems() {
+        let items = (0...500).map { "      - {id: i\($0), name: 项\($0), department: dept-a, limit: 0}" }
+        let text = """
+        id: wf
+        version: 1
+        name: 测试流程
+        calendar: test-cal
+        total_limit: 30
+        stages:
+          - id: first
+            name: 第一阶段
+            lead: dept-a
+            limit: 10
+            items:
+
+        """ + items.joined(separator: "\n") + "\n"
+        // The 501st item, on line 12 + 500.
+        expectIssue(issues(workflow: text), line: 512, "more than 500 items")
     }
 
     @Test func longestPathOverStageLimitPrintsThePath() {

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Testing
 
-@Suite("Item clock: stops, resumes, deadlines, timeouts")
+@Suite("Item clock: stops, resumes, deadlines, timeouts", .timeLimit(.minutes(5)))
 struct ItemClockTests {
     @Test func supplementPauseSpanningTheSpringFestival() throws {
         var project = smallProject(startedOn: "2026-02-05")

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Testing
 
-@Suite("Item state machine")
+@Suite("Item state machine", .timeLimit(.minutes(5)))
 struct ItemStateMachineTests {
     /// How to bring an item into each state on 2026-03-02, and which item to use.
     static let setups: [(ItemState, String, [ItemAction])] = [

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Testing
 
-@Suite("Project: applicability, clock, forecast, warnings")
+@Suite("Project: applicability, clock, forecast, warnings", .timeLimit(.minutes(5)))
 struct ProjectViewTests {
     func view(_ project: Project, _ date: String) -> ProjectView {
         ProjectView(project: project, asOf: day(date), calendar: officialCalendar)

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Testing
 
-@Suite("Working-day calendar on the State Council notices")
+@Suite("Working-day calendar on the State Council notices", .timeLimit(.minutes(5)))
 struct WorkdayCalendarTests {
     let calendar = officialCalendar
 
@@ -53,8 +53,8 @@ struct WorkdayCalendarTests {
         // 20 working days from 2026-02-10 cross the whole Spring Festival.
         ("2026-02-10", 20, "2026-03-16"),
     ])
-    func adding(start: String, workingDays: Int, expected: String) {
-        let result = calendar.deadline(adding: workingDays, to: day(start))
+    func adding(start: String, workingDays: Int, expected: String) throws {
+        let result = try calendar.deadline(adding: workingDays, to: day(start))
         #expect(result.value == day(expected))
         #expect(!result.isProvisional)
     }
@@ -78,14 +78,14 @@ struct WorkdayCalendarTests {
     }
 
     @Test("past coverage only weekends count, and answers are provisional")
-    func provisionalPastCoverage() {
-        let result = calendar.deadline(adding: 3, to: day("2026-12-30"))
+    func provisionalPastCoverage() throws {
+        let result = try calendar.deadline(adding: 3, to: day("2026-12-30"))
         // 12/31 Thu, then 2027: 1/1 Fri, 1/4 Mon (New Year 2027 not yet published).
         #expect(result.value == day("2027-01-04"))
         #expect(result.isProvisional)
         #expect(calendar.workingDays(from: day("2027-03-01"), to: day("2027-03-08")) == WorkdayResult(5, isProvisional: true))
         #expect(calendar.workingDays(from: day("2024-12-27"), to: day("2025-01-02")) == WorkdayResult(3, isProvisional: true))
-        #expect(calendar.deadline(adding: 2, to: day("2024-12-27")) == WorkdayResult(day("2024-12-31"), isProvisional: true))
+        #expect(try calendar.deadline(adding: 2, to: day("2024-12-27")) == WorkdayResult(day("2024-12-31"), isProvisional: true))
         #expect(calendar.coverageDaysLeft(asOf: day("2026-11-22")) == 39)
         #expect(calendar.coverageDaysLeft(asOf: day("2027-01-02")) == -2)
     }
@@ -98,5 +98,30 @@ struct WorkdayCalendarTests {
         #expect(day("1970-01-01").dayNumber == 0)
         #expect(day("2026-02-14").weekday == 6)
         #expect(day("2026-02-14").chineseWeekday == "周六")
+    }
+
+    @Test("a date from outside has a year the service covers, and every date prints its year in four digits")
+    func datesFromOutside() {
+        #expect(CivilDate(input: "2026-03-16") == day("2026-03-16"))
+        #expect(CivilDate(input: "2000-01-01") == day("2000-01-01"))
+        #expect(CivilDate(input: "2099-12-31") == day("2099-12-31"))
+        for text in ["0313-10-10", "1999-12-31", "2100-01-01", "9999-12-31", "+2026-03-16", "20260-03-16", "2026-03-16T00:00", ""] {
+            #expect(CivilDate(input: text) == nil, "\(text)")
+        }
+        // Stored dates still read in full, and print as they were written.
+        #expect(CivilDate(iso: "0313-10-10")?.description == "0313-10-10")
+        #expect(CivilDate(year: 33, month: 1, day: 2)?.description == "0033-01-02")
+        #expect(CivilDate(year: 9999, month: 12, day: 31)?.description == "9999-12-31")
+    }
+
+    @Test("a count of working days the calendar does not add is refused, not trapped on")
+    func workingDaysOutOfRange() throws {
+        let start = day("2026-03-16")
+        for days in [-1, -3, Int.min, WorkdayCalendar.maximumWorkingDays + 1, Int.max] {
+            #expect(throws: WorkingDaysOutOfRange(workingDays: days)) { try calendar.deadline(adding: days, to: start) }
+        }
+        let longest = try calendar.deadline(adding: WorkdayCalendar.maximumWorkingDays, to: start)
+        #expect(calendar.workingDays(from: start, to: longest.value).value == WorkdayCalendar.maximumWorkingDays)
+        #expect(longest.isProvisional)
     }
 }

@@ -3,7 +3,7 @@ import ApprovalStore
 import Foundation
 import Testing
 
-@Suite("Agency service: agents, handover, agreements, on-behalf actions, progress, cases, ratings")
+@Suite("Agency service: agents, handover, agreements, on-behalf actions, progress, cases, ratings", .timeLimit(.minutes(5)))
 struct AgencyTests {
     static let day: TimeInterval = 86_400
 

@@ -2,7 +2,7 @@ import ApprovalStore
 import Foundation
 import Testing
 
-@Suite("Audit chain: every change leaves a trace that cannot be silently altered")
+@Suite("Audit chain: every change leaves a trace that cannot be silently altered", .timeLimit(.minutes(5)))
 struct AuditChainTests {
     /// Two projects with a few events each.
     static func seed(_ server: TestServer) async throws -> [String] {

@@ -4,7 +4,7 @@ import Testing
 
 /// Every role against every endpoint (issue 3 §5): what each may see and do. A project the caller may not see
 /// is 404, not 403. Each call runs on a project of its own, so the expectations do not depend on order.
-@Suite("Authorization: every role against every endpoint")
+@Suite("Authorization: every role against every endpoint", .timeLimit(.minutes(5)))
 struct AuthorizationMatrixTests {
     /// nil in a row means "anonymous".
     static let callers: [TestUser?] = TestUser.allCases + [nil]

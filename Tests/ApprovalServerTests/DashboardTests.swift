@@ -2,7 +2,7 @@ import ApprovalServer
 import Foundation
 import Testing
 
-@Suite("Leaders' dashboard")
+@Suite("Leaders' dashboard", .timeLimit(.minutes(5)))
 struct DashboardTests {
     /// Signs in through the form and returns the session cookie.
     func signIn(_ server: TestServer, as user: TestUser) async throws -> String {

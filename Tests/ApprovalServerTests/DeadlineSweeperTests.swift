@@ -4,7 +4,7 @@ import ApprovalStore
 import Foundation
 import Testing
 
-@Suite("Deadline sweeper: default approval and escalation, exactly once")
+@Suite("Deadline sweeper: default approval and escalation, exactly once", .timeLimit(.minutes(5)))
 struct DeadlineSweeperTests {
     static let day: TimeInterval = 86_400
 

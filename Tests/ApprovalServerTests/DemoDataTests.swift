@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite("serve --demo")
+@Suite("serve --demo", .timeLimit(.minutes(5)))
 struct DemoDataTests {
     @Test func demoDataGoesThroughTheAPIAndTheREADMEExamplesWork() async throws {
         try await TestServer.run { server in

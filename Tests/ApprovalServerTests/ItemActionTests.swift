@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Item actions: the state machine through HTTP, idempotency and races")
+@Suite("Item actions: the state machine through HTTP, idempotency and races", .timeLimit(.minutes(5)))
 struct ItemActionTests {
     @Test func aReviewCycleWithDeficiencyCommitmentAndSupplement() async throws {
         try await TestServer.run { server in

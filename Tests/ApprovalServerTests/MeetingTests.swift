@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Joint review meetings: absence is consent, promises cap deadlines")
+@Suite("Joint review meetings: absence is consent, promises cap deadlines", .timeLimit(.minutes(5)))
 struct MeetingTests {
     static let schedule = """
         {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02", "invitations": [

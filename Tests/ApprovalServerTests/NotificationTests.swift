@@ -4,7 +4,7 @@ import ApprovalStore
 import Foundation
 import Testing
 
-@Suite("Notifications: who hears about what, written with the event")
+@Suite("Notifications: who hears about what, written with the event", .timeLimit(.minutes(5)))
 struct NotificationTests {
     static let day: TimeInterval = 86_400
 

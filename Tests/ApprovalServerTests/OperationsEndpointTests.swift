@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Health, readiness, metrics, the contract and request ids")
+@Suite("Health, readiness, metrics, the contract and request ids", .timeLimit(.minutes(5)))
 struct OperationsEndpointTests {
     @Test func healthReadinessAndContract() async throws {
         try await TestServer.run { server in

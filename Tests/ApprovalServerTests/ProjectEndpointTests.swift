@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Projects: create, status, list, timeline, rename")
+@Suite("Projects: create, status, list, timeline, rename", .timeLimit(.minutes(5)))
 struct ProjectEndpointTests {
     @Test func createIssuesALocalCodeAndReturnsTheFullStatus() async throws {
         try await TestServer.run { server in

@@ -7,7 +7,7 @@ import Testing
 
 /// `approvals seed`: the generated history must be data the server itself could have written — chains that
 /// verify, item rows that match a replay of the events, and a backlog the sweeper drains exactly once.
-@Suite("Province seeder")
+@Suite("Province seeder", .timeLimit(.minutes(5)))
 struct ProvinceSeederTests {
     /// An empty province loads without its indexes (built once at the end); every index and key must be back
     /// afterwards, and a second run into the province, no longer empty, keeps them while it loads.

@@ -8,7 +8,7 @@ import Testing
 /// The department and throughput reports read tallies kept by triggers (Migrations/0012). Their figures must be
 /// exactly what counting the rows themselves gives: after a bulk load (rebuilt), after live writes (changes not
 /// yet folded), and after compaction.
-@Suite("Report tallies")
+@Suite("Report tallies", .timeLimit(.minutes(5)))
 struct ReportTallyTests {
     @Test func tallyFiguresEqualACountOfTheRowsBeforeAndAfterCompaction() async throws {
         try await TestServer.run { server in

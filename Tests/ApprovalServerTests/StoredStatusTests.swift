@@ -5,7 +5,7 @@ import Testing
 /// Status reads answered from the stored document (StoredStatusMiddleware, Migrations/0013) must be the answer
 /// the handler would compute: the same bytes, never stale after a change, a new day or an agent's new phone,
 /// and never to a caller who may not see the project.
-@Suite("Stored status answers")
+@Suite("Stored status answers", .timeLimit(.minutes(5)))
 struct StoredStatusTests {
     @Test func aStoredAnswerIsTheComputedOneAndNeverOutlivesAChange() async throws {
         try await TestServer.run { server in

@@ -8,7 +8,7 @@ import Testing
 /// The sweeper reads and writes a batch of projects set-based (one statement per kind of row). A batch must
 /// decide each project exactly as a batch of that project alone would: the same events, hashes, notifications,
 /// documents, item rows and next due instants.
-@Suite("Sweeper batches: many projects at once, each as if alone")
+@Suite("Sweeper batches: many projects at once, each as if alone", .timeLimit(.minutes(5)))
 struct SweeperBatchTests {
     /// Every row a sweep writes or changes, as text (compared sorted); the user is named, not numbered.
     static let sweptRows = [

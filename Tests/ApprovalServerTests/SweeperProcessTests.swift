@@ -4,25 +4,45 @@ import PostgresNIO
 import Testing
 
 /// The `approvals sweeper` worker as a real process, killed with SIGKILL in the middle of a batch.
-@Suite("Sweeper process: killed mid-batch and restarted")
+@Suite("Sweeper process: killed mid-batch and restarted", .timeLimit(.minutes(5)))
 struct SweeperProcessTests {
     /// The `approvals` executable built next to this test bundle.
     static var executable: URL {
         URL(filePath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appending(path: "approvals")
     }
 
-    func sweeperProcess(_ server: TestServer, output: Pipe) throws -> Process {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["sweeper", "--once", "--workflows", projectRoot.appending(path: "Workflows").path,
-                             "--migrations", projectRoot.appending(path: "Migrations").path, "--webhook-interval", "0", "--log-level", "error"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = server.location.url
-        process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        return process
+    /// A worker started in the background, its output in a file (a pipe nobody reads fills and stalls it).
+    struct Worker {
+        let process: Process
+        let output: URL
+        private let exit: AsyncStream<Void>
+
+        init(_ server: TestServer) throws {
+            process = Process()
+            process.executableURL = SweeperProcessTests.executable
+            process.arguments = ["sweeper", "--once", "--workflows", projectRoot.appending(path: "Workflows").path,
+                                 "--migrations", projectRoot.appending(path: "Migrations").path, "--webhook-interval", "0", "--log-level", "error"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = server.location.url
+            process.environment = environment
+            output = FileManager.default.temporaryDirectory.appending(path: "sweeper-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let file = try FileHandle(forWritingTo: output)
+            process.standardOutput = file
+            process.standardError = file
+            let (exit, exited) = AsyncStream<Void>.makeStream()
+            self.exit = exit
+            process.terminationHandler = { _ in exited.finish() }
+            try process.run()
+        }
+
+        /// Waits for the worker to exit without blocking a thread of the test's (small) concurrency pool, and
+        /// returns what it printed.
+        func exited() async -> String {
+            for await _ in exit {}
+            defer { try? FileManager.default.removeItem(at: output) }
+            return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        }
     }
 
     func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
@@ -47,14 +67,13 @@ struct SweeperProcessTests {
 
             // Hold the formal-documents table: the worker claims its batch, writes the first default approval's
             // events, then blocks on its first formal document — mid-batch — and is killed there.
-            let killed = Pipe()
             try await server.database.transaction { connection in
                 try await connection.query("LOCK TABLE formal_documents IN ACCESS EXCLUSIVE MODE", logger: server.database.logger)
-                let process = try sweeperProcess(server, output: killed)
+                let worker = try Worker(server)
                 try await waitUntil("the worker is blocked inside its batch") { try await server.count(waitingOnLock) == 1 }
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                #expect(process.terminationReason == .uncaughtSignal)
+                kill(worker.process.processIdentifier, SIGKILL)
+                _ = await worker.exited()
+                #expect(worker.process.terminationReason == .uncaughtSignal)
             }
             // PostgreSQL finds the client gone and rolls its transaction back, claim included.
             try await waitUntil("the killed worker's transaction is gone") {
@@ -68,11 +87,9 @@ struct SweeperProcessTests {
             #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 5)
 
             // Restarted: every timeout is applied, once.
-            let restarted = Pipe()
-            let process = try sweeperProcess(server, output: restarted)
-            process.waitUntilExit()
-            let printed = String(decoding: restarted.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 0, "\(printed)")
+            let restarted = try Worker(server)
+            let printed = await restarted.exited()
+            #expect(restarted.process.terminationStatus == 0, "\(printed)")
             #expect(printed.contains("5 projects: 5 default approvals, 0 escalations"), "\(printed)")
             #expect(try await server.count("""
                 SELECT count(*)::int FROM (SELECT project_id FROM events WHERE kind = 'item.default_approve'
@@ -85,10 +102,7 @@ struct SweeperProcessTests {
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
 
             // And a third run finds nothing left to do.
-            let again = Pipe()
-            let third = try sweeperProcess(server, output: again)
-            third.waitUntilExit()
-            #expect(String(decoding: again.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("0 projects"))
+            #expect(try await Worker(server).exited().contains("0 projects"))
         }
     }
 }

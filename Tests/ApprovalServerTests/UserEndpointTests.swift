@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Users and tokens")
+@Suite("Users and tokens", .timeLimit(.minutes(5)))
 struct UserEndpointTests {
     @Test func adminCreatesAUserWhoseTokenWorksUntilRevoked() async throws {
         try await TestServer.run { server in

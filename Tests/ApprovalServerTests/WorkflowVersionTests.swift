@@ -3,7 +3,7 @@ import ApprovalStore
 import Foundation
 import Testing
 
-@Suite("Workflow versions: a running project keeps the version it started with")
+@Suite("Workflow versions: a running project keeps the version it started with", .timeLimit(.minutes(5)))
 struct WorkflowVersionTests {
     /// The shipped catalog with low-risk renamed and given another version.
     static func editedCatalog(version: Int, name: String) throws -> DefinitionCatalog {

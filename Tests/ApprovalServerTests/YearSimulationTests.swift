@@ -6,7 +6,7 @@ import Testing
 /// clock is moved with POST /v1/admin/clock, which sweeps every midnight it passes, as the background sweeper
 /// would. Dates are worked out by hand from the 2026 calendar (春节 02-15…02-23 with make-up Saturdays 02-14 and
 /// 02-28; 清明 04-04…04-06).
-@Suite("A year on the virtual clock")
+@Suite("A year on the virtual clock", .timeLimit(.minutes(5)))
 struct YearSimulationTests {
     /// Monday 2026-01-05 09:00 in Shanghai.
     static let newYear = Date(timeIntervalSince1970: 1_767_574_800)

@@ -2,7 +2,7 @@ import ApprovalStore
 import Foundation
 import Testing
 
-@Suite("Canonical JSON for the audit chain")
+@Suite("Canonical JSON for the audit chain", .timeLimit(.minutes(5)))
 struct JSONValueTests {
     @Test func keyOrderAndNumberFormDoNotChangeTheCanonicalText() throws {
         let one = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b": [1, 2.5, "x\"y"], "a": {"z": true, "y": null}, "n": 3.0}"#.utf8))

@@ -6,7 +6,7 @@ import Testing
 
 let projectRoot = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-@Suite("Migrations: ordered, recorded, transactional, locked, drift refused")
+@Suite("Migrations: ordered, recorded, transactional, locked, drift refused", .timeLimit(.minutes(5)))
 struct MigrationRunnerTests {
     let logger = Logger(label: "test")
 

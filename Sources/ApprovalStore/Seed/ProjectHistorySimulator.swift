@@ -79,7 +79,8 @@ struct ProjectHistorySimulator {
         var order = 0
         var planned: Set<String> = []
 
-        func workday(_ date: CivilDate, plus days: Int) -> CivilDate { calendar.deadline(adding: days, to: date).value }
+        // The generator's own counts, small and never negative: the calendar always adds them.
+        func workday(_ date: CivilDate, plus days: Int) -> CivilDate { (try? calendar.deadline(adding: days, to: date))?.value ?? date }
         func schedule(_ on: CivilDate, _ itemID: String, _ step: Step, actor: SeedActor, onBehalf: Bool = false) {
             order += 1
             pending.append(Planned(on: on, order: order, itemID: itemID, step: step, actor: actor, onBehalf: onBehalf))

@@ -65,6 +65,12 @@ public struct ProvinceSeeder: Sendable {
     }
 
     public func run(_ options: Options, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        // The generator writes projects of the shipped workflows; definitions without them (`--workflows`) are
+        // refused before anything is written.
+        let missing = SeedShape.workflows.filter { registry.currentVersion(of: $0) == nil }
+        guard missing.isEmpty else {
+            throw SeedError(description: "the definitions lack the workflows the generator writes (\(missing.joined(separator: ", "))); seed with the shipped Workflows/")
+        }
         // For an empty province, built after the load. An interrupted run's are built by `approvals migrate`
         // before any command, this one included, may start again (`DatabaseSession.prepareSchema`).
         try await DeferredIndexes.deferIfEmpty(tables: SeedBatchGenerator.Tables.names, in: database)

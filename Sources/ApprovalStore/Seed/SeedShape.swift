@@ -61,6 +61,8 @@ final class SeedShape {
         let calendar = registry.calendar(for: workflow)
         attributes = SeedBatchGenerator.attributes(for: workflow, random: &random)
         attributesJSON = JSONValue.object(attributes.mapValues(\.json)).canonicalBytes
+        // Cannot fail: the generated attributes are exactly the workflow's declarations, each of its declared kind,
+        // every required one present, and there are no exemptions to check.
         let project = try! Project(workflow: workflow, attributes: attributes, startedOn: key.startedOn)
         let simulator = ProjectHistorySimulator(calendar: calendar, asOf: options.asOf, sweeperRuns: !key.isBacklog,
                                                 silentDepartments: key.isBacklog)
