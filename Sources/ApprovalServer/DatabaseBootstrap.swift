@@ -4,11 +4,13 @@ import Logging
 import PostgresNIO
 
 /// Finds or starts the database the way users expect: `DATABASE_URL` when set (nothing is started), otherwise
-/// the private cluster in `.postgres/` of the working folder, created on first use and kept between runs.
+/// the private cluster in `.postgres/` of the working folder (for root, under /var/tmp when the postgres user
+/// cannot enter that folder), created on first use and kept between runs.
 public struct DatabaseBootstrap: Sendable {
     public let location: DatabaseLocation
     public let embedded: EmbeddedPostgres?
-    /// This process started the private cluster, so it stops it when done.
+    /// This process owns the private cluster (started it, or took it over from a process that died), so it stops
+    /// it when done.
     public let startedHere: Bool
 
     public static let applicationDatabase = "approvals"
@@ -22,11 +24,14 @@ public struct DatabaseBootstrap: Sendable {
             return DatabaseBootstrap(location: location, embedded: nil, startedHere: false)
         }
         let embedded = try EmbeddedPostgres(folder: folder)
-        let started = try embedded.start()
+        let outcome = try embedded.start()
         let location = embedded.location.with(database: applicationDatabase)
         try await createDatabaseIfMissing(applicationDatabase, server: embedded.location, logger: logger)
-        logger.info("database: no DATABASE_URL, so a private PostgreSQL cluster in \(embedded.folder.path) (\(started ? "started now" : "already running"); data kept between runs), database '\(applicationDatabase)'")
-        return DatabaseBootstrap(location: location, embedded: embedded, startedHere: started)
+        // One line says where the cluster is (outside the project when the postgres user cannot enter it) and
+        // what a crash left there; the crash cases stand out.
+        let level: Logger.Level = outcome == .restartedAfterUncleanStop || outcome == .tookOverLeftRunning ? .notice : .info
+        logger.log(level: level, "database: no DATABASE_URL, so a \(embedded.describe(outcome)); data kept between runs; database '\(applicationDatabase)'")
+        return DatabaseBootstrap(location: location, embedded: embedded, startedHere: outcome.ownedHere)
     }
 
     static func createDatabaseIfMissing(_ name: String, server: DatabaseLocation, logger: Logger) async throws {

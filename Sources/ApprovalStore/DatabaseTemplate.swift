@@ -54,7 +54,14 @@ public actor DatabaseTemplate {
                 let cluster = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-test"), settings: [
                     "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "400",
                 ])
-                if try cluster.start() { stopAtExit(cluster) }
+                // initdb and pg_ctl are waited for on a thread of their own: blocking one of the test process's few
+                // concurrency threads for seconds can starve the tasks that run every other test's pool.
+                let outcome = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<EmbeddedPostgres.StartOutcome, any Error>) in
+                    Thread { continuation.resume(with: Result { try cluster.start() }) }.start()
+                }
+                // Where the cluster is (for root perhaps not in the project) and what a crashed run left there.
+                FileHandle.standardError.write(Data("approvals tests: \(cluster.describe(outcome))\n".utf8))
+                if outcome.ownedHere { stopAtExit(cluster) }
                 server = cluster.location
             }
             let migrations = try Migration.load(from: projectRoot.appending(path: "Migrations"))
@@ -80,10 +87,26 @@ public actor DatabaseTemplate {
     }
 }
 
-/// The test cluster is stopped when the test process exits, if that process started it.
-nonisolated(unsafe) private var clusterStartedByThisProcess: EmbeddedPostgres?
+/// The test cluster is stopped when the test process exits, if this process owns it: at exit, and on SIGTERM,
+/// SIGINT and SIGHUP, which end the process without running atexit handlers. (pg_ctl puts the server in a
+/// session of its own, so Ctrl-C reaches only the tests; a SIGKILLed run's cluster is taken over by the next.)
+nonisolated(unsafe) private var clusterOwnedByThisProcess: EmbeddedPostgres?
+/// Dispatch sources rather than signal(2) handlers: on Linux the first dispatch signal source of a process (the live
+/// test servers' service groups make some) replaces any signal(2) handler for good, and then delivers the signal
+/// only to dispatch sources. These are never cancelled, so they outlive every test's own.
+nonisolated(unsafe) private var stopOnSignal: [any DispatchSourceSignal] = []
+private let signalQueue = DispatchQueue(label: "approvals-tests.signals")
 
 private func stopAtExit(_ cluster: EmbeddedPostgres) {
-    clusterStartedByThisProcess = cluster
-    atexit { clusterStartedByThisProcess?.stop() }
+    clusterOwnedByThisProcess = cluster
+    atexit { clusterOwnedByThisProcess?.stop() }
+    for signo in [SIGTERM, SIGINT, SIGHUP] {
+        let source = DispatchSource.makeSignalSource(signal: signo, queue: signalQueue)
+        source.setEventHandler {
+            clusterOwnedByThisProcess?.stop()
+            _exit(128 + signo)
+        }
+        source.resume()
+        stopOnSignal.append(source)
+    }
 }

@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the /v1 API (and /healthz, /readyz, /metrics, /openapi.yaml).",
-        discussion: "Without DATABASE_URL, a private PostgreSQL cluster is started in ./.postgres and kept between runs."
+        discussion: "Without DATABASE_URL, a private PostgreSQL cluster is started in ./.postgres and kept between runs (as root, when the postgres user cannot enter this folder, in /var/tmp/approvals-postgres instead)."
     )
 
     @Option(help: "Address to listen on.")

@@ -60,7 +60,8 @@ struct TestServer: Sendable {
     let userIDs: [TestUser: Int64]
     let context: ServerContext
 
-    static func run(start: Date = testStart, virtualClockControl: Bool = false,
+    /// `.live` runs the real HTTP server on a loopback port (for what happens before routing); `.router` skips it.
+    static func run(start: Date = testStart, virtualClockControl: Bool = false, setup: TestingSetup = .router,
                     _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await DatabaseTemplate.shared.withFreshDatabase(projectRoot: projectRoot) { database, location in
             let registry = try await WorkflowRegistry.register(shippedCatalog, in: database)
@@ -78,8 +79,8 @@ struct TestServer: Sendable {
                                         migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl)
             var logger = Logger(label: "approvals-tests")
             logger.logLevel = .error
-            let app = try buildApplication(context, logger: logger)
-            try await app.test(.router) { client in
+            let app = try buildApplication(context, port: 0, logger: logger)
+            try await app.test(setup) { client in
                 try await body(TestServer(client: client, database: database, location: location, clock: clock, userIDs: userIDs,
                                           context: context))
             }
