@@ -81,17 +81,6 @@ extension APIHandler {
 
     func closeMeeting(_ input: Operations.CloseMeeting.Input) async throws -> Operations.CloseMeeting.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        // Promised days become deadlines through the calendar: a count it does not add (a negative one, or one
-        // beyond any limit) is refused here, before the project is even read.
-        var promiseProblems: [APIError.FieldProblem] = []
-        for (index, entry) in request.attendance.enumerated() {
-            for (promiseIndex, promise) in (entry.promisedDays ?? []).enumerated()
-            where !(0...WorkdayCalendar.maximumWorkingDays).contains(promise.days) {
-                promiseProblems.append(.init(field: "attendance[\(index)].promisedDays[\(promiseIndex)].days",
-                                             detail: "\(promise.days) is not a number of working days: 0 to \(WorkdayCalendar.maximumWorkingDays)"))
-            }
-        }
-        guard promiseProblems.isEmpty else { throw APIError.invalid(promiseProblems) }
         let meetingID = input.path.meetingId
         let response = try await writeProject(code: input.path.code, operation: "closeMeeting/\(meetingID)", request: request,
                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
@@ -155,7 +144,7 @@ extension APIHandler {
                         context.metrics.recordDefaultApproval(reason: "absence", department: department)
                     case .attended:
                         if let promise = entry.promisedDays?.first(where: { $0.item == itemID }), [.accepted, .suspended].contains(item.state) {
-                            // The count was checked against the calendar's range above.
+                            // The contract bounds promisedDays[].days within what the calendar adds.
                             let promisedBy = try calendar.deadline(adding: promise.days, to: today).value
                             try itemEvent(.promiseDecision(by: promisedBy), item, extra: ["promisedDays": .int(Int64(promise.days))])
                         }
