@@ -23,7 +23,6 @@ extension APIHandler {
         let newUser = NewUser(name: request.name.trimmingCharacters(in: .whitespaces), role: .agent, region: request.region, phone: request.phone,
                               agentLevel: AgentLevel(rawValue: request.level.rawValue)!, agentCapacity: request.capacity)
         var problems = newUser.problems(departments: context.registry.catalog.departments).map { APIError.FieldProblem(field: $0.field, detail: $0.detail) }
-        if !(1...1000).contains(request.capacity) { problems.append(.init(field: "capacity", detail: "must be 1 to 1000 projects")) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         let digest = try Self.requestDigest(operation: "createAgent", target: "", request: request)
         let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
@@ -39,7 +38,6 @@ extension APIHandler {
     func updateAgent(_ input: Operations.UpdateAgent.Input) async throws -> Operations.UpdateAgent.Output {
         let caller = try currentUser()
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        if let capacity = request.capacity, !(1...1000).contains(capacity) { throw APIError.invalid(field: "capacity", "must be 1 to 1000 projects") }
         let agentID = input.path.agentId
         let updated = try await database.transaction { connection in
             let find = { try await AgentDirectory.agents(regionPrefix: nil, level: nil, active: nil, ids: [agentID], on: connection, logger: context.logger).first }

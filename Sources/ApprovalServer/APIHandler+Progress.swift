@@ -115,7 +115,6 @@ extension APIHandler {
 
     func rate(_ input: Operations.Rate.Input) async throws -> Operations.Rate.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        guard (1...5).contains(request.score) else { throw APIError.invalid(field: "score", "1 (差) to 5 (好), not \(request.score)") }
         let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let rating: Components.Schemas.Rating = try await changeProject(code: input.path.code, operation: "rate", request: request,
                                              idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in

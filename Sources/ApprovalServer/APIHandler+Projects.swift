@@ -102,7 +102,6 @@ extension APIHandler {
             }
             filter.beforeID = id
         }
-        guard (1...200).contains(filter.limit) else { throw APIError.badRequest("limit is 1 to 200", field: "limit") }
         let (projects, more) = try await database.read { connection in
             try await ProjectRepository.list(filter, scope: Access.scope(of: user), on: connection, logger: context.logger)
         }

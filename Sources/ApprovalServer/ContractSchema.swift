@@ -94,9 +94,18 @@ final class ContractSchema: Sendable {
     /// Checks `value` at `field` (a JSON path such as `promisedDays[0].days`), adding every problem found.
     func check(_ value: JSONValue, at field: String, into problems: inout ContractProblems) {
         if !alternatives.isEmpty {
-            var trial = ContractProblems()
-            guard !alternatives.contains(where: { trial = ContractProblems(); $0.check(value, at: field, into: &trial); return trial.isEmpty }) else { return }
-            problems.shape(field, "does not match any of the allowed forms")
+            let trials = alternatives.map { alternative in
+                var trial = ContractProblems()
+                alternative.check(value, at: field, into: &trial)
+                return trial
+            }
+            guard !trials.contains(where: \.isEmpty) else { return }
+            // A value of an allowed type that breaks that form's bounds (a string too long) is a rule problem.
+            if let closest = trials.first(where: { $0.shapeProblems.isEmpty }) {
+                closest.ruleProblems.forEach { problems.rule($0.field, $0.detail) }
+            } else {
+                problems.shape(field, "does not match any of the allowed forms")
+            }
             return
         }
         if let types, !types.contains(where: { Self.value(value, hasType: $0) }) {
@@ -152,7 +161,9 @@ final class ContractSchema: Sendable {
     }
 
     private func check(text: String, at field: String, into problems: inout ContractProblems) {
-        let length = text.count
+        // JSON Schema counts code points (what a database column holds), not the characters a reader sees: "a"
+        // with a thousand combining accents is one character and three kilobytes.
+        let length = text.unicodeScalars.count
         if let minLength, length < minLength { problems.rule(field, minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters long") }
         if let maxLength, length > maxLength { problems.rule(field, "must be at most \(maxLength) characters long (it has \(length))") }
         if let pattern, let regex, (try? regex.firstMatch(in: text)) == nil {
@@ -193,23 +204,23 @@ final class ContractSchema: Sendable {
 /// What a request got wrong: shape (a wrong type, a missing or unknown field, a value outside an enumeration:
 /// the request cannot be read) answers 400; rules (lengths, ranges, patterns, counts, formats) answer 422.
 struct ContractProblems {
-    private(set) var shape: [APIError.FieldProblem] = []
-    private(set) var rules: [APIError.FieldProblem] = []
-    var isEmpty: Bool { shape.isEmpty && rules.isEmpty }
+    private(set) var shapeProblems: [APIError.FieldProblem] = []
+    private(set) var ruleProblems: [APIError.FieldProblem] = []
+    var isEmpty: Bool { shapeProblems.isEmpty && ruleProblems.isEmpty }
 
-    mutating func shape(_ field: String, _ detail: String) { shape.append(.init(field: field.isEmpty ? "body" : field, detail: detail)) }
-    mutating func rule(_ field: String, _ detail: String) { rules.append(.init(field: field.isEmpty ? "body" : field, detail: detail)) }
+    mutating func shape(_ field: String, _ detail: String) { shapeProblems.append(.init(field: field.isEmpty ? "body" : field, detail: detail)) }
+    mutating func rule(_ field: String, _ detail: String) { ruleProblems.append(.init(field: field.isEmpty ? "body" : field, detail: detail)) }
 
     /// Every problem of the worse kind, so a caller mending one field does not meet the next one by one.
     var error: APIError? {
-        if !shape.isEmpty {
-            var error = APIError.invalid(shape)
+        if !shapeProblems.isEmpty {
+            var error = APIError.invalid(shapeProblems)
             error.status = 400
             error.type = "/problems/invalid-request"
             error.title = "The request is not valid"
             return error
         }
-        return rules.isEmpty ? nil : APIError.invalid(rules)
+        return ruleProblems.isEmpty ? nil : APIError.invalid(ruleProblems)
     }
 }
 

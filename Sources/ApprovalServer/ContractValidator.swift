@@ -78,7 +78,7 @@ struct ContractValidator: Sendable {
         for parameter in operation.parameters {
             let value: String?
             switch parameter.location {
-            case .path: value = pathParameters[parameter.name].map { $0.removingPercentEncoding ?? String($0) }
+            case .path: value = pathParameters[parameter.name].map { $0.removingPercentEncoding ?? "\u{FFFD}" }
             case .query: value = query[parameter.name]
             case .header: value = HTTPField.Name(parameter.name).flatMap { request.headerFields[$0] }
             }
@@ -88,9 +88,12 @@ struct ContractValidator: Sendable {
             }
             parameter.schema.check(parameter: value, at: parameter.name, into: &problems)
         }
-        if let schema = operation.body, let body, Self.isJSON(request) {
+        if let body {
+            // Whatever its Content-Type says: the generated decoder reads JSON for a wildcard or unreadable type too,
+            // so a body is checked whenever there is one.
+            guard let schema = operation.body else { return .badRequest("this operation takes no request body", field: "body") }
             guard let value = try? JSONDecoder().decode(JSONValue.self, from: body) else {
-                return .badRequest("the body is not valid JSON")
+                return .badRequest("the body is not valid JSON", field: "body")
             }
             schema.check(value, at: "", into: &problems)
         }
@@ -103,15 +106,12 @@ struct ContractValidator: Sendable {
         var items: [String: String] = [:]
         for pair in path[path.index(after: start)...].split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) in text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
+            // U+FFFD marks a broken escape (%zz), which no parameter's pattern or enumeration accepts.
+            let decode = { (text: Substring) in text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "\u{FFFD}" }
             let name = decode(parts[0])
             if items[name] == nil { items[name] = parts.count > 1 ? decode(parts[1]) : "" }
         }
         return items
     }
 
-    private static func isJSON(_ request: HTTPRequest) -> Bool {
-        guard let type = request.headerFields[.contentType]?.lowercased() else { return true }
-        return type.hasPrefix("application/json") || type.contains("+json")
-    }
 }

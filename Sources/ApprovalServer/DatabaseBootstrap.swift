@@ -24,7 +24,7 @@ public struct DatabaseBootstrap: Sendable {
             return DatabaseBootstrap(location: location, embedded: nil, startedHere: false)
         }
         let embedded = try EmbeddedPostgres(folder: folder)
-        let outcome = try embedded.start()
+        let outcome = try await embedded.startOffThePool()
         let location = embedded.location.with(database: applicationDatabase)
         try await createDatabaseIfMissing(applicationDatabase, server: embedded.location, logger: logger)
         // One line says where the cluster is (outside the project when the postgres user cannot enter it) and

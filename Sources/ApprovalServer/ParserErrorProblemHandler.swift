@@ -24,7 +24,9 @@ final class ParserErrorProblemHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch (state, unwrapOutboundIn(data)) {
-        case (.failed(let error), .head(var head)) where head.status == .badRequest:
+        // Exactly Hummingbird's answer to a parser error (HTTPChannelHandler): empty, closing the connection.
+        case (.failed(let error), .head(var head)) where head.status == .badRequest && head.headerFields[.contentLength] == "0"
+            && head.headerFields[.connection] == "close":
             let (status, body) = Self.problem(for: error)
             head.status = status
             head.headerFields[.contentType] = "application/problem+json"

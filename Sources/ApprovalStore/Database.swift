@@ -37,9 +37,10 @@ public struct Database: Sendable {
         configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            // A lease only queues until run() reads the pool's events, so `body` starts once run()'s task is executing
-            // (a guessed sleep let leases queue behind a run() that had no thread yet). Cancelling run() shuts the
-            // pool down: any waiting lease then fails instead of waiting.
+            // A lease only queues until run() reads the pool's events, so `body` starts once run()'s task executes
+            // rather than after a guessed sleep. The tests' hangs were leases queued behind a run() that never got a
+            // thread, because test code blocked the concurrency pool's few threads (waitUntilExit, initdb); nothing
+            // blocks them now. Cancelling run() shuts the pool down: a waiting lease then fails instead of waiting.
             let (running, markRunning) = AsyncStream<Never>.makeStream()
             group.addTask {
                 markRunning.finish()

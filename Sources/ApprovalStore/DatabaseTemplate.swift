@@ -54,11 +54,7 @@ public actor DatabaseTemplate {
                 let cluster = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-test"), settings: [
                     "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "400",
                 ])
-                // initdb and pg_ctl are waited for on a thread of their own: blocking one of the test process's few
-                // concurrency threads for seconds can starve the tasks that run every other test's pool.
-                let outcome = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<EmbeddedPostgres.StartOutcome, any Error>) in
-                    Thread { continuation.resume(with: Result { try cluster.start() }) }.start()
-                }
+                let outcome = try await cluster.startOffThePool()
                 // Where the cluster is (for root perhaps not in the project) and what a crashed run left there.
                 FileHandle.standardError.write(Data("approvals tests: \(cluster.describe(outcome))\n".utf8))
                 if outcome.ownedHere { stopAtExit(cluster) }

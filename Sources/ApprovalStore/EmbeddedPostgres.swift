@@ -178,17 +178,18 @@ public struct EmbeddedPostgres: Sendable {
         if !manager.fileExists(atPath: dataFolder.appending(path: "PG_VERSION").path) {
             try? manager.removeItem(at: dataFolder)
             try run("initdb", ["-D", dataFolder.path, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
-                    failure: "initdb could not create the cluster in \(dataFolder.path)")
+                    failure: "initdb could not create the cluster in \(dataFolder.path) (remove that folder and retry, or set DATABASE_URL to use a server of your own)")
             created = true
         }
         if runningServer != nil { return claimRunning() }
         // A clean stop removes postmaster.pid; finding it without its server means the server was killed.
         let unclean = manager.fileExists(atPath: pidFile.path)
-        var options = ["-c listen_addresses=''", "-c unix_socket_directories='\(socketFolder.path)'",
+        // The port names the socket file (`location`), so a PGPORT in our environment must not move it.
+        var options = ["-c listen_addresses=''", "-c port=5432", "-c unix_socket_directories='\(socketFolder.path)'",
                        "-c unix_socket_permissions=0700"]
         options += settings.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }
         let arguments = ["start", "-w", "-t", "60", "-D", dataFolder.path, "-l", logFile.path, "-o", options.joined(separator: " ")]
-        let failure = "PostgreSQL did not start; its log is \(logFile.path)"
+        let failure = "PostgreSQL did not start; its log is \(logFile.path) (or set DATABASE_URL to use a server of your own)"
         // After a kill, the server's other processes take a moment to exit and release its shared memory, and
         // until then PostgreSQL refuses to start: try again for a few seconds.
         var lastError = EmbeddedPostgresError(message: failure)
@@ -205,6 +206,14 @@ public struct EmbeddedPostgres: Sendable {
             }
         }
         throw lastError
+    }
+
+    /// `start()` on a thread of its own: initdb and pg_ctl take seconds, and waiting for them on one of the few
+    /// threads of Swift's concurrency pool can starve every other task of the process.
+    public func startOffThePool() async throws -> StartOutcome {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<StartOutcome, any Error>) in
+            Thread { continuation.resume(with: Result { try start() }) }.start()
+        }
     }
 
     public func stop() {
@@ -273,18 +282,22 @@ public struct EmbeddedPostgres: Sendable {
         return name.map { stat[stat.index(after: nameStart)..<nameEnd] == $0 } ?? true
     }
 
-    /// When we are root, the folder must belong to the user the server runs as.
+    /// When we are root, the folder must belong to the user the server runs as. It is opened without following
+    /// a symbolic link and changed through that descriptor: the folder lies inside one that user owns, and root
+    /// must never hand a link's target (say /etc) to it.
     private func handOver(_ folder: URL) throws(EmbeddedPostgresError) {
         guard let runAs, let user = getpwnam(runAs) else { return }
-        if chown(folder.path, user.pointee.pw_uid, user.pointee.pw_gid) != 0 || chmod(folder.path, 0o700) != 0 {
-            throw EmbeddedPostgresError(message: "cannot give \(folder.path) to the '\(runAs)' user: \(String(cString: strerror(errno)))")
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        defer { if descriptor >= 0 { close(descriptor) } }
+        if descriptor < 0 || fchown(descriptor, user.pointee.pw_uid, user.pointee.pw_gid) != 0 || fchmod(descriptor, 0o700) != 0 {
+            throw EmbeddedPostgresError(message: "cannot give \(folder.path) to the '\(runAs)' user (\(String(cString: strerror(errno))); a symbolic link there is refused): remove the folder, or set DATABASE_URL")
         }
     }
 
     @discardableResult
     private func run(_ program: String, _ arguments: [String], failure: String) throws(EmbeddedPostgresError) -> String {
         let executable = binaries.appending(path: program).path
-        // runuser needs no password and keeps our environment out; the cluster folder belongs to runAs.
+        // runuser needs no password; the cluster folder belongs to runAs.
         // From "/", which every user may enter (our working folder may not be).
         let command = ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"]
             + (runAs.map { ["/usr/sbin/runuser", "-u", $0, "--", executable] } ?? [executable])

@@ -47,7 +47,7 @@ struct InputBoundsTests {
                                   (#"{"advanceHours": 9223372036854775807}"#, "advanceHours"), (#"{"advanceDays": 3661}"#, "advanceDays"),
                                   (#"{"set": "9999-01-01T00:00:00Z"}"#, "set")] {
                 let reply = try await server.call(.post, "/v1/admin/clock", as: .admin, json: body)
-                #expect(reply.status == 422 || reply.status == 400, "\(body) → \(reply.text)")
+                #expect(reply.status == 422, "\(body) → \(reply.text)")
                 #expect(reply.string("field") == field, "\(body) → \(reply.text)")
             }
             #expect(try await server.call(.get, "/v1/admin/clock", as: .admin).string("today") == "2026-03-02")
@@ -101,6 +101,39 @@ struct InputBoundsTests {
                 """)
             #expect(several.status == 422)
             #expect(Set((several.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["name", "region"])
+        }
+    }
+
+    @Test func theBodyIsCheckedWhateverItsContentTypeSays() async throws {
+        try await TestServer.run(virtualClockControl: true) { server in
+            for contentType in ["*/*", "text/plain", "json", "application/json; charset=utf-8"] {
+                let reply = try await server.call(.post, "/v1/admin/clock", as: .admin, json: #"{"advanceDays": -3}"#,
+                                                  headers: ["Content-Type": contentType])
+                #expect(reply.status >= 400 && reply.status < 500, "\(contentType) → \(reply.text)")
+            }
+            #expect(try await server.call(.get, "/v1/admin/clock", as: .admin).string("today") == "2026-03-02")
+            // An operation that takes no body refuses one rather than ignoring it.
+            let admin = try #require(server.userIDs[.admin])
+            expectProblem(try await server.call(.post, "/v1/users/\(admin)/tokens", as: .admin, json: #"{"x": 1}"#), 400, field: "body")
+            #expect(try await server.count("SELECT count(*)::int FROM tokens") == TestUser.allCases.count)
+        }
+    }
+
+    @Test func lengthsCountCodePointsAsTheDatabaseStoresThem() async throws {
+        try await TestServer.run { server in
+            // One character as a reader sees it, 1,401 code points and 2.8 KB as a key.
+            let key = "a" + String(repeating: "\u{301}", count: 1400)
+            expectProblem(try await server.call(.post, "/v1/projects", as: .investor, json: """
+                {"workflow": "low-risk", "name": "x", "region": "330302", "attributes": {}}
+                """, headers: ["Idempotency-Key": key]), 422, field: "Idempotency-Key")
+            // An attribute may be a boolean, a number or a string, and a string has a bound.
+            expectProblem(try await server.call(.post, "/v1/projects", as: .investor, json: """
+                {"workflow": "low-risk", "name": "x", "region": "330302", "attributes": {"note": "\(String(repeating: "x", count: 1001))"}}
+                """), 422, field: "attributes.note")
+            expectProblem(try await server.call(.post, "/v1/projects", as: .investor, json: """
+                {"workflow": "low-risk", "name": "x", "region": "330302", "attributes": {"note": [1]}}
+                """), 400, field: "attributes.note")
+            #expect(try await server.count("SELECT count(*)::int FROM projects") == 0)
         }
     }
 

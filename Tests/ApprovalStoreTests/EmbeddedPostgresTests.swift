@@ -58,7 +58,7 @@ struct EmbeddedPostgresTests {
 
             #expect(!cluster.dataFolder.path.hasPrefix(privateFolder.path + "/"))
             #expect(cluster.relocationReason?.contains("cannot enter") == true)
-            #expect(try cluster.start() == .created)
+            #expect(try await cluster.startOffThePool() == .created)
             #expect(try await selectOne(cluster) == 1)
             #expect(cluster.describe(.created).contains(cluster.folder.path))
             // The same checkout finds the same cluster again; another checkout gets its own.
@@ -73,13 +73,13 @@ struct EmbeddedPostgresTests {
         try await withTemporaryFolder { folder in
             let cluster = try EmbeddedPostgres(folder: folder.appending(path: ".postgres"), settings: Self.settings)
             defer { discard(cluster) }
-            #expect(try cluster.start() == .created)
+            #expect(try await cluster.startOffThePool() == .created)
             // Its owner (this process) is alive, so a second start leaves the server to it.
-            #expect(try cluster.start() == .alreadyRunning)
+            #expect(try await cluster.startOffThePool() == .alreadyRunning)
 
             // The process that started it died without stopping it (no process has the largest pid).
             try "\(pid_t.max)\n".write(to: cluster.ownerFile, atomically: true, encoding: .utf8)
-            let takenOver = try cluster.start()
+            let takenOver = try await cluster.startOffThePool()
             #expect(takenOver == .tookOverLeftRunning)
             #expect(takenOver.ownedHere)
             #expect(try await selectOne(cluster) == 1)
@@ -90,13 +90,13 @@ struct EmbeddedPostgresTests {
             #expect(kill(server, SIGKILL) == 0)
             try await waitUntil("the killed server is gone") { cluster.runningServer == nil }
             #expect(FileManager.default.fileExists(atPath: cluster.dataFolder.appending(path: "postmaster.pid").path))
-            #expect(try cluster.start() == .restartedAfterUncleanStop)
+            #expect(try await cluster.startOffThePool() == .restartedAfterUncleanStop)
             #expect(try await selectOne(cluster) == 1)
 
             // A clean stop leaves nothing to recover.
             cluster.stop()
             #expect(cluster.runningServer == nil)
-            #expect(try cluster.start() == .started)
+            #expect(try await cluster.startOffThePool() == .started)
         }
     }
 }
