@@ -76,8 +76,10 @@ extension APIHandler {
         let userID = input.path.userId
         let digest = try Self.requestDigest(operation: "issueToken", target: String(userID), request: [String: String]())
         let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
-            guard let user = try await UserRepository.find(userID, on: connection, logger: context.logger) else {
-                throw APIError.notFound("user \(userID)", field: "userId")
+            // Only active users get tokens: an inactive one (the deadline engine's own account among them) could
+            // never use it.
+            guard let user = try await UserRepository.find(userID, on: connection, logger: context.logger), user.active else {
+                throw APIError.notFound("active user \(userID)", field: "userId")
             }
             let token = try await UserRepository.issueToken(for: user.id, on: connection, logger: context.logger)
             return (Components.Schemas.IssuedToken(id: token.id, token: token.token), redacted: "token \(token.id) of user \(user.id)")

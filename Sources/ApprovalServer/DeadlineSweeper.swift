@@ -204,11 +204,15 @@ public struct DeadlineSweeperService: Service {
                     if result.defaultApprovals + result.escalations > 0 {
                         logger.notice("sweeper: \(result.defaultApprovals) default approvals, \(result.escalations) escalations in \(result.projects) projects")
                     }
+                } catch is CancellationError {
+                    // Shutting down: the batch in hand was rolled back and the next start sweeps it.
+                    return
                 } catch {
                     // A failed batch was rolled back whole; the next sweep retries it.
                     logger.error("sweeper: batch failed and was rolled back: \(String(reflecting: error))")
                 }
-                try await Task.sleep(for: interval)
+                // A shutdown ends the wait early, and is not an error of the service.
+                try? await Task.sleep(for: interval)
             }
         }
     }
