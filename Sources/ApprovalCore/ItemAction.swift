@@ -19,22 +19,32 @@ public enum ItemAction: Sendable, Hashable {
     case promiseDecision(by: CivilDate)
 
     /// The action's stable identifier, in audit events and their payloads (`item.<code>`).
-    public var code: String {
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        case submit, accept, suspend, resume, approve, reject, withdraw
+        case defaultApprove = "default_approve"
+        case escalate, exempt
+        case fulfilCommitment = "fulfil_commitment"
+        case promiseDecision = "promise_decision"
+    }
+
+    public var kind: Code {
         switch self {
-        case .submit: "submit"
-        case .accept: "accept"
-        case .suspend: "suspend"
-        case .resume: "resume"
-        case .approve: "approve"
-        case .reject: "reject"
-        case .withdraw: "withdraw"
-        case .defaultApprove: "default_approve"
-        case .escalate: "escalate"
-        case .exempt: "exempt"
-        case .fulfilCommitment: "fulfil_commitment"
-        case .promiseDecision: "promise_decision"
+        case .submit: .submit
+        case .accept: .accept
+        case .suspend: .suspend
+        case .resume: .resume
+        case .approve: .approve
+        case .reject: .reject
+        case .withdraw: .withdraw
+        case .defaultApprove: .defaultApprove
+        case .escalate: .escalate
+        case .exempt: .exempt
+        case .fulfilCommitment: .fulfilCommitment
+        case .promiseDecision: .promiseDecision
         }
     }
+
+    public var code: String { kind.rawValue }
 
     /// The action's name in messages: the verb of "cannot … item 'x'".
     public var name: String {

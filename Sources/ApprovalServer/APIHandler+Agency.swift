@@ -20,7 +20,7 @@ extension APIHandler {
             record.agentID = agent.id
             try await AgentAssignmentRepository.start(projectID: record.id, agentID: agent.id, on: today, by: user.id,
                                                       on: connection, logger: context.logger)
-            return [NewEvent(kind: "agent.assigned", payload: ["agent": .int(agent.id), "agentName": .string(agent.name)],
+            return [NewEvent(kind: .agentAssigned, payload: ["agent": .int(agent.id), "agentName": .string(agent.name)],
                              actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
@@ -48,7 +48,7 @@ extension APIHandler {
             try await AgentAssignmentRepository.start(projectID: record.id, agentID: successor.id, on: today, by: user.id,
                                                       on: connection, logger: context.logger)
             record.agentID = successor.id
-            return [NewEvent(kind: "agent.handed_over", payload: [
+            return [NewEvent(kind: .agentHandedOver, payload: [
                 "from": .int(former), "fromName": .string(formerName), "agent": .int(successor.id), "agentName": .string(successor.name),
                 "reason": .string(reason), "handoverNote": .string(note),
             ], actorID: user.id, at: context.clock.now(), on: today)]
@@ -67,7 +67,7 @@ extension APIHandler {
             try await AgentAssignmentRepository.close(projectID: record.id, on: today, ending: .ended, reason: reason,
                                                       on: connection, logger: context.logger)
             record.agentID = nil
-            return [NewEvent(kind: "agent.ended", payload: ["agent": .int(former), "reason": .string(reason)],
+            return [NewEvent(kind: .agentEnded, payload: ["agent": .int(former), "reason": .string(reason)],
                              actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
@@ -129,7 +129,7 @@ extension APIHandler {
             let current = try await AgencyAgreementRepository.current(projectID: record.id, on: connection, logger: context.logger)
             let (agreement, event) = try await agreementChange(request, current: current, record: record, project: project, today: today,
                                                                user: user, on: connection)
-            return ([NewEvent(kind: "agreement.\(event.kind)", payload: event.payload, actorID: user.id, at: context.clock.now(), on: today)],
+            return ([NewEvent(kind: .agreement(event.change), payload: event.payload, actorID: user.id, at: context.clock.now(), on: today)],
                     ProjectStatusMapper.agreement(agreement, today: today))
         }
         return .ok(.init(body: .json(body)))
@@ -137,7 +137,7 @@ extension APIHandler {
 
     private func agreementChange(_ request: Operations.ActOnAgreement.Input.Body.JsonPayload, current: AgencyAgreement?, record: ProjectRecord,
                                  project: Project, today: CivilDate, user: User,
-                                 on connection: PostgresConnection) async throws -> (AgencyAgreement, (kind: String, payload: [String: JSONValue])) {
+                                 on connection: PostgresConnection) async throws -> (AgencyAgreement, (change: EventKind.AgreementChange, payload: [String: JSONValue])) {
         let action = request.action
         let signers: Set<Role> = action == .complete ? [.agent, .coordinator, .admin] : [.investor, .coordinator, .admin]
         guard signers.contains(user.role) else {
@@ -155,14 +155,14 @@ extension APIHandler {
             var payload: [String: JSONValue] = ["agreement": .int(agreement.id), "scope": .array(scope.map(JSONValue.string)),
                                                 "startsOn": .string(startsOn.description)]
             if let validUntil { payload["validUntil"] = .string(validUntil.description) }
-            return (agreement, ("authorised", payload))
+            return (agreement, (.authorised, payload))
         }
         guard var agreement = current else {
             throw APIError.conflict("the project has no active agency agreement; the investor authorises one first (action authorise)",
                                     type: "/problems/no-agreement")
         }
         var payload: [String: JSONValue] = ["agreement": .int(agreement.id)]
-        let kind: String
+        let change: EventKind.AgreementChange
         switch action {
         case .renew:
             guard let validUntil else { throw APIError.invalid(field: "validUntil", "a renewal (续办) gives the new end date") }
@@ -172,7 +172,7 @@ extension APIHandler {
             agreement.renewals += 1
             payload["validUntil"] = .string(validUntil.description)
             payload["scope"] = .array(agreement.scope.map(JSONValue.string))
-            kind = "renewed"
+            change = .renewed
         case .terminate:
             let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             guard !reason.isEmpty else { throw APIError.invalid(field: "reason", "say why the agreement is terminated (e.g. false materials, the investor's request)") }
@@ -180,7 +180,7 @@ extension APIHandler {
             agreement.endedOn = today
             agreement.endReason = reason
             payload["reason"] = .string(reason)
-            kind = "terminated"
+            change = .terminated
         case .complete:
             let open = project.items.filter { !$0.state.hasEnded && $0.state != .notApplicable }.map(\.definition.id)
             guard open.isEmpty else {
@@ -189,13 +189,13 @@ extension APIHandler {
             }
             agreement.state = .completed
             agreement.endedOn = today
-            kind = "completed"
+            change = .completed
         case .authorise:
             // Authorising with no agreement in force returned above; with one, it is the same conflict.
             throw APIError.conflict("agreement \(agreement.id) is already active; renew or terminate it", type: "/problems/agreement-active")
         }
         try await AgencyAgreementRepository.save(agreement, on: connection, logger: context.logger)
-        return (agreement, (kind, payload))
+        return (agreement, (change, payload))
     }
 
     static func validScope(_ scope: [String]?, project: Project) throws(APIError) -> [String] {

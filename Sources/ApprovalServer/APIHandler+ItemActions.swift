@@ -50,7 +50,7 @@ extension APIHandler {
             payload["to"] = .string((project.item(itemID) ?? item).state.rawValue)
             if kind == .resubmit { payload["as"] = .string("resubmit") }
             payload.merge(onBehalf) { $1 }
-            return [NewEvent(kind: "item.\(action.code)", itemID: itemID, payload: payload, actorID: user.id,
+            return [NewEvent(kind: .item(action.kind), itemID: itemID, payload: payload, actorID: user.id,
                              at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
@@ -77,7 +77,7 @@ extension APIHandler {
         }
         try await FormalDocumentRepository.recordIssued(projectID: record.id, itemID: item.id, number: number, on: today,
                                                         on: connection, logger: context.logger)
-        return [NewEvent(kind: "formal_document.issued", itemID: item.id,
+        return [NewEvent(kind: .formalDocumentIssued, itemID: item.id,
                          payload: ["documentNumber": .string(number), "dueOn": .string(document.dueOn.description), "late": .bool(today > document.dueOn)],
                          actorID: user.id, at: context.clock.now(), on: today)]
     }

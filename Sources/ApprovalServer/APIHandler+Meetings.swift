@@ -31,7 +31,7 @@ extension APIHandler {
             let id = try await MeetingRepository.create(projectID: record.id, kind: request.kind.rawValue, stageID: request.stage,
                                                         scheduledOn: scheduledOn, invitations: invitations,
                                                         createdBy: user.id, on: connection, logger: context.logger)
-            try await ProjectRepository.append(NewEvent(kind: "meeting.scheduled", payload: [
+            try await ProjectRepository.append(NewEvent(kind: .meetingScheduled, payload: [
                 "meeting": .int(id), "kind": .string(request.kind.rawValue), "stage": .string(request.stage),
                 "scheduledOn": .string(request.scheduledOn),
                 "invitations": .object(Dictionary(uniqueKeysWithValues: invitations.map { ($0.0, JSONValue.array($0.1.map(JSONValue.string))) })),
@@ -123,7 +123,7 @@ extension APIHandler {
                 payload["from"] = .string(item.state.rawValue)
                 payload["to"] = .string((project.item(itemID) ?? item).state.rawValue)
                 payload["meeting"] = .int(meetingID)
-                events.append(NewEvent(kind: "item.\(action.code)", itemID: itemID, payload: payload, actorID: user.id,
+                events.append(NewEvent(kind: .item(action.kind), itemID: itemID, payload: payload, actorID: user.id,
                                        at: context.clock.now(), on: today))
             }
             for (department, itemIDs) in invited.sorted(by: { $0.key < $1.key }) {
@@ -135,7 +135,7 @@ extension APIHandler {
                     case .absent where item.definition.onTimeout == .escalate:
                         // Silent approval is unsafe for this item: the absence goes to leaders instead.
                         context.metrics.recordEscalation(department: department)
-                        events.append(NewEvent(kind: "meeting.absence_escalated", itemID: itemID,
+                        events.append(NewEvent(kind: .meetingAbsenceEscalated, itemID: itemID,
                                                payload: ["meeting": .int(meetingID), "department": .string(department),
                                                          "leadDepartment": .string(project.workflow.leadDepartment(ofItem: itemID) ?? "")],
                                                actorID: user.id, at: context.clock.now(), on: today))
@@ -155,7 +155,7 @@ extension APIHandler {
             }
             try await MeetingRepository.close(meetingID, on: today, attendance: given.mapValues { $0.status.rawValue },
                                               on: connection, logger: context.logger)
-            return [NewEvent(kind: "meeting.closed", payload: [
+            return [NewEvent(kind: .meetingClosed, payload: [
                 "meeting": .int(meetingID),
                 "attendance": .object(given.mapValues { .string($0.status.rawValue) }),
             ], actorID: user.id, at: context.clock.now(), on: today)] + events

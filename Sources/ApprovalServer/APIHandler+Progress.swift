@@ -28,7 +28,7 @@ extension APIHandler {
                                                    nextStepOn: nextStepOn, at: context.clock.now(), on: today, on: connection, logger: context.logger)
             var payload: [String: JSONValue] = ["progress": .int(update.id), "type": .string(kind.rawValue), "text": .string(text)]
             if let nextStepOn { payload["nextStepOn"] = .string(nextStepOn.description) }
-            return ([NewEvent(kind: "progress.logged", itemID: request.item, payload: payload, actorID: user.id, at: context.clock.now(), on: today)],
+            return ([NewEvent(kind: .progressLogged, itemID: request.item, payload: payload, actorID: user.id, at: context.clock.now(), on: today)],
                     ProjectStatusMapper.progress(update))
         }
         return .created(.init(body: .json(update)))
@@ -57,7 +57,7 @@ extension APIHandler {
             if let item = request.item, project.item(item) == nil { throw APIError.invalid(field: "item", "'\(item)' is not an item of this project") }
             let raised = try await DifficultCaseRepository.raise(projectID: record.id, itemID: request.item, title: title, description: description,
                                                                  by: user.id, on: today, on: connection, logger: context.logger)
-            return ([NewEvent(kind: "case.raised", itemID: request.item, payload: ["case": .int(raised.id), "title": .string(title)],
+            return ([NewEvent(kind: .caseRaised, itemID: request.item, payload: ["case": .int(raised.id), "title": .string(title)],
                               actorID: user.id, at: context.clock.now(), on: today)],
                     Self.caseBody(raised, today: today))
         }
@@ -90,7 +90,7 @@ extension APIHandler {
             guard let resolved = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger) else {
                 throw APIError.notFound("case \(caseID) of project \(record.code)", field: "caseId")
             }
-            return ([NewEvent(kind: "case.resolved", itemID: found.itemID,
+            return ([NewEvent(kind: .caseResolved, itemID: found.itemID,
                               payload: ["case": .int(caseID), "meetingOn": .string(meetingOn.description), "outcome": .string(outcome)],
                               actorID: user.id, at: context.clock.now(), on: today)],
                     Self.caseBody(resolved, today: today))
@@ -153,7 +153,7 @@ extension APIHandler {
             }
             var payload: [String: JSONValue] = ["subject": .string(request.subject), "score": .int(Int64(request.score))]
             if case let .agent(id) = subject { payload["agent"] = .int(id) }
-            return ([NewEvent(kind: previous == nil ? "rating.given" : "rating.changed", payload: payload, actorID: user.id, at: now, on: today)],
+            return ([NewEvent(kind: previous == nil ? .ratingGiven : .ratingChanged, payload: payload, actorID: user.id, at: now, on: today)],
                     Self.ratingBody(saved))
         }
         return .ok(.init(body: .json(rating)))

@@ -19,7 +19,7 @@ extension APIHandler {
                 newProject.code = ProjectCode(localFor: newProject.region, on: newProject.startedOn, serial: serial).text
             }
             let workflow = project.workflow
-            let created = NewEvent(kind: "project.created", payload: [
+            let created = NewEvent(kind: .projectCreated, payload: [
                 "code": .string(newProject.code), "codeIssuedLocally": .bool(newProject.codeIssuedLocally),
                 "name": .string(newProject.name), "investorOrganisation": .string(newProject.investorOrganisation),
                 "region": .string(newProject.region), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
@@ -165,7 +165,7 @@ extension APIHandler {
             try Access.checkMayEditProject(user)
             let previous = record.name
             record.name = name
-            return [NewEvent(kind: "project.renamed", payload: ["from": .string(previous), "to": .string(name)],
+            return [NewEvent(kind: .projectRenamed, payload: ["from": .string(previous), "to": .string(name)],
                              actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))

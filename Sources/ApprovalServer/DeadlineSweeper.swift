@@ -83,7 +83,7 @@ public struct DeadlineSweeper: Sendable {
                         into writes: inout SweepWrites) throws -> Result {
         var result = Result()
         let calendar = context.registry.calendar(for: project.workflow)
-        func write(_ kind: String, item: String? = nil, _ payload: [String: JSONValue], on date: CivilDate) {
+        func write(_ kind: EventKind, item: String? = nil, _ payload: [String: JSONValue], on date: CivilDate) {
             writes.events.append(NewEvent(kind: kind, itemID: item, payload: payload, actorID: DeadlineQueue.engineUserID, at: now, on: date),
                                  to: &record)
         }
@@ -97,7 +97,7 @@ public struct DeadlineSweeper: Sendable {
                 // Whom it went to, on the record: the stage's lead department (and the region's leaders).
                 payload["leadDepartment"] = .string(project.workflow.leadDepartment(ofItem: due.itemID) ?? "")
             }
-            write("item.\(due.action.code)", item: due.itemID, payload, on: due.on)
+            write(.item(due.action.kind), item: due.itemID, payload, on: due.on)
             let item = project.item(due.itemID)!.definition
             if case .escalate = due.action {
                 result.escalations += 1
@@ -122,7 +122,7 @@ public struct DeadlineSweeper: Sendable {
                 writes.overdueDocuments.append((projectID: record.id, itemID: document.itemID, on: today))
             }
             documents[document.itemID] = overdue
-            write("formal_document.overdue", item: document.itemID,
+            write(.formalDocumentOverdue, item: document.itemID,
                   ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
             result.warnings += 1
         }
@@ -131,7 +131,7 @@ public struct DeadlineSweeper: Sendable {
            update.followUpIsOverdue(asOf: today) {
             writes.overdueFollowUps.append((id: update.id, on: today))
             lastProgress = update.followUpMarkedOverdue(on: today)
-            write("agent.follow_up_overdue", item: update.itemID,
+            write(.agentFollowUpOverdue, item: update.itemID,
                   ["agent": .int(agent), "nextStepOn": .string(nextStepOn.description), "progress": .int(update.id)], on: today)
             result.warnings += 1
         }
@@ -140,7 +140,7 @@ public struct DeadlineSweeper: Sendable {
         let view = ProjectView(project: project, asOf: today, calendar: calendar)
         for item in view.items where item.warning == .yellow && !record.itemYellowRaised.contains(item.id) {
             record.itemYellowRaised.append(item.id)
-            write("warning.item", item: item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
+            write(.itemWarning, item: item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
                                                    "deadline": .string(item.deadline?.value.description ?? "")], on: today)
             result.warnings += 1
         }
@@ -148,7 +148,7 @@ public struct DeadlineSweeper: Sendable {
             record.warningRaised = view.warning
             let reason = view.usedDays > view.totalLimit ? "used days over the total limit"
                 : view.forecast.totalDays > view.totalLimit ? "forecast over the total limit" : "used days at or over the yellow share of the total limit"
-            write("warning.project", ["level": .string(view.warning.rawValue), "reason": .string(reason),
+            write(.projectWarning, ["level": .string(view.warning.rawValue), "reason": .string(reason),
                                       "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
                                       "totalLimit": .int(Int64(view.totalLimit)),
                                       "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], on: today)

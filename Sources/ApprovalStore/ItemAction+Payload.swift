@@ -31,10 +31,11 @@ extension ItemAction {
             guard case let .array(values)? = value else { return [] }
             return values.compactMap(\.stringValue)
         }
-        let code = payload["action"]?.stringValue ?? ""
+        let text = payload["action"]?.stringValue ?? ""
+        guard let code = ItemAction.Code(rawValue: text) else { throw StoredEventError(message: "unknown item action '\(text)' in an event") }
         switch code {
-        case "submit": self = .submit
-        case "accept":
+        case .submit: self = .submit
+        case .accept:
             if let commitment = payload["commitment"] {
                 guard let due = commitment["dueDate"]?.stringValue.flatMap(CivilDate.init(iso:)) else {
                     throw StoredEventError(message: "accept event without a commitment due date")
@@ -43,29 +44,28 @@ extension ItemAction {
             } else {
                 self = .accept(commitment: nil)
             }
-        case "suspend":
+        case .suspend:
             guard let reason = ClockStopReason(code: payload["reason"]?.stringValue ?? "", missingMaterials: strings(payload["missingMaterials"])) else {
                 throw StoredEventError(message: "suspend event with an unknown reason")
             }
             self = .suspend(reason)
-        case "resume": self = .resume
-        case "approve": self = .approve
-        case "reject": self = .reject(reason: payload["reason"]?.stringValue ?? "")
-        case "withdraw": self = .withdraw
-        case "default_approve":
+        case .resume: self = .resume
+        case .approve: self = .approve
+        case .reject: self = .reject(reason: payload["reason"]?.stringValue ?? "")
+        case .withdraw: self = .withdraw
+        case .defaultApprove:
             guard let reason = DefaultApprovalReason(rawValue: payload["reason"]?.stringValue ?? "") else {
                 throw StoredEventError(message: "default approval event without a reason")
             }
             self = .defaultApprove(reason)
-        case "escalate": self = .escalate
-        case "exempt": self = .exempt(source: payload["source"]?.stringValue ?? "")
-        case "fulfil_commitment": self = .fulfilCommitment
-        case "promise_decision":
+        case .escalate: self = .escalate
+        case .exempt: self = .exempt(source: payload["source"]?.stringValue ?? "")
+        case .fulfilCommitment: self = .fulfilCommitment
+        case .promiseDecision:
             guard let by = payload["by"]?.stringValue.flatMap(CivilDate.init(iso:)) else {
                 throw StoredEventError(message: "promise_decision event without its date")
             }
             self = .promiseDecision(by: by)
-        default: throw StoredEventError(message: "unknown item action '\(code)' in an event")
         }
     }
 }

@@ -24,38 +24,38 @@ public enum Audience: String, Sendable, CaseIterable {
 public enum NotificationOutbox {
     /// Who hears about an event of this kind, and its title (Chinese, as the approval centre says it).
     /// Events not listed here (creation, renames, meetings scheduled) notify no one.
-    public static func rule(kind: String, payload: [String: JSONValue]) -> (audiences: [Audience], title: String)? {
+    public static func rule(kind: EventKind, payload: [String: JSONValue]) -> (audiences: [Audience], title: String)? {
         let applicant: [Audience] = [.investor, .agent]
         switch kind {
-        case "item.accept":
+        case .item(.accept):
             return (applicant, "事项已受理")
-        case "item.suspend":
+        case .item(.suspend):
             // 一次性告知: the request lists everything missing, so the payload carries the list.
             return (applicant, payload["reason"]?.stringValue == "supplement" ? "请一次性补正材料" : "事项计时暂停")
-        case "item.approve":
+        case .item(.approve):
             return (applicant, "事项已批准")
-        case "item.reject":
+        case .item(.reject):
             return (applicant, "事项不予批准")
-        case "item.default_approve":
+        case .item(.defaultApprove):
             // The department learns it was deemed to approve and owes the formal document.
             let title = payload["reason"]?.stringValue == "absence" ? "缺席默认：事项视为同意" : "超时默认：事项视为批准"
             return (applicant + [.department], title)
-        case "item.escalate", "meeting.absence_escalated":
+        case .item(.escalate), .meetingAbsenceEscalated:
             return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
-        case "warning.item":
+        case .itemWarning:
             return ([.department], "事项即将到期（黄色预警）")
-        case "warning.project":
+        case .projectWarning:
             return payload["level"]?.stringValue == "red"
                 ? ([.agent, .leader], "项目将超出总时限（红色预警）") : ([.agent], "项目进度黄色预警")
-        case "formal_document.overdue":
+        case .formalDocumentOverdue:
             return ([.department], "默认审批后正式批文逾期未出具")
-        case "agent.follow_up_overdue":
+        case .agentFollowUpOverdue:
             return ([.agent, .coordinator], "代办跟进逾期：下一步计划日期已过")
-        case "case.raised":
+        case .caseRaised:
             return ([.agent, .coordinator], "疑难会商：新问题待协调")
-        case "case.resolved":
+        case .caseResolved:
             return ([.agent, .investor], "疑难会商已有结论")
-        case "agent.assigned", "agent.handed_over":
+        case .agentAssigned, .agentHandedOver:
             return ([.investor, .agent], "代办员已确定")
         default:
             return nil
@@ -86,7 +86,7 @@ public enum NotificationOutbox {
             guard let (audiences, title) = NotificationOutbox.rule(kind: event.kind, payload: event.payload) else { return nil }
             // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was 6% of an item action.
             var body: [String: JSONValue] = [
-                "kind": .string(event.kind), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),
+                "kind": .string(event.kind.text), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),
                 "on": .string(event.on.description), "event": .object(event.payload),
                 "project": .object(["code": .string(record.code), "name": .string(record.name)]),
             ]
@@ -100,7 +100,7 @@ public enum NotificationOutbox {
             self.itemID = event.itemID
             self.actorID = event.actorID
             self.seq = seq
-            self.kind = event.kind
+            self.kind = event.kind.text
             self.title = title
             self.body = JSONValue.object(body).canonicalText
             self.at = event.at

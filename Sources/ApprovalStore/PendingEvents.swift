@@ -34,11 +34,11 @@ public struct PendingEvents: Sendable {
         let payload = JSONValue.object(event.payload).canonicalBytes
         let on = event.on.description
         let canonical = AuditChain.canonicalEncoding(projectID: record.id, seq: seq, atMilliseconds: milliseconds, onDate: on,
-                                                     kind: event.kind, itemID: event.itemID, actorID: event.actorID,
+                                                     kind: event.kind.text, itemID: event.itemID, actorID: event.actorID,
                                                      canonicalPayload: payload)
         let hash = AuditChain.hash(previous: record.lastHash, canonical: canonical)
         rows.append(Row(projectID: record.id, seq: seq, at: Date(timeIntervalSince1970: Double(milliseconds) / 1000), on: on,
-                        kind: event.kind, itemID: event.itemID, actorID: event.actorID,
+                        kind: event.kind.text, itemID: event.itemID, actorID: event.actorID,
                         payload: String(decoding: payload, as: UTF8.self), previousHash: record.lastHash, hash: hash))
         record.lastSeq = seq
         record.lastHash = hash

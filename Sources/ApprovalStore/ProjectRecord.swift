@@ -72,14 +72,14 @@ public struct ProjectSave: Sendable {
 
 /// One event to append to a project's audit chain.
 public struct NewEvent: Sendable {
-    public var kind: String
+    public var kind: EventKind
     public var itemID: String?
     public var payload: [String: JSONValue]
     public var actorID: Int64
     public var at: Date
     public var on: CivilDate
 
-    public init(kind: String, itemID: String? = nil, payload: [String: JSONValue], actorID: Int64, at: Date, on: CivilDate) {
+    public init(kind: EventKind, itemID: String? = nil, payload: [String: JSONValue], actorID: Int64, at: Date, on: CivilDate) {
         self.kind = kind
         self.itemID = itemID
         self.payload = payload

@@ -13,7 +13,7 @@ enum SeedActor: Hashable {
 
 /// One thing that happened to a generated project, in the order it happened; becomes an audit event.
 struct SimulatedEvent {
-    let kind: String
+    let kind: EventKind
     let itemID: String?
     let payload: [String: JSONValue]
     let actor: SeedActor
@@ -130,7 +130,7 @@ struct ProjectHistorySimulator {
             }
         }
 
-        func record(_ kind: String, _ itemID: String?, _ payload: [String: JSONValue], actor: SeedActor, on: CivilDate, onBehalf: Bool = false) {
+        func record(_ kind: EventKind, _ itemID: String?, _ payload: [String: JSONValue], actor: SeedActor, on: CivilDate, onBehalf: Bool = false) {
             result.events.append(SimulatedEvent(kind: kind, itemID: itemID, payload: payload, actor: actor, on: on, onBehalf: onBehalf))
         }
 
@@ -153,12 +153,12 @@ struct ProjectHistorySimulator {
                 pending.removeAll { $0.itemID == timeout.itemID }
                 if case .escalate = timeout.action {
                     payload["leadDepartment"] = .string(result.project.workflow.leadDepartment(ofItem: timeout.itemID) ?? "")
-                    record("item.escalate", timeout.itemID, payload, actor: .engine, on: timeout.on)
+                    record(.item(.escalate), timeout.itemID, payload, actor: .engine, on: timeout.on)
                     // The lead department presses, and the department decides a few days later.
                     schedule(workday(timeout.on, plus: random.int(1...5)), timeout.itemID, .item(.approve),
                              actor: .reviewer(department: definition.department))
                 } else {
-                    record("item.default_approve", timeout.itemID, payload, actor: .engine, on: timeout.on)
+                    record(.item(.defaultApprove), timeout.itemID, payload, actor: .engine, on: timeout.on)
                     let dueOn = workday(timeout.on, plus: 1)
                     result.formalDocuments.append(SimulatedFormalDocument(itemID: timeout.itemID, department: definition.department,
                                                                           defaultApprovedOn: timeout.on, dueOn: dueOn))
@@ -192,14 +192,14 @@ struct ProjectHistorySimulator {
                 var payload = action.payload
                 payload["from"] = .string(before.rawValue)
                 payload["to"] = .string(result.project.item(step.itemID)!.state.rawValue)
-                record("item.\(action.code)", step.itemID, payload, actor: step.actor, on: step.on, onBehalf: step.onBehalf)
+                record(.item(action.kind), step.itemID, payload, actor: step.actor, on: step.on, onBehalf: step.onBehalf)
                 planReadyItems(on: step.on)
             case let .formalDocumentIssued(number):
                 let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
                 result.formalDocuments[index].issuedOn = step.on
                 result.formalDocuments[index].documentNumber = number
                 let dueOn = result.formalDocuments[index].dueOn
-                record("formal_document.issued", step.itemID,
+                record(.formalDocumentIssued, step.itemID,
                        ["documentNumber": .string(number), "dueOn": .string(dueOn.description), "late": .bool(step.on > dueOn)],
                        actor: step.actor, on: step.on)
             case .formalDocumentOverdue:
@@ -207,7 +207,7 @@ struct ProjectHistorySimulator {
                 let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
                 result.formalDocuments[index].overdueOn = step.on
                 let document = result.formalDocuments[index]
-                record("formal_document.overdue", step.itemID,
+                record(.formalDocumentOverdue, step.itemID,
                        ["department": .string(document.department), "dueOn": .string(document.dueOn.description)],
                        actor: step.actor, on: step.on)
             }

@@ -110,7 +110,7 @@ struct SeedBatchGenerator: Sendable {
         var pending: [Pending] = []
         pending.reserveCapacity(shape.events.count + 12)
         var followUpDue: CivilDate?
-        func add(_ kind: String, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, _ payload: [String: JSONValue]) {
+        func add(_ kind: EventKind, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, _ payload: [String: JSONValue]) {
             add(SeedEventText(kind: kind, itemID: itemID, on: on, payload: payload), actor: actor, on: on, rank: rank)
         }
         func add(_ text: SeedEventText, actor: Int64, on: CivilDate, rank: Int) {
@@ -119,7 +119,7 @@ struct SeedBatchGenerator: Sendable {
         // Unique by the project's id: the serial carries its last six digits, the project-type segment the rest.
         let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + Int(projectID) / 1_000_000, 2))-\(Self.padded(Int(projectID) % 1_000_000, 6))"
         let name = "\(county.name)\(random.pick(ProvinceMap.industries))\(random.pick(ProvinceMap.kinds))"
-        add("project.created", nil, actor: investorID, on: startedOn, rank: 0, [
+        add(.projectCreated, nil, actor: investorID, on: startedOn, rank: 0, [
             "code": .string(code), "codeIssuedLocally": .bool(false), "name": .string(name), "investorOrganisation": .string(organisation),
             "region": .string(county.code), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
             "workflowDigest": .string(registry.digests[shape.versionID] ?? ""), "attributes": .object(shape.attributes.mapValues(\.json)),
@@ -147,23 +147,23 @@ struct SeedBatchGenerator: Sendable {
         let coordinator = staff.coordinators[city]!
         if let agent {
             tables.assignments.append(.int(projectID), .int(agent.id), .date(startedOn), .int(coordinator))
-            add("agent.assigned", nil, actor: coordinator, on: startedOn, rank: 1, ["agent": .int(agent.id), "agentName": .string(agent.name)])
+            add(.agentAssigned, nil, actor: coordinator, on: startedOn, rank: 1, ["agent": .int(agent.id), "agentName": .string(agent.name)])
             if random.chance(0.8) {
                 let agreementID = ids.firstAgreement + Int64(number)
                 let scope = shape.agreementScope
                 tables.agreements.append(.int(agreementID), .int(projectID), .textArray(scope), .date(startedOn),
                                          .text(completed ? "completed" : "active"), completed ? .date(lastDay) : nil, .int(investorID))
-                add("agreement.authorised", nil, actor: investorID, on: startedOn, rank: 1, [
+                add(.agreement(.authorised), nil, actor: investorID, on: startedOn, rank: 1, [
                     "agreement": .int(agreementID), "scope": .array(scope.map(JSONValue.string)), "startsOn": .string(startedOn.description),
                 ])
                 if completed {
-                    add("agreement.completed", nil, actor: agent.id, on: lastDay, rank: 4, ["agreement": .int(agreementID)])
+                    add(.agreement(.completed), nil, actor: agent.id, on: lastDay, rank: 4, ["agreement": .int(agreementID)])
                     if random.chance(0.4) {
                         let score = random.chance(0.85) ? 5 : random.int(2...4)
                         let at = Self.milliseconds(lastDay, minute: 17 * 60)
                         tables.ratings.append(.int(projectID), .text("agent"), .text("agent"), .int(agent.id), .int(Int64(score)),
                                               .text(score == 5 ? "代办员全程帮办，非常满意" : "总体满意"), .int(investorID), .timestamp(at), .timestamp(at))
-                        add("rating.given", nil, actor: investorID, on: lastDay, rank: 4, [
+                        add(.ratingGiven, nil, actor: investorID, on: lastDay, rank: 4, [
                             "subject": .string("agent"), "score": .int(Int64(score)), "agent": .int(agent.id),
                         ])
                     }
@@ -193,9 +193,9 @@ struct SeedBatchGenerator: Sendable {
                                        nextStep.map(CopyRows.Field.date), .timestamp(at), .date(day), overdueOn.map(CopyRows.Field.date))
                 var payload: [String: JSONValue] = ["progress": .int(progressID), "type": .string(kind.rawValue), "text": .string(text)]
                 if let nextStep { payload["nextStepOn"] = .string(nextStep.description) }
-                add("progress.logged", nil, actor: agent.id, on: day, rank: 3, payload)
+                add(.progressLogged, nil, actor: agent.id, on: day, rank: 3, payload)
                 if let overdueOn {
-                    add("agent.follow_up_overdue", nil, actor: DeadlineQueue.engineUserID, on: overdueOn, rank: 3, [
+                    add(.agentFollowUpOverdue, nil, actor: DeadlineQueue.engineUserID, on: overdueOn, rank: 3, [
                         "agent": .int(agent.id), "nextStepOn": .string(nextStep!.description), "progress": .int(progressID),
                     ])
                 }
@@ -210,9 +210,9 @@ struct SeedBatchGenerator: Sendable {
                 tables.cases.append(.int(caseID), .int(projectID), nil, .text(title), .text("规划条件与消防要求存在冲突，申请疑难会商"),
                                     .int(agent.id), .date(raised), settled ? .date(resolved) : nil, settled ? .text("会商明确以规划条件为准，消防部门出具意见") : nil,
                                     settled ? .date(resolved) : nil, settled ? .int(coordinator) : nil)
-                add("case.raised", nil, actor: agent.id, on: raised, rank: 3, ["case": .int(caseID), "title": .string(title)])
+                add(.caseRaised, nil, actor: agent.id, on: raised, rank: 3, ["case": .int(caseID), "title": .string(title)])
                 if settled {
-                    add("case.resolved", nil, actor: coordinator, on: resolved, rank: 3, [
+                    add(.caseResolved, nil, actor: coordinator, on: resolved, rank: 3, [
                         "case": .int(caseID), "meetingOn": .string(resolved.description), "outcome": .string("会商明确以规划条件为准，消防部门出具意见"),
                     ])
                 }
@@ -244,8 +244,8 @@ struct SeedBatchGenerator: Sendable {
                                  then: .encoded(previousField), .encoded(hashField))
             previous = hash
             previousField = hashField
-            if event.text.kind == "item.default_approve" { summary.defaultApprovals += 1 }
-            if event.text.kind == "item.escalate" { summary.escalations += 1 }
+            if event.text.kind == .item(.defaultApprove) { summary.defaultApprovals += 1 }
+            if event.text.kind == .item(.escalate) { summary.escalations += 1 }
         }
         summary.events += pending.count
 

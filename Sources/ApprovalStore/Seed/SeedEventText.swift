@@ -5,20 +5,20 @@ import ApprovalCore
 /// written once and shared by every project that shares its history: escaping and canonical JSON per event were
 /// the largest part of the generator's own time.
 struct SeedEventText {
-    let kind: String
+    let kind: EventKind
     let canonicalMiddle: [UInt8]
     let rowMiddle: [UInt8]
 
     /// The events table's columns in the order the generator writes them: the project's own fields, then `rowMiddle`.
     static let columns = ["project_id", "seq", "at", "actor_id", "on_date", "kind", "item_id", "payload", "prev_hash", "hash"]
 
-    init(kind: String, itemID: String?, on: CivilDate, canonicalPayload: [UInt8]) {
+    init(kind: EventKind, itemID: String?, on: CivilDate, canonicalPayload: [UInt8]) {
         self.kind = kind
-        canonicalMiddle = AuditChain.canonicalMiddle(onDate: on.description, kind: kind, itemID: itemID, canonicalPayload: canonicalPayload)
-        rowMiddle = CopyRows.fields(.date(on), .text(kind), itemID.map(CopyRows.Field.text), .json(canonicalPayload))
+        canonicalMiddle = AuditChain.canonicalMiddle(onDate: on.description, kind: kind.text, itemID: itemID, canonicalPayload: canonicalPayload)
+        rowMiddle = CopyRows.fields(.date(on), .text(kind.text), itemID.map(CopyRows.Field.text), .json(canonicalPayload))
     }
 
-    init(kind: String, itemID: String?, on: CivilDate, payload: [String: JSONValue]) {
+    init(kind: EventKind, itemID: String?, on: CivilDate, payload: [String: JSONValue]) {
         self.init(kind: kind, itemID: itemID, on: on, canonicalPayload: JSONValue.object(payload).canonicalBytes)
     }
 }

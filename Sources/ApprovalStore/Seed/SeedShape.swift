@@ -29,7 +29,7 @@ final class SeedShape {
             case onBehalf([String: JSONValue])
         }
 
-        let kind: String
+        let kind: EventKind
         let itemID: String?
         let actor: SeedActor
         let on: CivilDate
