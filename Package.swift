@@ -35,10 +35,8 @@ let package = Package(
                 "ApprovalCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: []
+            ]
         ),
         .target(
             name: "ApprovalAPI",
@@ -68,15 +66,34 @@ let package = Package(
             // The dashboard's pages.
             resources: [.copy("Templates")]
         ),
+        // The province generator and the demo data: development tools, linked by the CLI (and tests) only, never
+        // by the server library.
+        .target(
+            name: "ApprovalSeed",
+            dependencies: [
+                "ApprovalCore",
+                "ApprovalStore",
+                "ApprovalServer",
+                "ApprovalAPI",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .executableTarget(
             name: "approvals",
             dependencies: [
                 "ApprovalCore",
                 "ApprovalStore",
                 "ApprovalServer",
+                "ApprovalSeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        // What the tests share: a fresh database per test, cloned from a template migrated once.
+        .target(
+            name: "ApprovalTestSupport",
+            dependencies: ["ApprovalStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/ApprovalTestSupport"
         ),
         .testTarget(
             name: "ApprovalCoreTests",
@@ -87,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ApprovalStoreTests",
-            dependencies: ["ApprovalCore", "ApprovalStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["ApprovalCore", "ApprovalStore", "ApprovalTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "ApprovalServerTests",
@@ -96,6 +113,8 @@ let package = Package(
                 "ApprovalStore",
                 "ApprovalAPI",
                 "ApprovalCore",
+                "ApprovalSeed",
+                "ApprovalTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -34,14 +34,14 @@ public enum AuditChain {
     /// The canonical text is head (`actor`, `at`), middle (`item`, `kind`, `on`, `payload`) and tail (`project`,
     /// `seq`), the keys in sorted order. The middle says what happened and when, not to which project: the
     /// generator writes it once for every project that shares a history.
-    static func writeCanonicalHead(actorID: Int64, atMilliseconds: Int64, into out: inout [UInt8]) {
+    package static func writeCanonicalHead(actorID: Int64, atMilliseconds: Int64, into out: inout [UInt8]) {
         out.append(contentsOf: #"{"actor":"#.utf8)
         JSONValue.writeDecimal(actorID, into: &out)
         out.append(contentsOf: #","at":"#.utf8)
         JSONValue.writeDecimal(atMilliseconds, into: &out)
     }
 
-    static func canonicalMiddle(onDate: String, kind: String, itemID: String?, canonicalPayload: [UInt8]) -> [UInt8] {
+    package static func canonicalMiddle(onDate: String, kind: String, itemID: String?, canonicalPayload: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(canonicalPayload.count + 80)
         out.append(contentsOf: #","item":"#.utf8)
@@ -55,7 +55,7 @@ public enum AuditChain {
         return out
     }
 
-    static func writeCanonicalTail(projectID: Int64, seq: Int, into out: inout [UInt8]) {
+    package static func writeCanonicalTail(projectID: Int64, seq: Int, into out: inout [UInt8]) {
         out.append(contentsOf: #","project":"#.utf8)
         JSONValue.writeDecimal(projectID, into: &out)
         out.append(contentsOf: #","seq":"#.utf8)
@@ -72,7 +72,7 @@ public enum AuditChain {
 
     /// The hash of an event whose canonical text is `head`, `middle` and `tail` (see `writeCanonicalHead`), without
     /// joining them first.
-    static func hash(previous: Data, head: [UInt8], middle: [UInt8], tail: [UInt8]) -> Data {
+    package static func hash(previous: Data, head: [UInt8], middle: [UInt8], tail: [UInt8]) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
         hasher.update(data: head)

@@ -1,3 +1,4 @@
+import ApprovalSeed
 import ApprovalCore
 import ApprovalServer
 import ApprovalStore

@@ -1,3 +1,4 @@
+import ApprovalTestSupport
 import PostgresNIO
 import ApprovalCore
 import ApprovalServer

@@ -1,3 +1,4 @@
+import ApprovalTestSupport
 import ApprovalStore
 import Foundation
 import Logging

@@ -1,3 +1,5 @@
+import ApprovalCore
+import ApprovalStore
 /// The province the generator spreads projects over: Zhejiang's 11 cities and their 90 counties and districts
 /// (GB/T 2260 codes), each with the name used in project names.
 enum ProvinceMap {

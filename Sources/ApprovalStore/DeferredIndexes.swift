@@ -23,7 +23,7 @@ public enum DeferredIndexes {
 
     /// Drops the indexes of `tables` when `projects` is empty; a province that already holds
     /// projects keeps its indexes (rebuilding them for a small addition would cost more than it saves).
-    static func deferIfEmpty(tables: [String], in database: Database) async throws {
+    package static func deferIfEmpty(tables: [String], in database: Database) async throws {
         let logger = database.logger
         try await database.transaction { connection in
             let empty = try await connection.query("SELECT NOT EXISTS (SELECT 1 FROM projects)", logger: logger)

@@ -1,3 +1,4 @@
+import ApprovalStore
 import ApprovalCore
 import Foundation
 

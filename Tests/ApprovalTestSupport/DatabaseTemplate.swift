@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import ApprovalStore
 
 /// Test isolation in the style of SwiftPackageIndex-Server: one server per test process (DATABASE_URL, or a
 /// private cluster in `.postgres-test/` with relaxed durability), one template database migrated once, and a

@@ -1,3 +1,5 @@
+import ApprovalCore
+import ApprovalStore
 /// SplitMix64: the generator's randomness. Seeded per project from `--seed` and the project's number, so a run
 /// is reproducible and projects can be generated in any order, on any number of workers, with the same result.
 struct SeedRandom {

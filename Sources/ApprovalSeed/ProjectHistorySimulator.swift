@@ -1,3 +1,4 @@
+import ApprovalStore
 import ApprovalCore
 
 /// Who did something in a generated history: a role while the history is shared by the projects of one

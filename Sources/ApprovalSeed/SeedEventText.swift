@@ -1,3 +1,4 @@
+import ApprovalStore
 import ApprovalCore
 
 /// What an event says apart from its project and actor: the middle of its canonical text
