@@ -72,6 +72,18 @@ public struct Project: Sendable, Hashable {
         openReadyItems(on: date)
     }
 
+    /// 补正: the applicant answers a supplement request (一次性告知) with the missing materials, which resumes the
+    /// item's clock. Any other stop (a hearing, an expert review …) ends when the department resumes it.
+    public mutating func resubmit(_ itemID: String, date: CivilDate, calendar: WorkdayCalendar) throws(ItemTransitionError) {
+        guard let item = item(itemID) else {
+            throw .invalidRequest(item: itemID, action: "resubmit", problem: "workflow '\(workflow.id)' has no such item")
+        }
+        guard item.state == .suspended, case .supplement? = item.stops.last?.reason else {
+            throw .illegalTransition(item: itemID, action: "resubmit", state: item.state, reachedBy: item.reachedBy)
+        }
+        try perform(.resume, on: itemID, date: date, calendar: calendar)
+    }
+
     /// Blocked items whose prerequisites have all released them become ready. Prerequisites that are not
     /// applicable or exempted release their dependents at once.
     private mutating func openReadyItems(on date: CivilDate) {

@@ -32,17 +32,15 @@ extension APIHandler {
                 guard case let .formalDocument(number) = requested else { return [] }
                 return try await recordFormalDocument(number, item: item, record: record, today: today, user: user, connection: connection)
             }
-            if kind == .resubmit {
-                guard item.state == .suspended, case .supplement? = item.stops.last?.reason else {
-                    throw APIError.conflict("resubmit answers a supplement request, and item '\(itemID)' is \(item.state.rawValue)"
-                                            + (item.state == .suspended ? " for \(item.stops.last?.reason.code ?? "a stop"), which its department resumes" : ""),
-                                            state: item.state.rawValue, type: "/problems/illegal-transition")
-                }
-            }
             let before = item.state
-            do {
-                try project.perform(action, on: itemID, date: today, calendar: context.registry.calendar(for: project.workflow))
-            } catch let error as ItemTransitionError {
+            let calendar = context.registry.calendar(for: project.workflow)
+            do throws(ItemTransitionError) {
+                if kind == .resubmit {
+                    try project.resubmit(itemID, date: today, calendar: calendar)
+                } else {
+                    try project.perform(action, on: itemID, date: today, calendar: calendar)
+                }
+            } catch {
                 throw APIError.refused(error)
             }
             var payload = action.payload

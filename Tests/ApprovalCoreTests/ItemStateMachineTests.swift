@@ -95,3 +95,24 @@ struct ItemStateMachineTests {
         #expect(project.item("a")?.state == .accepted && project.item("b")?.state == .accepted)
     }
 }
+
+@Suite("Resubmission (补正)", .timeLimit(.minutes(5)))
+struct ResubmissionTests {
+    @Test func onlyASupplementRequestIsAnsweredByTheApplicant() throws {
+        var project = smallProject()
+        try project.perform(.submit, on: "a", date: day("2026-03-02"), calendar: officialCalendar)
+        try project.perform(.accept(commitment: nil), on: "a", date: day("2026-03-02"), calendar: officialCalendar)
+        // Not stopped: nothing to answer.
+        #expect(throws: ItemTransitionError.self) { try project.resubmit("a", date: day("2026-03-03"), calendar: officialCalendar) }
+        // An expert review is the department's to end.
+        try project.perform(.suspend(.expertReview), on: "a", date: day("2026-03-03"), calendar: officialCalendar)
+        #expect(throws: ItemTransitionError.self) { try project.resubmit("a", date: day("2026-03-04"), calendar: officialCalendar) }
+        #expect(project.item("a")?.state == .suspended)
+        try project.perform(.resume, on: "a", date: day("2026-03-04"), calendar: officialCalendar)
+        // A supplement request is answered by resubmitting, which restarts the clock.
+        try project.perform(.suspend(.supplement(missingMaterials: ["营业执照"])), on: "a", date: day("2026-03-05"), calendar: officialCalendar)
+        try project.resubmit("a", date: day("2026-03-09"), calendar: officialCalendar)
+        #expect(project.item("a")?.state == .accepted)
+        #expect(project.item("a")?.stops.last?.resumedOn == day("2026-03-09"))
+    }
+}
