@@ -43,7 +43,8 @@ public struct EmbeddedPostgres: Sendable {
         /// The server was running, left by a process that is gone (killed before it could stop it); this
         /// process now owns it.
         case tookOverLeftRunning
-        /// The server was running for another live process (another `serve`, or a test process in parallel),
+        /// The server was running for another live process (another `serve`, a test process in parallel, or an
+        /// operator's `pg_ctl start`),
         /// which stops it.
         case alreadyRunning
 
@@ -56,7 +57,7 @@ public struct EmbeddedPostgres: Sendable {
             case .started: "started it"
             case .restartedAfterUncleanStop: "restarted it: it had stopped uncleanly (its server was killed), and PostgreSQL recovered its data"
             case .tookOverLeftRunning: "found it left running by a process that is gone, using it"
-            case .alreadyRunning: "already running for another process, which will stop it"
+            case .alreadyRunning: "already running, started by another process, which stops it"
             }
         }
     }
@@ -236,10 +237,11 @@ public struct EmbeddedPostgres: Sendable {
         return outcome
     }
 
-    /// A running server is left to its owner while that process lives (this one included), and taken over when
-    /// it is gone or unknown.
+    /// A running server is left to its owner while that process lives (this one included), and to whoever started
+    /// it when no process of ours did (an operator's `pg_ctl start`); it is taken over only when the process that
+    /// owned it is gone, which is what a crash leaves.
     private func claimRunning() -> StartOutcome {
-        if let owner = Self.firstLinePID(ownerFile), Self.isLive(owner) { return .alreadyRunning }
+        guard let owner = Self.firstLinePID(ownerFile), !Self.isLive(owner) else { return .alreadyRunning }
         return claim(.tookOverLeftRunning)
     }
 

@@ -97,6 +97,9 @@ struct EmbeddedPostgresTests {
             cluster.stop()
             #expect(cluster.runningServer == nil)
             #expect(try await cluster.startOffThePool() == .started)
+            // Running with no owner recorded (an operator's pg_ctl start): used, and left to whoever started it.
+            try FileManager.default.removeItem(at: cluster.ownerFile)
+            #expect(try await cluster.startOffThePool() == .alreadyRunning)
         }
     }
 }
