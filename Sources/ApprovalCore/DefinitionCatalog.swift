@@ -41,13 +41,18 @@ public struct DefinitionCatalog: Sendable {
         }
 
         var calendarDefinitions: [String: CalendarDefinition] = [:]
-        for source in sources where isCalendar(source.path) {
+        for source in sources.filter({ isCalendar($0.path) }).sorted(by: { $0.path < $1.path }) {
             let reader = YAMLReader(file: source.path)
             if let calendar = CalendarDefinition.parse(source.text, reader: reader) {
+                let zoneLine = (source.text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("time_zone:") } ?? 0) + 1
                 if calendar.id != calendarID(of: source.path) {
                     reader.report("calendar id '\(calendar.id)' differs from its file name; name the file \(calendar.id).yaml", line: 1, column: 1)
                 } else if calendarDefinitions[calendar.id] != nil {
                     reader.report("duplicate calendar id '\(calendar.id)'", line: 1, column: 1)
+                } else if let other = calendarDefinitions.values.first, other.timeZoneIdentifier != calendar.timeZoneIdentifier {
+                    // Days end at 24:00 in one place: a deployment's "today" is one date for every project.
+                    reader.report("time zone '\(calendar.timeZoneIdentifier)' differs from calendar '\(other.id)' ('\(other.timeZoneIdentifier)'); a deployment's calendars share one time zone",
+                                  line: zoneLine, column: 1)
                 } else {
                     calendarDefinitions[calendar.id] = calendar
                 }
@@ -74,6 +79,12 @@ public struct DefinitionCatalog: Sendable {
         return DefinitionCatalog(departments: departments,
                                  calendars: calendarDefinitions.mapValues { $0.compile() },
                                  calendarDefinitions: calendarDefinitions, workflows: workflows, sources: sources)
+    }
+
+    /// The deployment's time zone, which its calendars share (validated): where days end at 24:00, so where
+    /// "today" is decided for every project, report and page.
+    public var timeZone: TimeZone {
+        calendarDefinitions.values.first.flatMap { TimeZone(identifier: $0.timeZoneIdentifier) } ?? .gmt
     }
 
     /// The file a current workflow was loaded from.

@@ -22,7 +22,6 @@ struct SeedBatchGenerator: Sendable {
         calendars = SeedShape.workflows.map { registry.calendar(for: registry.currentVersion(of: $0)!.definition) }
     }
 
-    static let shanghai = TimeZone(identifier: "Asia/Shanghai")!
 
     /// Rows of one batch, in the order they are loaded.
     struct Tables {

@@ -95,7 +95,7 @@ final class SeedShape {
                           document.overdueOn.map(CopyRows.Field.date))
         }
         let owed = history.formalDocuments.contains { $0.issuedOn == nil && $0.overdueOn == nil }
-        sweepsTonight = history.project.nextSweep(after: options.asOf, in: SeedBatchGenerator.shanghai) != nil || owed
+        sweepsTonight = history.project.nextSweep(after: options.asOf, in: registry.catalog.timeZone) != nil || owed
     }
 
     /// The shape's own randomness, apart from every project's (`SeedRandom` streams of project numbers are small).

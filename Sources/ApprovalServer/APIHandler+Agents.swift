@@ -55,7 +55,7 @@ extension APIHandler {
     func agentWorkloadReport(_ input: Operations.AgentWorkloadReport.Input) async throws -> Operations.AgentWorkloadReport.Output {
         let user = try currentUser()
         let (prefix, only) = try Self.agentScope(user, region: input.query.region)
-        let today = context.clock.today(in: Self.serviceTimeZone)
+        let today = context.today
         let rows = try await database.read { connection in
             try await AgentWorkloadReport.rows(regionPrefix: prefix, level: input.query.level.map { AgentLevel(rawValue: $0.rawValue)! },
                                                agentID: only, asOf: today, on: connection, logger: context.logger)

@@ -3,8 +3,6 @@ import ApprovalCore
 import Foundation
 
 extension APIHandler {
-    static let serviceTimeZone = TimeZone(identifier: "Asia/Shanghai")!
-
     func getClock(_ input: Operations.GetClock.Input) async throws -> Operations.GetClock.Output {
         try Access.checkAdmin(try currentUser(), "the clock")
         return .ok(.init(body: .json(clockState(swept: nil))))
@@ -17,7 +15,7 @@ extension APIHandler {
                            detail: "time moves only on a server started with --clock virtual --development")
         }
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let target = try Self.clockTarget(request, now: clock.now())
+        let target = try Self.clockTarget(request, now: clock.now(), in: context.timeZone)
         // Day by day, as the background sweeper would see it: each midnight passed gets its sweep, so an item
         // opened by a default approval on day 3 is itself seen on day 4, not only at the end. A move passes at most
         // one midnight per day of it, each later than the last, so the loop is bounded; a shutdown (or a dropped
@@ -26,7 +24,7 @@ extension APIHandler {
         var result = DeadlineSweeper.Result()
         for _ in 0...Self.maximumClockMoveDays {
             try Task.checkCancellation()
-            let midnight = CivilDate(instant: clock.now(), in: Self.serviceTimeZone).endOfDay(in: Self.serviceTimeZone)
+            let midnight = context.today.endOfDay(in: context.timeZone)
             guard midnight < target else { break }
             clock.set(midnight)
             result += try await sweeper.sweepAll()
@@ -43,7 +41,7 @@ extension APIHandler {
     /// Where the clock goes: exactly one of advanceDays, advanceHours or set, forward (time only moves forward:
     /// an earlier instant would date actions before ones already recorded), at most `maximumClockMoveDays`, and
     /// never past the last year dates may name (`CivilDate.acceptedYears`).
-    static func clockTarget(_ request: Operations.MoveClock.Input.Body.JsonPayload, now: Date) throws(APIError) -> Date {
+    static func clockTarget(_ request: Operations.MoveClock.Input.Body.JsonPayload, now: Date, in timeZone: TimeZone) throws(APIError) -> Date {
         let given = [request.advanceDays != nil, request.advanceHours != nil, request.set != nil].filter { $0 }.count
         guard given == 1 else { throw .invalid(field: "advanceDays", "give exactly one of advanceDays, advanceHours or set") }
         let field: String
@@ -64,7 +62,7 @@ extension APIHandler {
             target = now.addingTimeInterval(Double(request.advanceHours ?? 0) * 3_600)
         }
         let lastYear = CivilDate.acceptedYears.upperBound
-        guard CivilDate(instant: target, in: serviceTimeZone).year <= lastYear else {
+        guard CivilDate(instant: target, in: timeZone).year <= lastYear else {
             throw .invalid(field: field, "the clock would pass the end of \(lastYear), the last year the service's dates cover")
         }
         return target
@@ -72,7 +70,7 @@ extension APIHandler {
 
     private func clockState(swept: DeadlineSweeper.Result?) -> Components.Schemas.ClockState {
         let now = context.clock.now()
-        return .init(now: now, today: CivilDate(instant: now, in: Self.serviceTimeZone).description, virtual: context.virtualClock != nil,
+        return .init(now: now, today: CivilDate(instant: now, in: context.timeZone).description, virtual: context.virtualClock != nil,
                      swept: swept.map { .init(projects: $0.projects, defaultApprovals: $0.defaultApprovals, escalations: $0.escalations,
                                               warnings: $0.warnings) })
     }

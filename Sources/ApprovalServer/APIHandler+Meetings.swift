@@ -26,7 +26,7 @@ extension APIHandler {
                                                 request: request, status: 201) { connection, user in
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
             try Access.checkMayRunMeetings(user)
-            let today = context.today(for: project.workflow)
+            let today = context.today
             let (scheduledOn, invitations) = try Self.validInvitations(request, project: project, today: today)
             let id = try await MeetingRepository.create(projectID: record.id, kind: request.kind.rawValue, stageID: request.stage,
                                                         scheduledOn: scheduledOn, invitations: invitations,

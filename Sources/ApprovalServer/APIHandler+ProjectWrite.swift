@@ -14,7 +14,7 @@ extension APIHandler {
                       _ change: ProjectChange) async throws -> ProjectResponse {
         try await idempotentWrite(key: idempotencyKey, operation: operation, target: code, request: request, status: 200) { connection, user in
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: ifMatch, on: connection)
-            let today = context.today(for: project.workflow)
+            let today = context.today
             let events = try await change(&record, &project, today, user, connection)
             try await append(events, to: &record, on: connection)
             return try await saveAndRespond(&record, project, today: today, on: connection)
@@ -29,7 +29,7 @@ extension APIHandler {
     ) async throws -> Body {
         try await idempotentWrite(key: idempotencyKey, operation: operation, target: code, request: request, status: status) { connection, user in
             var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
-            let today = context.today(for: project.workflow)
+            let today = context.today
             let (events, body) = try await change(&record, project, today, user, connection)
             try await append(events, to: &record, on: connection)
             try await context.save(&record, project, today: today, on: connection)
@@ -53,7 +53,7 @@ extension APIHandler {
             }
             let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
             guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
-            return try await read(record, project, context.today(for: project.workflow), user, connection)
+            return try await read(record, project, context.today, user, connection)
         }
     }
 

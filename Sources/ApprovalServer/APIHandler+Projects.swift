@@ -74,7 +74,7 @@ extension APIHandler {
             case let .case3(text): attributes[id] = .text(text)
             }
         }
-        let today = context.today(for: workflow)
+        let today = context.today
         var project: Project?
         do {
             project = try Project(workflow: workflow, attributes: attributes, startedOn: today)
@@ -135,7 +135,7 @@ extension APIHandler {
         let departments = Access.reviewingDepartments(project)
         context.metrics.recordStatusAnswer(stored: false)
         try await database.read { connection in
-            try await ProjectStatusDocuments.store(projectID: record.id, version: record.version, asOf: context.today(for: project.workflow),
+            try await ProjectStatusDocuments.store(projectID: record.id, version: record.version, asOf: context.today,
                                                    departments: departments.sorted(), body: body, on: connection, logger: context.logger)
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))

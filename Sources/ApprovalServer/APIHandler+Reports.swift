@@ -18,7 +18,7 @@ extension APIHandler {
         guard [.leader, .coordinator, .admin].contains(user.role) else {
             throw APIError.forbidden("reports are for leaders, coordinators and admins, not for a \(user.role.rawValue)")
         }
-        let today = context.clock.today(in: Self.serviceTimeZone)
+        let today = context.today
         let day = try asOf.map { try Self.date($0, field: "asOf") } ?? today
         guard let region else { return ReportScope(prefix: user.jurisdiction.prefix, region: user.region, asOf: day) }
         guard let asked = Jurisdiction(region) else { throw APIError.badRequest("'\(region)' is not a 6-digit division code", field: "region") }

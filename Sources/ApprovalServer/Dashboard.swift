@@ -105,7 +105,7 @@ struct Dashboard {
     // MARK: Pages
 
     private var reports: LeaderReportService { LeaderReportService(context: context) }
-    private var today: CivilDate { context.clock.today(in: APIHandler.serviceTimeZone) }
+    private var today: CivilDate { context.today }
 
     /// The jurisdiction asked for in `region`, within the user's own.
     private func scope(_ request: Request, user: User) throws -> (prefix: String, region: String, filter: String) {
@@ -185,7 +185,7 @@ struct Dashboard {
         guard let (record, project, agent) = found, Access.canSee(record, project, user: user) else {
             throw APIError.notFound("项目 \(code)")
         }
-        let today = context.today(for: project.workflow)
+        let today = context.today
         let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
         let departments = context.registry.catalog.departments
         return page("project", [

@@ -61,7 +61,7 @@ public struct DeadlineSweeper: Sendable {
             var writes = SweepWrites()
             var saves: [ProjectSave] = []
             for (var record, var project) in zip(records, projects) {
-                let today = CivilDate(instant: now, in: context.timeZone(for: project.workflow))
+                let today = CivilDate(instant: now, in: context.timeZone)
                 result.projects += 1
                 result += try decide(&record, &project, today: today, now: now, documents: &documents[record.id, default: [:]],
                                      lastProgress: &progress[record.id], into: &writes)

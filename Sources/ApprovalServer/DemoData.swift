@@ -88,7 +88,7 @@ public enum DemoData {
                                                                                              nextStepOn: nextStepOn?.description))))
             }
         }
-        let today = context.clock.today(in: APIHandler.serviceTimeZone)
+        let today = context.today
         try await assign(factory, "demo-agent")
         _ = try await act("demo-investor") {
             try await handler.actOnAgreement(.init(path: .init(code: factory), body: .json(.init(
@@ -128,7 +128,7 @@ public enum DemoData {
     /// decided on the last day of its limit.
     static func seedHistory(_ context: ServerContext, users: [String: User]) async throws {
         let now = context.clock.now()
-        let timeZone = APIHandler.serviceTimeZone
+        let timeZone = context.timeZone
         func history(daysBack: Int, _ steps: (APIHandler, (Int) throws -> Void) async throws -> Void) async throws {
             let clock = VirtualClock(now.addingTimeInterval(-Double(daysBack) * 86_400))
             let past = ServerContext(database: context.database, registry: context.registry, clock: clock, metrics: context.metrics,

@@ -32,8 +32,8 @@ enum HealthRoutes {
                 ready = false
             }
             // Deadlines past a calendar's last covered day are provisional: say how long until that happens.
+            let today = context.today
             for calendar in context.registry.catalog.calendars.values {
-                let today = context.clock.today(in: TimeZone(identifier: calendar.timeZoneIdentifier)!)
                 let left = calendar.coverageDaysLeft(asOf: today)
                 checks["calendar.\(calendar.id)"] = left >= 0
                     ? "covered until \(calendar.coverage.upperBound) (\(left) days left)"

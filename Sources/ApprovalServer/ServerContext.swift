@@ -26,9 +26,11 @@ public struct ServerContext: Sendable {
 
     var logger: Logger { RequestScope.logger }
 
-    func timeZone(for workflow: WorkflowDefinition) -> TimeZone {
-        TimeZone(identifier: registry.calendar(for: workflow).timeZoneIdentifier)!
-    }
+    /// The deployment's time zone (its calendars'): days end at 24:00 there (DOMAIN.md).
+    public var timeZone: TimeZone { registry.catalog.timeZone }
+
+    /// The one "today" of the deployment, for every project, report and page.
+    public var today: CivilDate { clock.today(in: timeZone) }
 
     /// Writes a changed project as of `today`: its row, its items' rows and when the sweeper must next look at it.
     /// People through the API save through here; the sweeper saves a batch through `projectSave` and
@@ -49,7 +51,6 @@ public struct ServerContext: Sendable {
     func projectSave(_ record: ProjectRecord, _ project: Project, today: CivilDate, documents: [String: FormalDocument],
                      lastProgress progress: ProgressUpdate?) -> ProjectSave {
         let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
-        let timeZone = timeZone(for: project.workflow)
         // A formal document still owed can go overdue at midnight too.
         let documentOwed = documents.values.contains { $0.issuedOn == nil && $0.overdueOn == nil }
         // So does the agent's next step, the night after its date, unless a newer update came first.
@@ -59,12 +60,6 @@ public struct ServerContext: Sendable {
         let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil, followUpDue]
             .compactMap { $0 }.min()
         return ProjectSave(record: record, project: project, view: view, nextDue: nextDue)
-    }
-
-    /// Today in the time zone of the workflow's calendar: days end at 24:00 there (DOMAIN.md).
-    func today(for workflow: WorkflowDefinition) -> CivilDate {
-        let calendar = registry.calendar(for: workflow)
-        return clock.today(in: TimeZone(identifier: calendar.timeZoneIdentifier)!)
     }
 }
 

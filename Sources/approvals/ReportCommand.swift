@@ -20,7 +20,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Only projects in this region (a 6-digit division code); every region when omitted.")
     var region: String?
 
-    @Option(help: "The day to count overdue spans to (\(CivilDate.acceptedForm)); today in Asia/Shanghai when omitted.")
+    @Option(help: "The day to count overdue spans to (\(CivilDate.acceptedForm)); today in the calendars' time zone when omitted.")
     var asOf: String?
 
     @Option(help: "For overdue: department, region, stage or agent.")
@@ -41,7 +41,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await database.withContext(workflows: workflows) { context in
-            let day = asOf.flatMap(CivilDate.init(input:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+            let day = asOf.flatMap(CivilDate.init(input:)) ?? context.today
             do {
                 print(try await LeaderReportRendering.render(kind, context: context, region: region, asOf: day, groupBy: groupBy, format: format),
                       terminator: "")

@@ -26,7 +26,7 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "Of the projects, how many form a sweeper backlog: recent projects whose deadlines passed with no sweeper running.")
     var backlog: Int = 0
 
-    @Option(help: "The day the generated history ends (\(CivilDate.acceptedForm)); today in Asia/Shanghai when omitted.")
+    @Option(help: "The day the generated history ends (\(CivilDate.acceptedForm)); today in the calendars' time zone when omitted.")
     var asOf: String?
 
     @Option(help: "Batches generated and loaded at once.")
@@ -55,7 +55,7 @@ struct SeedCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await database.withContext(workflows: workflows) { context in
-            let day = asOf.flatMap(CivilDate.init(input:)) ?? context.clock.today(in: TimeZone(identifier: "Asia/Shanghai")!)
+            let day = asOf.flatMap(CivilDate.init(input:)) ?? context.today
             let seeder = ProvinceSeeder(database: context.database, registry: context.registry)
             let started = ContinuousClock.now
             let done = Mutex(0)

@@ -255,6 +255,25 @@ struct DefinitionValidationTests {
         #expect(found.allSatisfy { $0.description.hasPrefix("defs/wf.yaml:") })
     }
 
+    @Test func calendarsShareOneTimeZone() throws {
+        let otherZone = Self.calendar.replacingOccurrences(of: "id: test-cal", with: "id: west-cal")
+            .replacingOccurrences(of: "time_zone: Asia/Shanghai", with: "time_zone: Asia/Urumqi")
+        var found: [DefinitionIssue] = []
+        do {
+            _ = try DefinitionCatalog.load([
+                DefinitionSource(path: "defs/departments.yaml", text: Self.departments),
+                DefinitionSource(path: "defs/calendars/test-cal.yaml", text: Self.calendar),
+                DefinitionSource(path: "defs/calendars/west-cal.yaml", text: otherZone),
+                DefinitionSource(path: "defs/wf.yaml", text: Self.workflow),
+            ])
+        } catch {
+            found = error.issues
+        }
+        let zoneLine = (otherZone.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("time_zone:") } ?? -1) + 1
+        expectIssue(found, file: "defs/calendars/west-cal.yaml", line: zoneLine, "share one time zone")
+        #expect(try DefinitionCatalog.load(directory: workflowsDirectory).timeZone.identifier == "Asia/Shanghai")
+    }
+
     @Test func calendarDatesOutOfOrder() {
         let text = Self.calendar + "\n      - {name: 春节, from: 2026-02-23, to: 2026-02-15}"
         expectIssue(issues(calendar: text), file: "defs/calendars/test-cal.yaml", line: 9, "end 2026-02-15 before they start 2026-02-23")
