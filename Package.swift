@@ -66,16 +66,14 @@ let package = Package(
             // The dashboard's pages.
             resources: [.copy("Templates")]
         ),
-        // The province generator and the demo data: development tools, linked by the CLI (and tests) only, never
-        // by the server library.
+        // The province generator, a development tool: linked by the CLI (and tests) only, never by the server library.
         .target(
             name: "ApprovalSeed",
             dependencies: [
                 "ApprovalCore",
                 "ApprovalStore",
-                "ApprovalServer",
-                "ApprovalAPI",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -92,7 +90,7 @@ let package = Package(
         // What the tests share: a fresh database per test, cloned from a template migrated once.
         .target(
             name: "ApprovalTestSupport",
-            dependencies: ["ApprovalStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["ApprovalStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
             path: "Tests/ApprovalTestSupport"
         ),
         .testTarget(

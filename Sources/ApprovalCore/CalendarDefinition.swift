@@ -14,6 +14,8 @@ public struct CalendarDefinition: Sendable {
     public let id: String
     public let name: String
     public let timeZoneIdentifier: String
+    /// Where the file names its time zone, for an error about it.
+    public let timeZoneLine: Int
     public let years: [Int: [Holiday]]
     public let sources: [Int: String]
 
@@ -68,7 +70,8 @@ public struct CalendarDefinition: Sendable {
             reader.report("the calendar covers no year", at: top["years"])
         }
         guard let id, let name, let zone, !years.isEmpty, reader.issues.isEmpty else { return nil }
-        return CalendarDefinition(id: id, name: name, timeZoneIdentifier: zone, years: years, sources: sources)
+        return CalendarDefinition(id: id, name: name, timeZoneIdentifier: zone, timeZoneLine: top["time_zone"]?.mark?.line ?? 1,
+                                  years: years, sources: sources)
     }
 
     private static func parseHolidays(_ entry: Fields, year: Int, reader: YAMLReader) -> [Holiday] {

@@ -44,7 +44,6 @@ public struct DefinitionCatalog: Sendable {
         for source in sources.filter({ isCalendar($0.path) }).sorted(by: { $0.path < $1.path }) {
             let reader = YAMLReader(file: source.path)
             if let calendar = CalendarDefinition.parse(source.text, reader: reader) {
-                let zoneLine = (source.text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("time_zone:") } ?? 0) + 1
                 if calendar.id != calendarID(of: source.path) {
                     reader.report("calendar id '\(calendar.id)' differs from its file name; name the file \(calendar.id).yaml", line: 1, column: 1)
                 } else if calendarDefinitions[calendar.id] != nil {
@@ -52,12 +51,17 @@ public struct DefinitionCatalog: Sendable {
                 } else if let other = calendarDefinitions.values.first, other.timeZoneIdentifier != calendar.timeZoneIdentifier {
                     // Days end at 24:00 in one place: a deployment's "today" is one date for every project.
                     reader.report("time zone '\(calendar.timeZoneIdentifier)' differs from calendar '\(other.id)' ('\(other.timeZoneIdentifier)'); a deployment's calendars share one time zone",
-                                  line: zoneLine, column: 1)
+                                  line: calendar.timeZoneLine, column: 1)
                 } else {
                     calendarDefinitions[calendar.id] = calendar
                 }
             }
             issues += reader.issues
+        }
+        if !sources.contains(where: { isCalendar($0.path) }) {
+            // Deadlines count working days on a calendar, and "today" is decided in its time zone.
+            issues.append(DefinitionIssue(file: "calendars/", line: 1, column: 1,
+                                          message: "no calendar: add calendars/<id>.yaml with the official working-day calendar"))
         }
         // Workflows are checked against every calendar file present, even one with errors of its own, so a
         // broken calendar is reported once rather than again as "unknown calendar" in each workflow.
@@ -84,6 +88,7 @@ public struct DefinitionCatalog: Sendable {
     /// The deployment's time zone, which its calendars share (validated): where days end at 24:00, so where
     /// "today" is decided for every project, report and page.
     public var timeZone: TimeZone {
+        // A catalog has at least one calendar, with a known zone (both validated); GMT only to stay total.
         calendarDefinitions.values.first.flatMap { TimeZone(identifier: $0.timeZoneIdentifier) } ?? .gmt
     }
 

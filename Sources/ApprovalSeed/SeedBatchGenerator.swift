@@ -22,7 +22,6 @@ struct SeedBatchGenerator: Sendable {
         calendars = SeedShape.workflows.map { registry.calendar(for: registry.currentVersion(of: $0)!.definition) }
     }
 
-
     /// Rows of one batch, in the order they are loaded.
     struct Tables {
         var users = CopyRows("users", ["id", "name", "role", "region", "organisation", "phone"])

@@ -15,7 +15,7 @@ struct StoredStatusMiddleware: ServerMiddleware {
                    next: (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
         guard operationID == "getProjectStatus", let user = RequestScope.user, let stored = RequestScope.storedStatus,
               stored.documentVersion == stored.projectVersion,
-              let workflow = context.registry.versions[stored.workflowVersionID], stored.asOf == context.today,
+              context.registry.versions[stored.workflowVersionID] != nil, stored.asOf == context.today,
               Access.canSee(region: stored.region, investorOrganisation: stored.investorOrganisation, agentID: stored.agentID, user: user,
                             reviews: stored.departments.contains)
         else {

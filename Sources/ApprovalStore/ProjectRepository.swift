@@ -79,7 +79,8 @@ public enum ProjectRepository {
         let position = Dictionary(records.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = try await connection.query("""
             SELECT project_id, item_id, on_date::text, payload FROM events
-            WHERE project_id = ANY(\(records.map(\.id))) AND kind LIKE 'item.%' ORDER BY project_id, seq
+            WHERE project_id = ANY(\(records.map(\.id))) AND kind = ANY(\(ItemAction.Code.allCases.map { EventKind.item($0).text }))
+            ORDER BY project_id, seq
             """, logger: logger)
         for try await (projectID, itemID, onDate, payload) in rows.decode((Int64, String, String, JSONValue).self) {
             let index = position[projectID]!
