@@ -22,10 +22,8 @@ extension APIHandler {
             var onBehalf: [String: JSONValue] = [:]
             if user.role == .agent {
                 // On behalf of the investor (代办): only the project's current agent, within an agreement in force.
-                let agreement = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
-                let refusal = agreement.map { $0.refusal(item: itemID, on: today) }
-                    ?? "the investor has not authorised the agency service (no agency agreement)"
-                if let refusal { throw APIError.forbidden("you may not \(kind.rawValue) '\(itemID)' for the investor: \(refusal)") }
+                let latest = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
+                if let refusal = AgencyAgreement.onBehalfRefusal(latest: latest, item: itemID, on: today) { throw APIError.forbidden("you may not \(kind.rawValue) '\(itemID)' for the investor: \(refusal)") }
                 onBehalf = ["onBehalfOf": .string(record.investorOrganisation), "agentName": .string(user.name)]
             }
             guard case let .transition(action) = requested else {

@@ -3,38 +3,6 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The investor's authorisation of the agency service for one project (代办协议).
-public struct AgencyAgreement: Sendable, Hashable {
-    public enum State: String, Sendable { case active, terminated, completed }
-
-    public let id: Int64
-    public var state: State
-    public var scope: [String]
-    public let startsOn: CivilDate
-    public var validUntil: CivilDate?
-    public var renewals: Int
-    public var endedOn: CivilDate?
-    public var endReason: String?
-
-    /// The agent may act for the investor today: active, started, not past its end date.
-    public func isInForce(on date: CivilDate) -> Bool {
-        state == .active && startsOn <= date && (validUntil.map { date <= $0 } ?? true)
-    }
-
-    /// Why the agent may not act on `item` today; nil when they may.
-    public func refusal(item: String, on date: CivilDate) -> String? {
-        switch state {
-        case .terminated: return "the agency agreement was terminated on \(endedOn?.description ?? "?") (\(endReason ?? ""))"
-        case .completed: return "the agency agreement was completed on \(endedOn?.description ?? "?")"
-        case .active: break
-        }
-        if date < startsOn { return "the agency agreement starts on \(startsOn)" }
-        if let validUntil, date > validUntil { return "the agency agreement expired on \(validUntil); the investor may renew it (续办)" }
-        if !scope.contains(item) { return "item '\(item)' is outside the agency agreement's scope (\(scope.joined(separator: ", ")))" }
-        return nil
-    }
-}
-
 public enum AgencyAgreementRepository {
     static let columns = "id, state, scope, starts_on::text, valid_until::text, renewals, ended_on::text, end_reason"
 
