@@ -63,13 +63,11 @@ extension APIHandler {
     private func recordFormalDocument(_ number: String, item: ProjectItem, record: ProjectRecord, today: CivilDate, user: User,
                                       connection: PostgresConnection) async throws -> [NewEvent] {
         let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
-        guard let document = documents[item.id] else {
-            throw APIError.conflict("item '\(item.id)' owes no formal document: that follows a default approval, and it is \(item.state.rawValue)",
-                                    state: item.state.rawValue)
-        }
-        if let issuedOn = document.issuedOn {
-            throw APIError.conflict("the formal document for '\(item.id)' was already recorded on \(issuedOn) (\(document.documentNumber ?? ""))",
-                                    state: item.state.rawValue)
+        let document: FormalDocument
+        do {
+            document = try FormalDocument.toRecord(documents[item.id], item: item)
+        } catch {
+            throw APIError.conflict(error.description, state: item.state.rawValue)
         }
         try await FormalDocumentRepository.recordIssued(projectID: record.id, itemID: item.id, number: number, on: today,
                                                         on: connection, logger: context.logger)

@@ -3,30 +3,6 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The formal approval document a department owes after a default approval (超时默认): due within 1 working day.
-public struct FormalDocument: Sendable, Hashable {
-    public let itemID: String
-    public let department: String
-    public let defaultApprovedOn: CivilDate
-    public let dueOn: CivilDate
-    public let issuedOn: CivilDate?
-    public let documentNumber: String?
-    public let overdueOn: CivilDate?
-}
-
-extension FormalDocument {
-    /// Owed after a default approval on `defaultApprovedOn`, not yet issued.
-    public static func owed(itemID: String, department: String, defaultApprovedOn: CivilDate, dueOn: CivilDate) -> FormalDocument {
-        FormalDocument(itemID: itemID, department: department, defaultApprovedOn: defaultApprovedOn, dueOn: dueOn,
-                       issuedOn: nil, documentNumber: nil, overdueOn: nil)
-    }
-
-    public func markedOverdue(on date: CivilDate) -> FormalDocument {
-        FormalDocument(itemID: itemID, department: department, defaultApprovedOn: defaultApprovedOn, dueOn: dueOn,
-                       issuedOn: issuedOn, documentNumber: documentNumber, overdueOn: overdueOn ?? date)
-    }
-}
-
 public enum FormalDocumentRepository {
     /// Records the documents owed after default approvals (the sweeper's batch in one statement). A late sweep
     /// may find one overdue the day it is owed: it is written overdue at once.
