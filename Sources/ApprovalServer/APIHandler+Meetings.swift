@@ -93,73 +93,44 @@ extension APIHandler {
                 throw APIError.invalid(field: "meetingId", "the meeting is scheduled for \(meeting.scheduledOn); its minutes cannot be recorded before")
             }
             let invited = Dictionary(uniqueKeysWithValues: meeting.invitations.map { ($0.department, $0.items) })
-            let given = Dictionary(request.attendance.map { ($0.department, $0) }, uniquingKeysWith: { first, _ in first })
-            var problems: [APIError.FieldProblem] = []
-            for (index, entry) in request.attendance.enumerated() where invited[entry.department] == nil {
-                problems.append(.init(field: "attendance[\(index)].department", detail: "\(entry.department) was not invited"))
+            let minutes = MeetingMinutes(entries: request.attendance.map { entry in
+                MeetingMinutes.Entry(department: entry.department, attendance: MeetingMinutes.Attendance(rawValue: entry.status.rawValue) ?? .absent,
+                                     promises: (entry.promisedDays ?? []).map { MeetingMinutes.Promise(item: $0.item, days: $0.days) })
+            })
+            let decisions: [MeetingMinutes.Decision]
+            do throws(MeetingMinutes.Refusal) {
+                decisions = try project.close(meeting: invited, minutes: minutes, today: today, calendar: context.registry.calendar(for: project.workflow))
+            } catch let .invalid(problems) {
+                throw APIError.invalid(problems.map { APIError.FieldProblem(field: $0.field, detail: $0.detail) })
+            } catch let .refused(error) {
+                throw APIError.refused(error)
             }
-            for department in invited.keys.sorted() where given[department] == nil {
-                problems.append(.init(field: "attendance", detail: "the minutes must say whether \(department) attended"))
-            }
-            // Checked with the rest, before any item changes or any default approval is counted.
-            for (index, entry) in request.attendance.enumerated() {
-                for (promiseIndex, promise) in (entry.promisedDays ?? []).enumerated() where !(invited[entry.department] ?? []).contains(promise.item) {
-                    problems.append(.init(field: "attendance[\(index)].promisedDays[\(promiseIndex)].item",
-                                          detail: "\(promise.item) is not among the items \(entry.department) decides at this meeting"))
+            let given = Dictionary(minutes.entries.map { ($0.department, $0.attendance) }, uniquingKeysWith: { first, _ in first })
+            let events = decisions.map { decision in
+                switch decision {
+                case let .itemAction(action, before, promisedDays):
+                    if case .defaultApprove = action { context.metrics.recordDefaultApproval(reason: "absence", department: before.definition.department) }
+                    var payload = action.payload
+                    payload["from"] = .string(before.state.rawValue)
+                    payload["to"] = .string((project.item(before.id) ?? before).state.rawValue)
+                    payload["meeting"] = .int(meetingID)
+                    if let promisedDays { payload["promisedDays"] = .int(Int64(promisedDays)) }
+                    return NewEvent(kind: .item(action.kind), itemID: before.id, payload: payload, actorID: user.id, at: context.clock.now(), on: today)
+                case let .absenceEscalated(itemID, department, leadDepartment):
+                    context.metrics.recordEscalation(department: department)
+                    return NewEvent(kind: .meetingAbsenceEscalated, itemID: itemID,
+                                    payload: ["meeting": .int(meetingID), "department": .string(department), "leadDepartment": .string(leadDepartment)],
+                                    actorID: user.id, at: context.clock.now(), on: today)
                 }
             }
-            guard problems.isEmpty else { throw APIError.invalid(problems) }
-
-            let calendar = context.registry.calendar(for: project.workflow)
-            var events: [NewEvent] = []
-            func itemEvent(_ action: ItemAction, _ item: ProjectItem, extra: [String: JSONValue] = [:]) throws {
-                let itemID = item.id
-                do {
-                    try project.perform(action, on: itemID, date: today, calendar: calendar)
-                } catch {
-                    throw APIError.refused(error)
-                }
-                var payload = action.payload.merging(extra) { $1 }
-                payload["from"] = .string(item.state.rawValue)
-                payload["to"] = .string((project.item(itemID) ?? item).state.rawValue)
-                payload["meeting"] = .int(meetingID)
-                events.append(NewEvent(kind: .item(action.kind), itemID: itemID, payload: payload, actorID: user.id,
-                                       at: context.clock.now(), on: today))
-            }
-            for (department, itemIDs) in invited.sorted(by: { $0.key < $1.key }) {
-                // Every invited department is in the minutes (checked above).
-                guard let entry = given[department] else { continue }
-                for itemID in itemIDs {
-                    guard let item = project.item(itemID), !item.state.hasEnded else { continue }
-                    switch entry.status {
-                    case .absent where item.definition.onTimeout == .escalate:
-                        // Silent approval is unsafe for this item: the absence goes to leaders instead.
-                        context.metrics.recordEscalation(department: department)
-                        events.append(NewEvent(kind: .meetingAbsenceEscalated, itemID: itemID,
-                                               payload: ["meeting": .int(meetingID), "department": .string(department),
-                                                         "leadDepartment": .string(project.workflow.leadDepartment(ofItem: itemID) ?? "")],
-                                               actorID: user.id, at: context.clock.now(), on: today))
-                    case .absent where [.submitted, .accepted].contains(item.state):
-                        try itemEvent(.defaultApprove(.absence), item)
-                        context.metrics.recordDefaultApproval(reason: "absence", department: department)
-                    case .attended:
-                        if let promise = entry.promisedDays?.first(where: { $0.item == itemID }), [.accepted, .suspended].contains(item.state) {
-                            // The contract bounds promisedDays[].days within what the calendar adds.
-                            let promisedBy = try calendar.deadline(adding: promise.days, to: today).value
-                            try itemEvent(.promiseDecision(by: promisedBy), item, extra: ["promisedDays": .int(Int64(promise.days))])
-                        }
-                    default:
-                        break
-                    }
-                }
-            }
-            try await MeetingRepository.close(meetingID, on: today, attendance: given.mapValues { $0.status.rawValue },
+            try await MeetingRepository.close(meetingID, on: today, attendance: given.mapValues(\.rawValue),
                                               on: connection, logger: context.logger)
             return [NewEvent(kind: .meetingClosed, payload: [
                 "meeting": .int(meetingID),
-                "attendance": .object(given.mapValues { .string($0.status.rawValue) }),
+                "attendance": .object(given.mapValues { .string($0.rawValue) }),
             ], actorID: user.id, at: context.clock.now(), on: today)] + events
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
 }
+

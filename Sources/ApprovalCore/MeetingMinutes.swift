@@ -1,0 +1,120 @@
+/// The minutes of a joint review meeting (联审联办会, 联合验收, 联合踏勘): who attended, and the decision dates the
+/// attending departments promised.
+public struct MeetingMinutes: Sendable, Hashable {
+    public enum Attendance: String, Sendable, Hashable { case attended, leave, absent }
+
+    /// A department's promise to decide an item within so many working days of the meeting.
+    public struct Promise: Sendable, Hashable {
+        public let item: String
+        public let days: Int
+
+        public init(item: String, days: Int) {
+            self.item = item
+            self.days = days
+        }
+    }
+
+    public struct Entry: Sendable, Hashable {
+        public let department: String
+        public let attendance: Attendance
+        public let promises: [Promise]
+
+        public init(department: String, attendance: Attendance, promises: [Promise]) {
+            self.department = department
+            self.attendance = attendance
+            self.promises = promises
+        }
+    }
+
+    public let entries: [Entry]
+
+    public init(entries: [Entry]) { self.entries = entries }
+
+    /// A problem with the minutes, naming the request field (`attendance[1].promisedDays[0].item`).
+    public struct Problem: Sendable, Hashable {
+        public let field: String
+        public let detail: String
+    }
+
+    /// What closing the meeting decided for one item.
+    public enum Decision: Sendable {
+        /// An item action the minutes caused, and the item as it was before: 缺席默认 (absent, deemed to approve) or a
+        /// promised decision date.
+        case itemAction(ItemAction, before: ProjectItem, promisedDays: Int?)
+        /// The department was absent, but silent approval is unsafe for the item: it goes to the lead department
+        /// and leaders instead.
+        case absenceEscalated(item: String, department: String, leadDepartment: String)
+    }
+
+    /// Why the minutes cannot close the meeting.
+    public enum Refusal: Error, Sendable {
+        case invalid([Problem])
+        case refused(ItemTransitionError)
+    }
+
+    /// Every problem with the minutes against the invitations, all at once: a department not invited, an invited
+    /// one not accounted for, a promise on an item the department does not decide there.
+    public func problems(invitations: [String: [String]]) -> [Problem] {
+        var problems: [Problem] = []
+        let given = Set(entries.map(\.department))
+        for (index, entry) in entries.enumerated() where invitations[entry.department] == nil {
+            problems.append(Problem(field: "attendance[\(index)].department", detail: "\(entry.department) was not invited"))
+        }
+        for department in invitations.keys.sorted() where !given.contains(department) {
+            problems.append(Problem(field: "attendance", detail: "the minutes must say whether \(department) attended"))
+        }
+        for (index, entry) in entries.enumerated() {
+            for (promiseIndex, promise) in entry.promises.enumerated() where !(invitations[entry.department] ?? []).contains(promise.item) {
+                problems.append(Problem(field: "attendance[\(index)].promisedDays[\(promiseIndex)].item",
+                                        detail: "\(promise.item) is not among the items \(entry.department) decides at this meeting"))
+            }
+        }
+        return problems
+    }
+}
+
+extension Project {
+    /// Applies a meeting's minutes on `today`, checked first so that nothing changes when they are wrong. An
+    /// absent department's open items are deemed approved (缺席默认) when submitted or accepted, unless their policy
+    /// is to escalate; a date an attending department promised becomes the item's deadline when earlier. Decisions
+    /// come department by department, in the invitations' item order.
+    public mutating func close(meeting invitations: [String: [String]], minutes: MeetingMinutes, today: CivilDate,
+                               calendar: WorkdayCalendar) throws(MeetingMinutes.Refusal) -> [MeetingMinutes.Decision] {
+        let problems = minutes.problems(invitations: invitations)
+        guard problems.isEmpty else { throw .invalid(problems) }
+        let given = Dictionary(minutes.entries.map { ($0.department, $0) }, uniquingKeysWith: { first, _ in first })
+        var decisions: [MeetingMinutes.Decision] = []
+        do throws(ItemTransitionError) {
+            for (department, itemIDs) in invitations.sorted(by: { $0.key < $1.key }) {
+                guard let entry = given[department] else { continue }
+                for itemID in itemIDs {
+                    guard let item = item(itemID), !item.state.hasEnded else { continue }
+                    switch entry.attendance {
+                    case .absent where item.definition.onTimeout == .escalate:
+                        decisions.append(.absenceEscalated(item: itemID, department: department,
+                                                           leadDepartment: workflow.leadDepartment(ofItem: itemID) ?? ""))
+                    case .absent where [.submitted, .accepted].contains(item.state):
+                        try perform(.defaultApprove(.absence), on: itemID, date: today, calendar: calendar)
+                        decisions.append(.itemAction(.defaultApprove(.absence), before: item, promisedDays: nil))
+                    case .attended:
+                        guard let promise = entry.promises.first(where: { $0.item == itemID }), [.accepted, .suspended].contains(item.state) else { break }
+                        let by: CivilDate
+                        do {
+                            by = try calendar.deadline(adding: promise.days, to: today).value
+                        } catch {
+                            throw ItemTransitionError.invalidRequest(item: itemID, action: "record a promised decision date for",
+                                                                     problem: "\(promise.days) is not a number of working days a calendar adds")
+                        }
+                        try perform(.promiseDecision(by: by), on: itemID, date: today, calendar: calendar)
+                        decisions.append(.itemAction(.promiseDecision(by: by), before: item, promisedDays: promise.days))
+                    default:
+                        break
+                    }
+                }
+            }
+        } catch {
+            throw .refused(error)
+        }
+        return decisions
+    }
+}
