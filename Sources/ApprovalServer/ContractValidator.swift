@@ -1,3 +1,4 @@
+import ApprovalCore
 import ApprovalAPI
 import ApprovalStore
 import Foundation

@@ -1,3 +1,4 @@
+import ApprovalCore
 import ApprovalStore
 
 /// A one-line human description of an event's payload for the timeline.

@@ -1,3 +1,4 @@
+import ApprovalCore
 import Crypto
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import ApprovalCore
 /// A small strict JSON parser over UTF-8 bytes, for the values PostgreSQL returns (which are always valid JSON).
 /// Integers that fit Int64 stay integers, as the canonical encoding of the audit chain requires.
 enum JSONText {

@@ -3,65 +3,9 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Who hears about an event (issue 4 §5), and why: the reason is kept with each notification.
-public enum Audience: String, Sendable, CaseIterable {
-    /// The investor's organisation (投资主体).
-    case investor
-    /// The project's agent (代办员): everything the investor hears, and escalations.
-    case agent
-    /// The reviewers of the item's department in the project's region: warnings and overdue on their items.
-    case department
-    /// The reviewers of the stage's lead department (牵头部门): escalations.
-    case leadDepartment = "lead_department"
-    /// The leaders covering the project's region: escalations and projects turning red.
-    case leader
-    /// The agency centre (代办中心) covering the project's region: overdue follow-ups and difficult cases.
-    case coordinator
-}
-
 /// The notification outbox: rows written in the transaction of the event that causes them, so a
 /// notification exists exactly when its event does, and fanned out at once to the recipients' webhooks.
 public enum NotificationOutbox {
-    /// Who hears about an event of this kind, and its title (Chinese, as the approval centre says it).
-    /// Events not listed here (creation, renames, meetings scheduled) notify no one.
-    public static func rule(kind: EventKind, payload: [String: JSONValue]) -> (audiences: [Audience], title: String)? {
-        let applicant: [Audience] = [.investor, .agent]
-        switch kind {
-        case .item(.accept):
-            return (applicant, "事项已受理")
-        case .item(.suspend):
-            // 一次性告知: the request lists everything missing, so the payload carries the list.
-            return (applicant, payload["reason"]?.stringValue == "supplement" ? "请一次性补正材料" : "事项计时暂停")
-        case .item(.approve):
-            return (applicant, "事项已批准")
-        case .item(.reject):
-            return (applicant, "事项不予批准")
-        case .item(.defaultApprove):
-            // The department learns it was deemed to approve and owes the formal document.
-            let title = payload["reason"]?.stringValue == "absence" ? "缺席默认：事项视为同意" : "超时默认：事项视为批准"
-            return (applicant + [.department], title)
-        case .item(.escalate), .meetingAbsenceEscalated:
-            return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
-        case .itemWarning:
-            return ([.department], "事项即将到期（黄色预警）")
-        case .projectWarning:
-            return payload["level"]?.stringValue == "red"
-                ? ([.agent, .leader], "项目将超出总时限（红色预警）") : ([.agent], "项目进度黄色预警")
-        case .formalDocumentOverdue:
-            return ([.department], "默认审批后正式批文逾期未出具")
-        case .agentFollowUpOverdue:
-            return ([.agent, .coordinator], "代办跟进逾期：下一步计划日期已过")
-        case .caseRaised:
-            return ([.agent, .coordinator], "疑难会商：新问题待协调")
-        case .caseResolved:
-            return ([.agent, .investor], "疑难会商已有结论")
-        case .agentAssigned, .agentHandedOver:
-            return ([.investor, .agent], "代办员已确定")
-        default:
-            return nil
-        }
-    }
-
     /// An event that notifies someone, with what its recipients are found by; the rows are written later, with
     /// the event (`PendingEvents.write`).
     struct Notice: Sendable {
@@ -83,7 +27,7 @@ public enum NotificationOutbox {
 
         /// Nil when no one hears about events of this kind.
         init?(_ event: NewEvent, seq: Int, of record: ProjectRecord) {
-            guard let (audiences, title) = NotificationOutbox.rule(kind: event.kind, payload: event.payload) else { return nil }
+            guard let (audiences, title) = Notification.rule(kind: event.kind, payload: event.payload) else { return nil }
             // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was 6% of an item action.
             var body: [String: JSONValue] = [
                 "kind": .string(event.kind.text), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),

@@ -1,3 +1,4 @@
+import ApprovalCore
 import Foundation
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+import ApprovalCore
 import ApprovalStore
 import Foundation
 import Testing
