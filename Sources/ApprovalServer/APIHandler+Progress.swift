@@ -119,30 +119,19 @@ extension APIHandler {
         let rating: Components.Schemas.Rating = try await changeProject(code: input.path.code, operation: "rate", request: request,
                                              idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
             guard user.role == .investor else { throw APIError.forbidden("ratings (好差评) are given by the investor, not by a \(user.role.rawValue)") }
-            let subject: Rating.Subject
-            if request.subject == "agent" {
-                let agreements = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger)
-                guard let last = agreements.last, last.state != .active else {
-                    throw APIError.conflict("the agent is rated when the agency agreement ends (办结 or 终止)", type: "/problems/agreement-active")
-                }
-                let history = try await AgentAssignmentRepository.history(projectID: record.id, on: connection, logger: context.logger)
-                guard let agent = record.agentID ?? history.last?.agentID else { throw APIError.conflict("the project never had an agent") }
-                subject = .agent(agent)
-            } else {
-                guard let item = project.item(request.subject) else {
-                    throw APIError.invalid(field: "subject", "'\(request.subject)' is neither `agent` nor an item of this project")
-                }
-                guard item.state.hasEnded, item.state != .notApplicable else {
-                    throw APIError.conflict("item '\(item.id)' is rated once it has ended; it is \(item.state.rawValue)", state: item.state.rawValue)
-                }
-                subject = .item(item.id)
-            }
+            let agreements = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger)
+            let history = try await AgentAssignmentRepository.history(projectID: record.id, on: connection, logger: context.logger)
             let now = context.clock.now()
-            let previous = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger)
-                .first { $0.subject.key == subject.key }
-            if let previous, now > previous.editableUntil {
-                throw APIError.conflict("this rating was given on \(previous.firstAt) and could be changed for 7 days, until \(previous.editableUntil)",
-                                        type: "/problems/rating-final")
+            let ratings = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger)
+            let subject: Rating.Subject
+            let previous: Rating?
+            do throws(Rating.Refusal) {
+                subject = try Rating.subject(request.subject, of: project, latestAgreement: agreements.last,
+                                             agentID: record.agentID ?? history.last?.agentID)
+                previous = ratings.first { $0.subject.key == subject.key }
+                try Rating.checkMayRate(previous: previous, at: now)
+            } catch let refusal {
+                throw Self.problem(refusal)
             }
             try await RatingRepository.rate(projectID: record.id, subject: subject, score: request.score, text: text, by: user.id, at: now,
                                             on: connection, logger: context.logger)
@@ -157,6 +146,16 @@ extension APIHandler {
                     Self.ratingBody(saved))
         }
         return .ok(.init(body: .json(rating)))
+    }
+
+    static func problem(_ refusal: Rating.Refusal) -> APIError {
+        switch refusal {
+        case .agreementStillActive: .conflict(refusal.description, type: "/problems/agreement-active")
+        case .neverHadAnAgent: .conflict(refusal.description)
+        case .unknownSubject: .invalid(field: "subject", refusal.description)
+        case let .itemNotEnded(_, state): .conflict(refusal.description, state: state.rawValue)
+        case .final: .conflict(refusal.description, type: "/problems/rating-final")
+        }
     }
 
     static func ratingBody(_ rating: Rating) -> Components.Schemas.Rating {

@@ -1,33 +1,7 @@
+import ApprovalCore
 import Foundation
 import Logging
 import PostgresNIO
-
-/// An investor's rating (好差评) of an ended item or of the agent.
-public struct Rating: Sendable, Hashable {
-    public enum Subject: Sendable, Hashable {
-        case item(String)
-        case agent(Int64)
-
-        /// What "one rating per subject" counts by: the item, or the project's agency (whichever agent carried it).
-        public var key: String {
-            switch self {
-            case let .item(id): "item:\(id)"
-            case .agent: "agent"
-            }
-        }
-    }
-
-    /// How long a rating can still be changed after it was first given.
-    public static let editableFor: TimeInterval = 7 * 86_400
-
-    public let subject: Subject
-    public let score: Int
-    public let text: String
-    public let firstAt: Date
-    public let updatedAt: Date
-
-    public var editableUntil: Date { firstAt.addingTimeInterval(Self.editableFor) }
-}
 
 public enum RatingRepository {
     public static func ratings(projectID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [Rating] {
