@@ -3,26 +3,6 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// One entry of an agent's progress log.
-public struct ProgressUpdate: Sendable, Hashable {
-    public enum Kind: String, Sendable, CaseIterable {
-        case contactedDepartment = "contacted_department", materialsPrepared = "materials_prepared"
-        case submittedOnBehalf = "submitted_on_behalf", siteVisit = "site_visit", meetingAttended = "meeting_attended"
-        case issueRaised = "issue_raised", other
-    }
-
-    public let id: Int64
-    public let projectID: Int64
-    public let kind: Kind
-    public let text: String
-    public let itemID: String?
-    public let nextStepOn: CivilDate?
-    public let on: CivilDate
-    public let authorName: String
-    /// Set once by the sweeper, the day it found the next step passed without a newer update.
-    public let followUpOverdueOn: CivilDate?
-}
-
 /// The agents' progress logs. Only the newest update of a project counts for follow-up: a newer one replaces
 /// its next step.
 public enum ProgressLog {
@@ -84,19 +64,5 @@ public enum ProgressLog {
             FROM unnest(\(updates.map(\.id)), \(updates.map(\.on.description))) AS overdue(id, on_date)
             WHERE p.id = overdue.id
             """, logger: logger)
-    }
-}
-
-extension ProgressUpdate {
-    public func followUpMarkedOverdue(on date: CivilDate) -> ProgressUpdate {
-        ProgressUpdate(id: id, projectID: projectID, kind: kind, text: text, itemID: itemID, nextStepOn: nextStepOn, on: on,
-                       authorName: authorName, followUpOverdueOn: followUpOverdueOn ?? date)
-    }
-
-
-    /// The next step passed (its whole day) without a newer update, as of `today`.
-    public func followUpIsOverdue(asOf today: CivilDate) -> Bool {
-        guard let nextStepOn else { return false }
-        return today > nextStepOn
     }
 }

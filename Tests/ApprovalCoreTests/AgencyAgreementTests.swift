@@ -25,3 +25,18 @@ struct AgencyAgreementTests {
         }
     }
 }
+
+@Suite("Agent follow-up (代办跟进)", .timeLimit(.minutes(5)))
+struct FollowUpTests {
+    @Test func overdueTheDayAfterTheNextStepAndMarkedOnce() {
+        let update = ProgressUpdate(id: 1, projectID: 1, kind: .siteVisit, text: "上门核对材料", itemID: nil, nextStepOn: day("2026-03-05"),
+                                    on: day("2026-03-02"), authorName: "代办员 王", followUpOverdueOn: nil)
+        #expect(!update.followUpIsOverdue(asOf: day("2026-03-05")))
+        #expect(update.followUpIsOverdue(asOf: day("2026-03-06")))
+        let marked = update.followUpMarkedOverdue(on: day("2026-03-06")).followUpMarkedOverdue(on: day("2026-03-09"))
+        #expect(marked.followUpOverdueOn == day("2026-03-06"))
+        let noNextStep = ProgressUpdate(id: 2, projectID: 1, kind: .other, text: "", itemID: nil, nextStepOn: nil, on: day("2026-03-02"),
+                                        authorName: "代办员 王", followUpOverdueOn: nil)
+        #expect(!noNextStep.followUpIsOverdue(asOf: day("2027-01-04")))
+    }
+}
