@@ -75,86 +75,66 @@ public struct DeadlineSweeper: Sendable {
         }
     }
 
-    /// One project's decisions as of `today`: its due timeouts, its formal documents gone overdue, its agent's
-    /// overdue follow-up and its new warnings. The rows go to `writes`; `documents` and `lastProgress` are kept
-    /// as they will stand, for the project's next due instant.
+    /// One project's visit as of `today`, decided in the domain (`Project.sweep`); here its decisions become
+    /// events, rows and metrics. `documents` and `lastProgress` are kept as they will stand, for the project's next
+    /// due instant.
     private func decide(_ record: inout ProjectRecord, _ project: inout Project, today: CivilDate, now: Date,
                         documents: inout [String: FormalDocument], lastProgress: inout ProgressUpdate?,
                         into writes: inout SweepWrites) throws -> Result {
+        let decided = try project.sweep(today: today, calendar: context.registry.calendar(for: project.workflow), documents: &documents,
+                                        lastProgress: &lastProgress, agentID: record.agentID, itemYellowRaised: record.itemYellowRaised,
+                                        warningRaised: record.warningRaised)
+        record.itemYellowRaised = decided.itemYellowRaised
+        record.warningRaised = decided.warningRaised
+        writes.documents += decided.owed.map { (projectID: record.id, document: $0) }
+        writes.overdueDocuments += decided.goneOverdue.map { (projectID: record.id, itemID: $0.itemID, on: today) }
+        if let marked = decided.followUpMarked { writes.overdueFollowUps.append((id: marked.id, on: today)) }
         var result = Result()
-        let calendar = context.registry.calendar(for: project.workflow)
-        func write(_ kind: EventKind, item: String? = nil, _ payload: [String: JSONValue], on date: CivilDate) {
-            writes.events.append(NewEvent(kind: kind, itemID: item, payload: payload, actorID: DeadlineQueue.engineUserID, at: now, on: date),
+        for decision in decided.decisions {
+            let (kind, itemID, payload, date) = event(for: decision, project: project, today: today, result: &result)
+            writes.events.append(NewEvent(kind: kind, itemID: itemID, payload: payload, actorID: DeadlineQueue.engineUserID, at: now, on: date),
                                  to: &record)
         }
-        for due in project.dueTimeouts(asOf: today) {
-            let before = project.item(due.itemID)!.state
-            try project.perform(due.action, on: due.itemID, date: due.on, calendar: calendar)
-            var payload = due.action.payload
-            payload["from"] = .string(before.rawValue)
-            payload["to"] = .string(project.item(due.itemID)!.state.rawValue)
-            if case .escalate = due.action {
-                // Whom it went to, on the record: the stage's lead department (and the region's leaders).
-                payload["leadDepartment"] = .string(project.workflow.leadDepartment(ofItem: due.itemID) ?? "")
-            }
-            write(.item(due.action.kind), item: due.itemID, payload, on: due.on)
-            let item = project.item(due.itemID)!.definition
-            if case .escalate = due.action {
+        return result
+    }
+
+    /// A decision's audit event (kind, item, payload, date), counted in the result and the metrics.
+    private func event(for decision: DeadlineDecisions.Decision, project: Project, today: CivilDate,
+                       result: inout Result) -> (EventKind, String?, [String: JSONValue], CivilDate) {
+        switch decision {
+        case let .timeout(action, before, on, leadDepartment):
+            var payload = action.payload
+            payload["from"] = .string(before.state.rawValue)
+            payload["to"] = .string((project.item(before.id) ?? before).state.rawValue)
+            // Whom an escalation went to, on the record: the stage's lead department (and the region's leaders).
+            if let leadDepartment { payload["leadDepartment"] = .string(leadDepartment) }
+            if case .escalate = action {
                 result.escalations += 1
-                context.metrics.recordEscalation(department: item.department)
+                context.metrics.recordEscalation(department: before.definition.department)
             } else {
                 result.defaultApprovals += 1
-                context.metrics.recordDefaultApproval(reason: "timeout", department: item.department)
-                let dueOn = try calendar.deadline(adding: 1, to: due.on).value
-                let owed = FormalDocument.owed(itemID: item.id, department: item.department, defaultApprovedOn: due.on, dueOn: dueOn)
-                writes.documents.append((projectID: record.id, document: owed))
-                documents[item.id] = owed
+                context.metrics.recordDefaultApproval(reason: "timeout", department: before.definition.department)
             }
-        }
-        // A formal document not issued by its due date is overdue: said once, and counted against the department.
-        for document in documents.values.sorted(by: { $0.itemID < $1.itemID })
-        where document.issuedOn == nil && document.overdueOn == nil && today > document.dueOn {
-            let overdue = document.markedOverdue(on: today)
-            if let owedNow = writes.documents.lastIndex(where: { $0.projectID == record.id && $0.document.itemID == document.itemID }) {
-                // Owed since this very sweep (it ran late): written overdue at once rather than written, then updated.
-                writes.documents[owedNow].document = overdue
-            } else {
-                writes.overdueDocuments.append((projectID: record.id, itemID: document.itemID, on: today))
-            }
-            documents[document.itemID] = overdue
-            write(.formalDocumentOverdue, item: document.itemID,
-                  ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], on: today)
+            return (.item(action.kind), before.id, payload, on)
+        case let .formalDocumentOverdue(document):
             result.warnings += 1
-        }
-        // The agent's next step passed without a newer update: the follow-up is overdue, said once.
-        if let agent = record.agentID, let update = lastProgress, let nextStepOn = update.nextStepOn, update.followUpOverdueOn == nil,
-           update.followUpIsOverdue(asOf: today) {
-            writes.overdueFollowUps.append((id: update.id, on: today))
-            lastProgress = update.followUpMarkedOverdue(on: today)
-            write(.agentFollowUpOverdue, item: update.itemID,
-                  ["agent": .int(agent), "nextStepOn": .string(nextStepOn.description), "progress": .int(update.id)], on: today)
+            return (.formalDocumentOverdue, document.itemID,
+                    ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], today)
+        case let .followUpOverdue(update, agent, nextStepOn):
             result.warnings += 1
-        }
-        // Warnings (电子监察), each raised once: items entering their yellow window, the project turning
-        // yellow or red on its clock or forecast.
-        let view = ProjectView(project: project, asOf: today, calendar: calendar)
-        for item in view.items where item.warning == .yellow && !record.itemYellowRaised.contains(item.id) {
-            record.itemYellowRaised.append(item.id)
-            write(.itemWarning, item: item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
-                                                   "deadline": .string(item.deadline?.value.description ?? "")], on: today)
+            return (.agentFollowUpOverdue, update.itemID,
+                    ["agent": .int(agent), "nextStepOn": .string(nextStepOn.description), "progress": .int(update.id)], today)
+        case let .itemWarning(item):
             result.warnings += 1
-        }
-        if view.warning > record.warningRaised {
-            record.warningRaised = view.warning
-            let reason = view.usedDays > view.totalLimit ? "used days over the total limit"
-                : view.forecast.totalDays > view.totalLimit ? "forecast over the total limit" : "used days at or over the yellow share of the total limit"
-            write(.projectWarning, ["level": .string(view.warning.rawValue), "reason": .string(reason),
-                                      "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
-                                      "totalLimit": .int(Int64(view.totalLimit)),
-                                      "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], on: today)
+            return (.itemWarning, item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
+                                            "deadline": .string(item.deadline?.value.description ?? "")], today)
+        case let .projectWarning(view, reason):
             result.warnings += 1
+            return (.projectWarning, nil, ["level": .string(view.warning.rawValue), "reason": .string(reason),
+                                           "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
+                                           "totalLimit": .int(Int64(view.totalLimit)),
+                                           "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], today)
         }
-        return result
     }
 
     /// Sweeps batch after batch until nothing is due, `lanes` batches at a time: each claims with SKIP LOCKED,
