@@ -118,11 +118,8 @@ struct Dashboard {
 
     private func overview(_ user: User) async throws -> Response {
         let prefix = user.jurisdiction.prefix
-        let counts = try await context.database.read { connection in
-            try await connection.query("""
-                SELECT count(*) FILTER (WHERE warning = 'red')::int, count(*) FILTER (WHERE warning = 'yellow')::int, count(*)::int
-                FROM projects WHERE NOT completed AND starts_with(region, \(prefix))
-                """, logger: context.database.logger).collect().first!.decode((Int, Int, Int).self)
+        let counts = try await context.database.read {
+            try await LeaderReports.openProjectCounts(regionPrefix: prefix, on: $0, logger: context.database.logger)
         }
         let overdue = try await reports.overdue(regionPrefix: prefix, region: user.region, asOf: today, groupBy: .department)
         let atRisk = try await reports.atRisk(regionPrefix: prefix, region: user.region, asOf: today)

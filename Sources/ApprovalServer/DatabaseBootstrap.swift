@@ -26,23 +26,11 @@ public struct DatabaseBootstrap: Sendable {
         let embedded = try EmbeddedPostgres(folder: folder)
         let outcome = try await embedded.startOffThePool()
         let location = embedded.location.with(database: applicationDatabase)
-        try await createDatabaseIfMissing(applicationDatabase, server: embedded.location, logger: logger)
+        try await Database.createIfMissing(applicationDatabase, server: embedded.location, logger: logger)
         // One line says where the cluster is (outside the project when the postgres user cannot enter it) and
         // what a crash left there; the crash cases stand out.
         let level: Logger.Level = outcome == .restartedAfterUncleanStop || outcome == .tookOverLeftRunning ? .notice : .info
         logger.log(level: level, "database: no DATABASE_URL, so a \(embedded.describe(outcome)); data kept between runs; database '\(applicationDatabase)'")
         return DatabaseBootstrap(location: location, embedded: embedded, startedHere: outcome.ownedHere)
-    }
-
-    static func createDatabaseIfMissing(_ name: String, server: DatabaseLocation, logger: Logger) async throws {
-        try await Database.withClient(server, logger: logger) { database in
-            try await database.read { connection in
-                let exists = try await !connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger).collect().isEmpty
-                if !exists {
-                    // Identifiers cannot be bound; the name is ours, not user input.
-                    try await connection.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-                }
-            }
-        }
     }
 }

@@ -177,7 +177,7 @@ public struct DeadlineSweeperService: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let result = try await sweeper.sweepAll()

@@ -44,14 +44,7 @@ enum HealthRoutes {
         }
 
         router.get("/metrics") { _, _ in
-            if let counts = try? await context.database.read({ connection in
-                var counts: [String: Int] = [:]
-                for try await (state, count) in try await connection.query("SELECT state, count(*)::int FROM items GROUP BY state",
-                                                                         logger: context.database.logger).decode((String, Int).self) {
-                    counts[state] = count
-                }
-                return counts
-            }) {
+            if let counts = try? await context.database.read({ try await LeaderReports.itemsByState(on: $0, logger: context.database.logger) }) {
                 context.metrics.setItemsByState(counts)
             }
             do {

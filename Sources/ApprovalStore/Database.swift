@@ -52,6 +52,19 @@ public struct Database: Sendable {
         }
     }
 
+    /// Creates the database `name` on `server` unless it exists (the private cluster's application database).
+    public static func createIfMissing(_ name: String, server: DatabaseLocation, logger: Logger) async throws {
+        try await withClient(server, logger: logger) { database in
+            try await database.read { connection in
+                let exists = try await !connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger).collect().isEmpty
+                if !exists {
+                    // Identifiers cannot be bound; the name is ours, not user input.
+                    try await connection.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+                }
+            }
+        }
+    }
+
     public func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await client.withConnection { try await body($0) }
     }

@@ -7,6 +7,27 @@ import PostgresNIO
 /// Working days come from the `workdays` table (ordinal differences), so SQL counts exactly as the engine does.
 /// States are the current ones; `asOf` is the day overdue spans are counted to.
 public enum LeaderReports {
+    /// The open projects under a region, and how many of them are red and yellow: the dashboard's headline.
+    public static func openProjectCounts(regionPrefix: String, on connection: PostgresConnection,
+                                         logger: Logger) async throws -> (red: Int, yellow: Int, open: Int) {
+        let rows = try await connection.query("""
+            SELECT count(*) FILTER (WHERE warning = 'red')::int, count(*) FILTER (WHERE warning = 'yellow')::int, count(*)::int
+            FROM projects WHERE NOT completed AND starts_with(region, \(regionPrefix))
+            """, logger: logger).collect()
+        let (red, yellow, open) = try rows.first?.decode((Int, Int, Int).self) ?? (0, 0, 0)
+        return (red, yellow, open)
+    }
+
+    /// How many items are in each state, for /metrics.
+    public static func itemsByState(on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for try await (state, count) in try await connection.query("SELECT state, count(*)::int FROM items GROUP BY state",
+                                                                  logger: logger).decode((String, Int).self) {
+            counts[state] = count
+        }
+        return counts
+    }
+
     public struct OverdueItem: Sendable, Hashable {
         public enum State: String, Sendable { case open, defaultApproved = "default_approved", escalated }
 
