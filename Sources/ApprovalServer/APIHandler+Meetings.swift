@@ -94,7 +94,7 @@ extension APIHandler {
             }
             let invited = Dictionary(uniqueKeysWithValues: meeting.invitations.map { ($0.department, $0.items) })
             let minutes = MeetingMinutes(entries: request.attendance.map { entry in
-                MeetingMinutes.Entry(department: entry.department, attendance: MeetingMinutes.Attendance(rawValue: entry.status.rawValue) ?? .absent,
+                MeetingMinutes.Entry(department: entry.department, attendance: Self.attendance(entry.status),
                                      promises: (entry.promisedDays ?? []).map { MeetingMinutes.Promise(item: $0.item, days: $0.days) })
             })
             let decisions: [MeetingMinutes.Decision]
@@ -132,5 +132,13 @@ extension APIHandler {
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
-}
 
+    /// The contract's attendance, one for one.
+    private static func attendance(_ status: Operations.CloseMeeting.Input.Body.JsonPayload.AttendancePayloadPayload.StatusPayload) -> MeetingMinutes.Attendance {
+        switch status {
+        case .attended: .attended
+        case .leave: .leave
+        case .absent: .absent
+        }
+    }
+}

@@ -119,15 +119,22 @@ extension APIHandler {
         let rating: Components.Schemas.Rating = try await changeProject(code: input.path.code, operation: "rate", request: request,
                                              idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
             guard user.role == .investor else { throw APIError.forbidden("ratings (好差评) are given by the investor, not by a \(user.role.rawValue)") }
-            let agreements = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger)
-            let history = try await AgentAssignmentRepository.history(projectID: record.id, on: connection, logger: context.logger)
+            // Only the agent's rating asks who carried the agency and whether its agreement ended.
+            var latestAgreement: AgencyAgreement?
+            var agentID: Int64?
+            if request.subject == "agent" {
+                latestAgreement = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
+                agentID = record.agentID
+                if agentID == nil {
+                    agentID = try await AgentAssignmentRepository.history(projectID: record.id, on: connection, logger: context.logger).last?.agentID
+                }
+            }
             let now = context.clock.now()
             let ratings = try await RatingRepository.ratings(projectID: record.id, on: connection, logger: context.logger)
             let subject: Rating.Subject
             let previous: Rating?
             do throws(Rating.Refusal) {
-                subject = try Rating.subject(request.subject, of: project, latestAgreement: agreements.last,
-                                             agentID: record.agentID ?? history.last?.agentID)
+                subject = try Rating.subject(request.subject, of: project, latestAgreement: latestAgreement, agentID: agentID)
                 previous = ratings.first { $0.subject.key == subject.key }
                 try Rating.checkMayRate(previous: previous, at: now)
             } catch let refusal {
