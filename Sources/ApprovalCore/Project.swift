@@ -59,6 +59,15 @@ public struct Project: Sendable, Hashable {
         openReadyItems(on: startedOn)
     }
 
+    /// A project whose items are already built (restored from a snapshot).
+    init(workflow: WorkflowDefinition, attributes: [String: AttributeValue], startedOn: CivilDate, items: [ProjectItem]) {
+        self.workflow = workflow
+        self.attributes = attributes
+        self.startedOn = startedOn
+        self.items = items
+        index = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.id, $0) })
+    }
+
     public func item(_ id: String) -> ProjectItem? { index[id].map { items[$0] } }
 
     /// Applies one action to one item, then opens every item whose prerequisites are now complete.

@@ -39,6 +39,24 @@ public struct ProjectItem: Sendable, Hashable {
         history = [ItemEvent(action: "create", from: initialState, to: initialState, on: date, detail: detail)]
     }
 
+    /// The item as a snapshot left it (`ProjectSnapshot`).
+    init(definition: ItemDefinition, restoring snapshot: ProjectSnapshot.ItemSnapshot) {
+        self.definition = definition
+        state = snapshot.state
+        history = snapshot.history
+        runs = snapshot.runs
+        runningSince = snapshot.runningSince
+        stops = snapshot.stops
+        deadline = snapshot.deadline.map { WorkdayResult($0, isProvisional: snapshot.deadlineProvisional) }
+        commitment = snapshot.commitment
+        supplementRequests = snapshot.supplementRequests
+        escalatedOn = snapshot.escalatedOn
+        defaultApprovalReason = snapshot.defaultApprovalReason
+        exemptionSource = snapshot.exemptionSource
+        rejectionReason = snapshot.rejectionReason
+        promisedBy = snapshot.promisedBy
+    }
+
     /// Working days the clock has run, up to and including `today` for a running clock.
     public func usedDays(asOf today: CivilDate, calendar: WorkdayCalendar) -> Int {
         runningIntervals(asOf: today).reduce(0) { $0 + calendar.workingDays(from: $1.start, to: $1.end).value }

@@ -18,6 +18,9 @@ public struct WorkdayCalendar: Sendable {
     private let workdayTable: [Int32]
     /// Holiday name of each listed day off or make-up workday, for explaining a date to a person.
     private let holidayNames: [CivilDate: String]
+    /// The calendar's id, coverage and the working days it counts (not the holidays' names): a project snapshot
+    /// is valid while its calendar's fingerprint is unchanged, since every deadline then comes out alike.
+    public let fingerprint: String
 
     /// Builds a calendar from per-date overrides of the weekend rule, each with its holiday's name. Validation of
     /// the source data (order, duplicates, years) happens in `CalendarDefinition`; this initialiser trusts it.
@@ -45,6 +48,12 @@ public struct WorkdayCalendar: Sendable {
         }
         ordinalTable = ordinals
         workdayTable = workdays
+        // FNV-1a over the working days' offsets: stable across processes, unlike Hasher.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for offset in workdays {
+            hash = (hash ^ UInt64(UInt32(bitPattern: offset))) &* 0x100_0000_01b3
+        }
+        fingerprint = "\(id) \(first)…\(last) \(String(hash, radix: 16))"
     }
 
     public func isCovered(_ date: CivilDate) -> Bool { coverage.contains(date) }

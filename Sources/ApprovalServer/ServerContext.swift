@@ -50,7 +50,8 @@ public struct ServerContext: Sendable {
     /// after the change (the sweeper keeps those for its whole batch rather than read them again).
     func projectSave(_ record: ProjectRecord, _ project: Project, today: CivilDate, documents: [String: FormalDocument],
                      lastProgress progress: ProgressUpdate?) -> ProjectSave {
-        let view = ProjectView(project: project, asOf: today, calendar: registry.calendar(for: project.workflow))
+        let calendar = registry.calendar(for: project.workflow)
+        let view = ProjectView(project: project, asOf: today, calendar: calendar)
         // A formal document still owed can go overdue at midnight too.
         let documentOwed = documents.values.contains { $0.issuedOn == nil && $0.overdueOn == nil }
         // So does the agent's next step, the night after its date, unless a newer update came first.
@@ -59,7 +60,7 @@ public struct ServerContext: Sendable {
         }
         let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil, followUpDue]
             .compactMap { $0 }.min()
-        return ProjectSave(record: record, project: project, view: view, nextDue: nextDue)
+        return ProjectSave(record: record, project: project, view: view, nextDue: nextDue, calendar: calendar)
     }
 }
 

@@ -25,6 +25,8 @@ public struct ProjectRecord: Sendable, Hashable {
     /// Warnings the sweeper has already raised (each once).
     public var itemYellowRaised: [String]
     public var warningRaised: WarningLevel
+    /// The items as of the last change, when stored (see `ProjectRepository.load`).
+    public var snapshot: ProjectSnapshot?
 
     public var etag: String { Self.etag(version: version) }
     public static func etag(version: Int) -> String { "\"\(version)\"" }
@@ -61,12 +63,15 @@ public struct ProjectSave: Sendable {
     public let project: Project
     public let view: ProjectView
     public let nextDue: Date?
+    /// The items as they stand, kept with the row so that the next write need not replay the events.
+    public let snapshot: ProjectSnapshot
 
-    public init(record: ProjectRecord, project: Project, view: ProjectView, nextDue: Date?) {
+    public init(record: ProjectRecord, project: Project, view: ProjectView, nextDue: Date?, calendar: WorkdayCalendar) {
         self.record = record
         self.project = project
         self.view = view
         self.nextDue = nextDue
+        snapshot = project.snapshot(calendar: calendar)
     }
 }
 

@@ -8,14 +8,15 @@ import PostgresNIO
 public enum ProjectRepository {
     static let columns = """
         id, code, code_issued_locally, name, investor_org, region, attributes, workflow_version_id, started_on::text,
-        agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, item_yellow_raised, warning_raised
+        agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, item_yellow_raised, warning_raised,
+        snapshot::text
         """
 
     static func decode(_ row: PostgresRow) throws -> ProjectRecord {
         let (id, code, local, name, organisation, region, attributes, workflowVersionID, startedOn, agentID, version,
-             lastSeq, lastHash, currentStage, completed, warning, usedDays, itemYellowRaised, warningRaised) = try row.decode(
+             lastSeq, lastHash, currentStage, completed, warning, usedDays, itemYellowRaised, warningRaised, snapshot) = try row.decode(
             (Int64, String, Bool, String, String, String, JSONValue, Int64, String, Int64?, Int, Int, Data, String?, Bool,
-             String, Int, [String], String).self)
+             String, Int, [String], String, String?).self)
         var attributeValues: [String: AttributeValue] = [:]
         if case let .object(fields) = attributes {
             for (key, value) in fields { attributeValues[key] = AttributeValue(json: value) }
@@ -25,7 +26,9 @@ public enum ProjectRepository {
                              startedOn: CivilDate(iso: startedOn)!, agentID: agentID, version: version, lastSeq: lastSeq,
                              lastHash: lastHash, currentStage: currentStage, completed: completed,
                              warning: WarningLevel(rawValue: warning) ?? .none, usedDays: usedDays,
-                             itemYellowRaised: itemYellowRaised, warningRaised: WarningLevel(rawValue: warningRaised) ?? .none)
+                             itemYellowRaised: itemYellowRaised, warningRaised: WarningLevel(rawValue: warningRaised) ?? .none,
+                             // A snapshot that no longer decodes (its format changed) is only a missed shortcut: the events replay.
+                             snapshot: snapshot.flatMap { try? JSONDecoder().decode(ProjectSnapshot.self, from: Data($0.utf8)) })
     }
 
     /// Inserts the project with its `project.created` event; nil when another project already has the code
@@ -60,34 +63,63 @@ public enum ProjectRepository {
             .collect().first.map(decode)
     }
 
-    /// Rebuilds the project's items by replaying its item events (kind `item.*`; warnings are `warning.*`) on the version of the workflow it started with.
-    /// Deadlines come out of the current calendar, so a newer calendar corrects provisional ones.
+    /// The project's items as they stand: restored from the row's snapshot when it was made under the current
+    /// calendar, otherwise rebuilt by replaying its item events (kind `item.*`) on the version of the workflow it
+    /// started with. Deadlines come out of the current calendar, so a newer calendar corrects provisional ones.
     public static func load(_ record: ProjectRecord, registry: WorkflowRegistry, on connection: PostgresConnection,
                             logger: Logger) async throws -> Project {
         try await load([record], registry: registry, on: connection, logger: logger)[0]
     }
 
-    /// The same for many projects in one statement (the sweeper's batch), in the order of `records`.
+    /// The same for many projects, in the order of `records`: the ones without a usable snapshot are replayed
+    /// together in one statement (the sweeper's batch).
     public static func load(_ records: [ProjectRecord], registry: WorkflowRegistry, on connection: PostgresConnection,
                             logger: Logger) async throws -> [Project] {
-        var projects = try records.map { record in
+        var projects: [Project] = []
+        var replayed: [Int64: Int] = [:]
+        for record in records {
             guard let workflow = registry.versions[record.workflowVersionID] else {
                 throw StoredEventError(message: "project \(record.code) runs workflow version \(record.workflowVersionID), which is not loaded")
             }
-            return try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn)
+            if let snapshot = record.snapshot,
+               let restored = Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn, restoring: snapshot,
+                                      calendar: registry.calendar(for: workflow)) {
+                projects.append(restored)
+            } else {
+                replayed[record.id] = projects.count
+                projects.append(try Project(workflow: workflow, attributes: record.attributes, startedOn: record.startedOn))
+            }
         }
-        let position = Dictionary(records.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        try await replay(into: &projects, at: replayed, registry: registry, on: connection, logger: logger)
+        return projects
+    }
+
+    /// Every project whose stored snapshot differs from the replay of its events (what `load` would give
+    /// without the snapshot); a snapshot made under another calendar is not compared, as `load` ignores it too.
+    public static func snapshotMismatches(registry: WorkflowRegistry, on connection: PostgresConnection,
+                                          logger: Logger) async throws -> [String] {
+        let records = try await connection.query("SELECT \(unescaped: columns) FROM projects WHERE snapshot IS NOT NULL ORDER BY id",
+                                                 logger: logger).collect().map(decode)
+        let fromSnapshots = try await load(records, registry: registry, on: connection, logger: logger)
+        let replayed = try await load(records.map { var record = $0; record.snapshot = nil; return record },
+                                      registry: registry, on: connection, logger: logger)
+        return zip(records, zip(fromSnapshots, replayed)).filter { $1.0 != $1.1 }.map { $0.0.code }
+    }
+
+    /// Rebuilds the projects at `positions` (project id → index in `projects`) from their item events.
+    static func replay(into projects: inout [Project], at positions: [Int64: Int], registry: WorkflowRegistry,
+                       on connection: PostgresConnection, logger: Logger) async throws {
+        guard !positions.isEmpty else { return }
         let rows = try await connection.query("""
             SELECT project_id, item_id, on_date::text, payload FROM events
-            WHERE project_id = ANY(\(records.map(\.id))) AND kind = ANY(\(ItemAction.Code.allCases.map { EventKind.item($0).text }))
+            WHERE project_id = ANY(\(Array(positions.keys))) AND kind = ANY(\(ItemAction.Code.allCases.map { EventKind.item($0).text }))
             ORDER BY project_id, seq
             """, logger: logger)
         for try await (projectID, itemID, onDate, payload) in rows.decode((Int64, String, String, JSONValue).self) {
-            let index = position[projectID]!
+            guard let index = positions[projectID] else { continue }
             try projects[index].perform(ItemAction(payload: payload), on: itemID, date: CivilDate(iso: onDate)!,
                                         calendar: registry.calendar(for: projects[index].workflow))
         }
-        return projects
     }
 
     /// Appends one event to the project's chain, with the notifications it causes, and moves the record's head.
@@ -97,15 +129,6 @@ public enum ProjectRepository {
         var pending = PendingEvents()
         pending.append(event, to: &record)
         try await pending.write(on: connection, logger: logger)
-    }
-
-    /// Writes the record's changed fields, a new version, when the sweeper must next look at the project, and
-    /// the items' rows as of `view`.
-    public static func save(_ record: inout ProjectRecord, project: Project, view: ProjectView, nextDue: Date?,
-                            on connection: PostgresConnection, logger: Logger) async throws {
-        var saves = [ProjectSave(record: record, project: project, view: view, nextDue: nextDue)]
-        try await save(&saves, on: connection, logger: logger)
-        record = saves[0].record
     }
 
     /// The same for many projects in two statements (the sweeper's batch). Each record gets its new version.
@@ -118,7 +141,10 @@ public enum ProjectRepository {
             saves[index].record.completed = view.currentStageID == nil
             saves[index].record.warning = view.warning
             saves[index].record.usedDays = view.usedDays
+            saves[index].record.snapshot = saves[index].snapshot
         }
+        let encoder = JSONEncoder()
+        let snapshots = try saves.map { String(decoding: try encoder.encode($0.snapshot), as: UTF8.self) }
         let records = saves.map(\.record)
         // Arrays hold no NULLs: a missing agent is -1, a missing stage '', a missing next due instant is masked
         // by `due`; the two list columns travel as JSON text, since arrays of arrays must be rectangular.
@@ -129,7 +155,7 @@ public enum ProjectRepository {
                 item_yellow_raised = ARRAY(SELECT jsonb_array_elements_text(r.item_yellow_raised::jsonb)),
                 warning_raised = r.warning_raised, summary_as_of = r.summary_as_of::date, forecast_days = r.forecast_days,
                 total_limit = r.total_limit, critical_path = ARRAY(SELECT jsonb_array_elements_text(r.critical_path::jsonb)),
-                calendar_id = r.calendar_id,
+                calendar_id = r.calendar_id, snapshot = r.snapshot::jsonb,
                 completed_on = CASE WHEN r.completed THEN coalesce(p.completed_on, r.summary_as_of::date) END
             FROM unnest(\(records.map(\.id)), \(records.map(\.name)), \(records.map { $0.agentID ?? -1 }), \(records.map(\.version)),
                         \(records.map(\.lastSeq)), \(records.map { ByteBuffer(bytes: $0.lastHash) }), \(records.map { $0.currentStage ?? "" }),
@@ -139,9 +165,9 @@ public enum ProjectRepository {
                         \(records.map(\.warningRaised.rawValue)), \(saves.map(\.view.asOf.description)),
                         \(saves.map(\.view.forecast.totalDays)), \(saves.map(\.view.totalLimit)),
                         \(saves.map { JSONValue.array($0.view.forecast.criticalPath.map(JSONValue.string)).canonicalText }),
-                        \(saves.map(\.project.workflow.calendarID)))
+                        \(saves.map(\.project.workflow.calendarID)), \(snapshots))
                 AS r(id, name, agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, due, next_due_at,
-                     item_yellow_raised, warning_raised, summary_as_of, forecast_days, total_limit, critical_path, calendar_id)
+                     item_yellow_raised, warning_raised, summary_as_of, forecast_days, total_limit, critical_path, calendar_id, snapshot)
             WHERE p.id = r.id
             """, logger: logger)
         var projectIDs: [Int64] = [], ids: [String] = [], stages: [String] = [], departments: [String] = [], states: [String] = []

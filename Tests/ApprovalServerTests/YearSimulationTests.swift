@@ -194,6 +194,11 @@ struct YearSimulationTests {
             #expect(kinds.filter { $0 == "item.escalate" }.count == 1)
             #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 0)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+            // Every write after the first loaded the project from its snapshot: a year of them equals the replay.
+            #expect(try await server.count("SELECT count(*)::int FROM projects WHERE snapshot IS NOT NULL") > 0)
+            #expect(try await server.database.read {
+                try await ProjectRepository.snapshotMismatches(registry: server.context.registry, on: $0, logger: server.database.logger)
+            }.isEmpty)
         }
     }
 }
