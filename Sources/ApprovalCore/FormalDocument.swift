@@ -34,6 +34,11 @@ extension FormalDocument {
                        issuedOn: issuedOn, documentNumber: documentNumber, overdueOn: overdueOn ?? date)
     }
 
+    public func issued(_ number: String, on date: CivilDate) -> FormalDocument {
+        FormalDocument(itemID: itemID, department: department, defaultApprovedOn: defaultApprovedOn, dueOn: dueOn,
+                       issuedOn: date, documentNumber: number, overdueOn: overdueOn)
+    }
+
     /// The document owed for `item` that the department may now record as issued: one is owed only after a default
     /// approval, and is recorded once.
     public static func toRecord(_ owed: FormalDocument?, item: ProjectItem) throws(FormalDocumentRefusal) -> FormalDocument {

@@ -13,41 +13,44 @@ extension APIHandler {
         }
         let requested = try Self.requested(kind, request)
         let itemID = input.path.item
-        let response = try await writeProject(code: input.path.code, operation: "performItemAction", request: request,
-                                              ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
-            guard let item = project.item(itemID) else {
-                throw APIError.notFound("item '\(itemID)' of project \(record.code) (workflow \(project.workflow.id))", field: "item")
+        let response = try await decideProject(code: input.path.code, operation: "performItemAction", request: request,
+                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { change in
+            let (record, today, user) = (change.record, change.today, change.user)
+            guard let item = change.project.item(itemID) else {
+                throw APIError.notFound("item '\(itemID)' of project \(record.code) (workflow \(change.project.workflow.id))", field: "item")
             }
             try Access.checkMayPerform(kind, on: item.definition, user: user)
             var onBehalf: [String: JSONValue] = [:]
             if user.role == .agent {
                 // On behalf of the investor (代办): only the project's current agent, within an agreement in force.
-                let latest = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
-                if let refusal = AgencyAgreement.onBehalfRefusal(latest: latest, item: itemID, on: today) { throw APIError.forbidden("you may not \(kind.rawValue) '\(itemID)' for the investor: \(refusal)") }
+                if let refusal = AgencyAgreement.onBehalfRefusal(latest: change.loaded.agreement, item: itemID, on: today) {
+                    throw APIError.forbidden("you may not \(kind.rawValue) '\(itemID)' for the investor: \(refusal)")
+                }
                 onBehalf = ["onBehalfOf": .string(record.investorOrganisation), "agentName": .string(user.name)]
             }
             guard case let .transition(action) = requested else {
-                guard case let .formalDocument(number) = requested else { return [] }
-                return try await recordFormalDocument(number, item: item, record: record, today: today, user: user, connection: connection)
+                guard case let .formalDocument(number) = requested else { return }
+                try recordFormalDocument(number, item: item, change: &change)
+                return
             }
             let before = item.state
-            let calendar = context.registry.calendar(for: project.workflow)
+            let calendar = context.registry.calendar(for: change.project.workflow)
             do throws(ItemTransitionError) {
                 if kind == .resubmit {
-                    try project.resubmit(itemID, date: today, calendar: calendar)
+                    try change.project.resubmit(itemID, date: today, calendar: calendar)
                 } else {
-                    try project.perform(action, on: itemID, date: today, calendar: calendar)
+                    try change.project.perform(action, on: itemID, date: today, calendar: calendar)
                 }
             } catch {
                 throw APIError.refused(error)
             }
             var payload = action.payload
             payload["from"] = .string(before.rawValue)
-            payload["to"] = .string((project.item(itemID) ?? item).state.rawValue)
+            payload["to"] = .string((change.project.item(itemID) ?? item).state.rawValue)
             if kind == .resubmit { payload["as"] = .string("resubmit") }
             payload.merge(onBehalf) { $1 }
-            return [NewEvent(kind: .item(action.kind), itemID: itemID, payload: payload, actorID: user.id,
-                             at: context.clock.now(), on: today)]
+            change.events.append(NewEvent(kind: .item(action.kind), itemID: itemID, payload: payload, actorID: user.id,
+                                          at: context.clock.now(), on: today))
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
@@ -60,20 +63,18 @@ extension APIHandler {
     }
 
     /// After a default approval, the department records the formal document it issued (due within 1 working day).
-    private func recordFormalDocument(_ number: String, item: ProjectItem, record: ProjectRecord, today: CivilDate, user: User,
-                                      connection: PostgresConnection) async throws -> [NewEvent] {
-        let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
+    private func recordFormalDocument(_ number: String, item: ProjectItem, change: inout ProjectChange) throws {
         let document: FormalDocument
         do {
-            document = try FormalDocument.toRecord(documents[item.id], item: item)
+            document = try FormalDocument.toRecord(change.documents[item.id], item: item)
         } catch {
             throw APIError.conflict(error.description, state: item.state.rawValue)
         }
-        try await FormalDocumentRepository.recordIssued(projectID: record.id, itemID: item.id, number: number, on: today,
-                                                        on: connection, logger: context.logger)
-        return [NewEvent(kind: .formalDocumentIssued, itemID: item.id,
-                         payload: ["documentNumber": .string(number), "dueOn": .string(document.dueOn.description), "late": .bool(today > document.dueOn)],
-                         actorID: user.id, at: context.clock.now(), on: today)]
+        change.issue(document, number: number)
+        change.events.append(NewEvent(kind: .formalDocumentIssued, itemID: item.id,
+                                      payload: ["documentNumber": .string(number), "dueOn": .string(document.dueOn.description),
+                                                "late": .bool(change.today > document.dueOn)],
+                                      actorID: change.user.id, at: context.clock.now(), on: change.today))
     }
 
     /// What a request asks for, after checking the fields each action needs (and only those).

@@ -22,26 +22,23 @@ extension APIHandler {
     func scheduleMeeting(_ input: Operations.ScheduleMeeting.Input) async throws -> Operations.ScheduleMeeting.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
         let code = input.path.code
-        let meeting = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "scheduleMeeting", target: code,
-                                                request: request, status: 201) { connection, user in
-            var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
+        let meeting = try await changeProject(code: code, operation: "scheduleMeeting", request: request,
+                                              idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
             try Access.checkMayRunMeetings(user)
-            let today = context.today
             let (scheduledOn, invitations) = try Self.validInvitations(request, project: project, today: today)
             let id = try await MeetingRepository.create(projectID: record.id, kind: request.kind.rawValue, stageID: request.stage,
                                                         scheduledOn: scheduledOn, invitations: invitations,
                                                         createdBy: user.id, on: connection, logger: context.logger)
-            try await ProjectRepository.append(NewEvent(kind: .meetingScheduled, payload: [
+            let scheduled = NewEvent(kind: .meetingScheduled, payload: [
                 "meeting": .int(id), "kind": .string(request.kind.rawValue), "stage": .string(request.stage),
                 "scheduledOn": .string(request.scheduledOn),
                 "invitations": .object(Dictionary(uniqueKeysWithValues: invitations.map { ($0.0, JSONValue.array($0.1.map(JSONValue.string))) })),
-            ], actorID: user.id, at: context.clock.now(), on: today), to: &record, on: connection, logger: context.logger)
-            try await context.save(&record, project, today: today, on: connection)
+            ], actorID: user.id, at: context.clock.now(), on: today)
             // Read again in the same transaction, after the insert.
             guard let meeting = try await MeetingRepository.forProject(record.id, on: connection, logger: context.logger).first(where: { $0.id == id }) else {
                 throw APIError.notFound("meeting \(id) of project \(record.code)")
             }
-            return Self.meetingBody(meeting)
+            return ([scheduled], Self.meetingBody(meeting))
         }
         return .created(.init(body: .json(meeting)))
     }

@@ -2,45 +2,161 @@ import ApprovalAPI
 import ApprovalCore
 import ApprovalStore
 import Foundation
+import Logging
 import PostgresNIO
 
-/// The one path every change to an existing project takes: claim the idempotency key, lock the project row,
-/// rebuild it, check visibility and If-Match, let the caller decide, then write the new state, its events and
-/// the stored response in one transaction.
+/// The one path every change to an existing project takes: read the project as it stands (one statement, no
+/// lock), check visibility and If-Match, decide, then write the new state, its events, its notifications and
+/// the answer stored under the caller's `Idempotency-Key` in one statement that applies only if the project's
+/// version is still the one read (`ProjectWrite`). A change that lost that race to another reads and decides
+/// again; a retry of an answered key gets the stored answer.
 extension APIHandler {
-    typealias ProjectChange = (inout ProjectRecord, inout Project, CivilDate, User, PostgresConnection) async throws -> [NewEvent]
+    /// What a change sees and leaves.
+    struct ProjectChange {
+        let loaded: LoadedProject
+        var record: ProjectRecord
+        var project: Project
+        let today: CivilDate
+        let user: User
+        /// The formal documents and the newest progress update as they will stand (for the next due instant).
+        var documents: [String: FormalDocument]
+        var lastProgress: ProgressUpdate?
+        /// The agent and the newest agreement after a change that wrote rows of its own.
+        var agentAfterRows: User?
+        var agreementAfterRows: AgencyAgreement?
+        var events: [NewEvent] = []
+        var issuedDocuments: [ProjectWrite.IssuedDocument] = []
 
-    func writeProject(code: String, operation: String, request: some Encodable, ifMatch: String?, idempotencyKey: String?,
-                      _ change: ProjectChange) async throws -> ProjectResponse {
-        try await idempotentWrite(key: idempotencyKey, operation: operation, target: code, request: request, status: 200) { connection, user in
-            var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: ifMatch, on: connection)
-            let today = context.today
-            let events = try await change(&record, &project, today, user, connection)
-            try await append(events, to: &record, on: connection)
-            return try await saveAndRespond(&record, project, today: today, on: connection)
+        init(loaded: LoadedProject, project: Project, today: CivilDate, user: User) {
+            self.loaded = loaded
+            record = loaded.record
+            self.project = project
+            self.today = today
+            self.user = user
+            documents = loaded.documents
+            lastProgress = loaded.lastProgress
+        }
+
+        /// Records the formal document owed for `itemID` as issued.
+        mutating func issue(_ document: FormalDocument, number: String) {
+            documents[document.itemID] = document.issued(number, on: today)
+            issuedDocuments.append(.init(projectID: record.id, itemID: document.itemID, number: number, on: today))
         }
     }
 
-    /// The same path for a change that answers with something other than the project's status (an agreement,
-    /// a progress update, a case, a rating): `change` writes its rows and returns its events and the answer.
+    /// A change decided from the project alone (an item action): a read, one statement, and the answer; no
+    /// transaction is opened, as the statement commits whole by itself.
+    func decideProject(code: String, operation: String, request: some Encodable, ifMatch: String?, idempotencyKey: String?,
+                       _ decide: (inout ProjectChange) throws -> Void) async throws -> ProjectResponse {
+        try await write(code: code, operation: operation, request: request, ifMatch: ifMatch, idempotencyKey: idempotencyKey, status: 200,
+                        writesRows: false) { change, _ in try decide(&change) } answer: { change, save, _ in
+            respond(save, agent: change.loaded.agent, agreement: change.loaded.agreement, documents: change.documents,
+                    lastProgress: change.lastProgress, today: change.today)
+        }
+    }
+
+    typealias ProjectRowsChange = (inout ProjectRecord, inout Project, CivilDate, User, PostgresConnection) async throws -> [NewEvent]
+
+    /// A change that writes rows of its own besides the project's (an assignment, a meeting's minutes): they
+    /// and the project's statement run in one transaction, answered with the project's status.
+    func writeProject(code: String, operation: String, request: some Encodable, ifMatch: String?, idempotencyKey: String?,
+                      _ change: ProjectRowsChange) async throws -> ProjectResponse {
+        try await write(code: code, operation: operation, request: request, ifMatch: ifMatch, idempotencyKey: idempotencyKey, status: 200,
+                        writesRows: true) { state, connection in
+            state.events += try await change(&state.record, &state.project, state.today, state.user, connection)
+        } answer: { change, save, _ in
+            respond(save, agent: change.agentAfterRows, agreement: change.agreementAfterRows, documents: change.documents,
+                    lastProgress: change.lastProgress, today: change.today)
+        }
+    }
+
+    /// The same for a change that answers with something other than the project's status (an agreement, a
+    /// progress update, a case, a rating): `change` writes its rows and returns its events and the answer.
     func changeProject<Body: Codable & Sendable>(
         code: String, operation: String, request: some Encodable, idempotencyKey: String?, status: Int = 200,
         _ change: (inout ProjectRecord, Project, CivilDate, User, PostgresConnection) async throws -> (events: [NewEvent], body: Body)
     ) async throws -> Body {
-        try await idempotentWrite(key: idempotencyKey, operation: operation, target: code, request: request, status: status) { connection, user in
-            var (record, project) = try await lockVisibleProject(code, user: user, ifMatch: nil, on: connection)
-            let today = context.today
-            let (events, body) = try await change(&record, project, today, user, connection)
-            try await append(events, to: &record, on: connection)
-            try await context.save(&record, project, today: today, on: connection)
+        var body: Body?
+        return try await write(code: code, operation: operation, request: request, ifMatch: nil, idempotencyKey: idempotencyKey,
+                               status: status, writesRows: true) { state, connection in
+            let (events, answer) = try await change(&state.record, state.project, state.today, state.user, connection)
+            state.events += events
+            body = answer
+        } answer: { _, _, _ in
+            guard let body else { throw APIError.conflict("the change gave no answer") }
             return body
         }
     }
 
-    private func append(_ events: [NewEvent], to record: inout ProjectRecord, on connection: PostgresConnection) async throws {
-        for event in events {
-            try await ProjectRepository.append(event, to: &record, on: connection, logger: context.logger)
+    /// How often a change is decided again after losing the race for its project before the caller is told to
+    /// retry: each loss means another change of the same project committed in between.
+    static let writeAttempts = 8
+
+    /// The project was changed between this change's read and its write.
+    private struct ChangedMeanwhile: Error {}
+
+    private func write<Body: Codable & Sendable>(
+        code: String, operation: String, request: some Encodable, ifMatch: String?, idempotencyKey: String?, status: Int,
+        writesRows: Bool, _ decide: (inout ProjectChange, PostgresConnection) async throws -> Void,
+        answer: (ProjectChange, ProjectSave, PostgresConnection) async throws -> Body
+    ) async throws -> Body {
+        let user = try currentUser()
+        let digest = try Self.requestDigest(operation: operation, target: code, request: request)
+        return try await database.read { connection in
+            for _ in 1...Self.writeAttempts {
+                guard let loaded = try await LoadedProject.read(code: code, userID: user.id, idempotencyKey: idempotencyKey,
+                                                                  on: connection, logger: context.logger) else {
+                    throw APIError.notFound("project \(code)", field: "code")
+                }
+                if let key = idempotencyKey, let stored = loaded.stored {
+                    guard stored.requestDigest == digest, let response = stored.response else { throw IdempotencyError.reusedForAnotherRequest(key: key) }
+                    return try JSONDecoder().decode(Body.self, from: Data(response.body.utf8))
+                }
+                let project = try await ProjectRepository.load(loaded.record, registry: context.registry, on: connection, logger: context.logger)
+                guard Access.canSee(loaded.record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
+                if let ifMatch, ifMatch != "*", ifMatch != loaded.record.etag, ifMatch != "W/\(loaded.record.etag)" {
+                    throw APIError.stale(currentETag: loaded.record.etag)
+                }
+                var change = ProjectChange(loaded: loaded, project: project, today: context.today, user: user)
+                do {
+                    if writesRows {
+                        return try await connection.inTransaction(logger: context.logger) {
+                            try await decide(&change, connection)
+                            try await change.readAgainAfterRows(on: connection, logger: context.logger)
+                            return try await persist(change, key: idempotencyKey, digest: digest, status: status, answer: answer, on: connection)
+                        }
+                    }
+                    try await decide(&change, connection)
+                    return try await persist(change, key: idempotencyKey, digest: digest, status: status, answer: answer, on: connection)
+                } catch is ChangedMeanwhile {
+                    continue
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.tableName] == "idempotency_keys" {
+                    // The same key answered another change that committed first: the next read finds its answer.
+                    continue
+                }
+            }
+            throw APIError.conflict("project \(code) kept changing while this change was decided; retry it", type: "/problems/busy")
         }
+    }
+
+    /// Writes the change as decided: its events appended to the chain, the project's rows, and the answer.
+    private func persist<Body: Codable & Sendable>(
+        _ change: ProjectChange, key: String?, digest: Data, status: Int,
+        answer: (ProjectChange, ProjectSave, PostgresConnection) async throws -> Body, on connection: PostgresConnection
+    ) async throws -> Body {
+        var write = ProjectWrite()
+        var record = change.record
+        for event in change.events { write.events.append(event, to: &record) }
+        let save = context.projectSave(record, change.project, today: change.today, documents: change.documents, lastProgress: change.lastProgress)
+        write.saves = [save]
+        write.issuedDocuments = change.issuedDocuments
+        let body = try await answer(change, save, connection)
+        if let key {
+            let text = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
+            write.answer = .init(userID: change.user.id, key: key, requestDigest: digest, response: .init(status: status, body: text))
+        }
+        guard try await write.write(on: connection, logger: context.logger) else { throw ChangedMeanwhile() }
+        return body
     }
 
     /// A read of one visible project: its row and rebuilt state, in one read transaction.
@@ -57,9 +173,10 @@ extension APIHandler {
         }
     }
 
-    /// Runs a write in one transaction under the caller's `Idempotency-Key`: the key is claimed first, the
-    /// response is stored before commit, and a retry with the same key and request gets the stored response
-    /// instead of writing again (a concurrent retry waits on the first one's key row, then sees its outcome).
+    /// Runs a write that creates rather than changes (a project, a webhook) in one transaction under the
+    /// caller's `Idempotency-Key`: the key is claimed first, the response is stored before commit, and a retry
+    /// with the same key and request gets the stored response instead of writing again (a concurrent retry waits
+    /// on the first one's key row, then sees its outcome).
     func idempotentWrite<Body: Codable & Sendable>(key: String?, operation: String, target: String, request: some Encodable, status: Int,
                                                    _ write: (PostgresConnection, User) async throws -> Body) async throws -> Body {
         let user = try currentUser()
@@ -87,38 +204,31 @@ extension APIHandler {
         return Idempotency.requestDigest(operation: operation, target: target, body: try encoder.encode(request))
     }
 
-    /// Locks the project row for the rest of the transaction (writers of one project take turns) and rebuilds
-    /// the project; 404 when the caller may not see it, 412 when If-Match is stale.
-    func lockVisibleProject(_ code: String, user: User, ifMatch: String?,
-                            on connection: PostgresConnection) async throws -> (ProjectRecord, Project) {
-        guard let record = try await ProjectRepository.lock(code: code, on: connection, logger: context.logger) else {
-            throw APIError.notFound("project \(code)", field: "code")
-        }
-        let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
-        guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
-        if let ifMatch, ifMatch != "*", ifMatch != record.etag, ifMatch != "W/\(record.etag)" {
-            throw APIError.stale(currentETag: record.etag)
-        }
-        return (record, project)
-    }
-
-    /// Writes the project's row and item rows as of today and builds the status answered to the caller.
-    func saveAndRespond(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
-                        on connection: PostgresConnection) async throws -> ProjectResponse {
-        let saved = try await context.save(&record, project, today: today, on: connection)
-        return try await respond(record, project, view: saved.view, documents: saved.documents, lastProgress: saved.lastProgress,
-                                 today: today, on: connection)
+    /// The status of a project as saved, with its agency service's state as the change left it.
+    func respond(_ save: ProjectSave, agent: User?, agreement: AgencyAgreement?, documents: [String: FormalDocument],
+                 lastProgress progress: ProgressUpdate?, today: CivilDate) -> ProjectResponse {
+        respond(save.savedRecord, save.project, view: save.view, agent: agent, agreement: agreement, documents: documents,
+                lastProgress: progress, today: today)
     }
 
     /// The project's status as answered to every read and write: the engine's view with the agent and the
     /// agency service's state.
-    func respond(_ record: ProjectRecord, _ project: Project, view: ProjectView, documents: [String: FormalDocument],
-                 lastProgress progress: ProgressUpdate?, today: CivilDate, on connection: PostgresConnection) async throws -> ProjectResponse {
-        let agent = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
-        let agreement = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: context.logger).last
+    func respond(_ record: ProjectRecord, _ project: Project, view: ProjectView, agent: User?, agreement: AgencyAgreement?,
+                 documents: [String: FormalDocument], lastProgress progress: ProgressUpdate?, today: CivilDate) -> ProjectResponse {
         let agency = ProjectStatusMapper.Agency(agreement: agreement, lastProgress: progress, today: today)
         return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents, agency: agency),
                                etag: record.etag)
+    }
+}
+
+extension APIHandler.ProjectChange {
+    /// After a change wrote rows of its own, what they may have changed is read again in its transaction: the
+    /// formal documents and newest progress update (for the next due instant), the agent and the agreement.
+    mutating func readAgainAfterRows(on connection: PostgresConnection, logger: Logger) async throws {
+        documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: logger)
+        lastProgress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: logger)
+        agentAfterRows = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: logger) }
+        agreementAfterRows = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: logger).last
     }
 }
 

@@ -26,10 +26,17 @@ extension APIHandler {
                 "workflowDigest": .string(context.registry.digests[newProject.workflowVersionID] ?? ""),
                 "attributes": .object(newProject.attributes.mapValues(\.json)),
             ], actorID: user.id, at: context.clock.now(), on: newProject.startedOn)
-            guard var record = try await ProjectRepository.insert(newProject, createdBy: created, on: connection, logger: context.logger) else {
+            guard var record = try await ProjectRepository.insert(newProject, on: connection, logger: context.logger) else {
                 throw APIError.conflict("a project with code \(newProject.code) already exists")
             }
-            return try await saveAndRespond(&record, project, today: newProject.startedOn, on: connection)
+            var write = ProjectWrite()
+            write.events.append(created, to: &record)
+            let save = context.projectSave(record, project, today: newProject.startedOn, documents: [:], lastProgress: nil)
+            write.saves = [save]
+            guard try await write.write(on: connection, logger: context.logger) else {
+                throw APIError.conflict("project \(newProject.code) changed while it was being created")
+            }
+            return respond(save, agent: nil, agreement: nil, documents: [:], lastProgress: nil, today: newProject.startedOn)
         }
         return .created(.init(headers: .init(eTag: response.etag, location: "/v1/projects/\(response.status.code)"),
                               body: .json(response.status)))
@@ -118,12 +125,19 @@ extension APIHandler {
 
     /// Reads a visible project as of today, or 404.
     func readProject(_ code: String) async throws -> (ProjectRecord, Project, ProjectResponse) {
-        try await readProject(code) { record, project, today, _, connection in
+        let user = try currentUser()
+        return try await database.read { connection in
+            guard let loaded = try await LoadedProject.read(code: code, userID: user.id, idempotencyKey: nil, on: connection,
+                                                            logger: context.logger) else {
+                throw APIError.notFound("project \(code)", field: "code")
+            }
+            let record = loaded.record
+            let project = try await ProjectRepository.load(record, registry: context.registry, on: connection, logger: context.logger)
+            guard Access.canSee(record, project, user: user) else { throw APIError.notFound("project \(code)", field: "code") }
+            let today = context.today
             let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
-            let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)
-            let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: context.logger)
-            return (record, project, try await respond(record, project, view: view, documents: documents, lastProgress: progress,
-                                                       today: today, on: connection))
+            return (record, project, respond(record, project, view: view, agent: loaded.agent, agreement: loaded.agreement,
+                                             documents: loaded.documents, lastProgress: loaded.lastProgress, today: today))
         }
     }
 

@@ -69,8 +69,7 @@ public struct DeadlineSweeper: Sendable {
                                                  lastProgress: progress[record.id]))
                 try await afterProject(result.projects)
             }
-            try await writes.write(on: connection, logger: logger)
-            try await ProjectRepository.save(&saves, on: connection, logger: logger)
+            try await writes.write(saves, on: connection, logger: logger)
             return result
         }
     }
@@ -205,10 +204,15 @@ struct SweepWrites {
     var overdueDocuments: [(projectID: Int64, itemID: String, on: CivilDate)] = []
     var overdueFollowUps: [(id: Int64, on: CivilDate)] = []
 
-    /// Events (and their notifications) first, as every change writes them; then the documents newly owed,
-    /// then the older ones gone overdue.
-    mutating func write(on connection: PostgresConnection, logger: Logger) async throws {
-        try await events.write(on: connection, logger: logger)
+    /// The projects with their events and notifications, as every change writes them (the batch's rows are
+    /// locked, so none can have moved on); then the documents newly owed, then the older ones gone overdue.
+    func write(_ saves: [ProjectSave], on connection: PostgresConnection, logger: Logger) async throws {
+        var write = ProjectWrite()
+        write.events = events
+        write.saves = saves
+        guard try await write.write(on: connection, logger: logger) else {
+            throw StoredEventError(message: "a project of the sweeper's batch changed although its row was locked")
+        }
         try await FormalDocumentRepository.create(documents, on: connection, logger: logger)
         try await FormalDocumentRepository.markOverdue(overdueDocuments, on: connection, logger: logger)
         try await ProgressLog.markFollowUpOverdue(overdueFollowUps, on: connection, logger: logger)

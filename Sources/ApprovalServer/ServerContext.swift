@@ -32,20 +32,6 @@ public struct ServerContext: Sendable {
     /// The one "today" of the deployment, for every project, report and page.
     public var today: CivilDate { clock.today(in: timeZone) }
 
-    /// Writes a changed project as of `today`: its row, its items' rows and when the sweeper must next look at it.
-    /// People through the API save through here; the sweeper saves a batch through `projectSave` and
-    /// `ProjectRepository.save`, the same writes for many projects at once.
-    @discardableResult
-    func save(_ record: inout ProjectRecord, _ project: Project, today: CivilDate,
-              on connection: PostgresConnection) async throws -> SavedProject {
-        let documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: database.logger)
-        let progress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: database.logger)
-        var saves = [projectSave(record, project, today: today, documents: documents, lastProgress: progress)]
-        try await ProjectRepository.save(&saves, on: connection, logger: database.logger)
-        record = saves[0].record
-        return SavedProject(view: saves[0].view, documents: documents, lastProgress: progress)
-    }
-
     /// What to write for a changed project, given its formal documents and newest progress update as they stand
     /// after the change (the sweeper keeps those for its whole batch rather than read them again).
     func projectSave(_ record: ProjectRecord, _ project: Project, today: CivilDate, documents: [String: FormalDocument],
@@ -62,11 +48,4 @@ public struct ServerContext: Sendable {
             .compactMap { $0 }.min()
         return ProjectSave(record: record, project: project, view: view, nextDue: nextDue, calendar: calendar)
     }
-}
-
-/// What saving a project read on the way, kept for the answer to the caller rather than read twice.
-struct SavedProject {
-    let view: ProjectView
-    let documents: [String: FormalDocument]
-    let lastProgress: ProgressUpdate?
 }

@@ -6,9 +6,17 @@ import PostgresNIO
 public enum AgencyAgreementRepository {
     static let columns = "id, state, scope, starts_on::text, valid_until::text, renewals, ended_on::text, end_reason"
 
+    static let columnCount = columns.split(separator: ",").count
+
     static func decode(_ row: PostgresRow) throws -> AgencyAgreement {
-        let (id, state, scope, starts, until, renewals, ended, reason) =
-            try row.decode((Int64, String, [String], String, String?, Int, String?, String?).self)
+        var cells = RowCells(row)
+        return try decode(&cells)
+    }
+
+    static func decode(_ cells: inout RowCells) throws -> AgencyAgreement {
+        let id = try cells.next(Int64.self), state = try cells.next(String.self), scope = try cells.next([String].self)
+        let starts = try cells.next(String.self), until = try cells.next(String?.self), renewals = try cells.next(Int.self)
+        let ended = try cells.next(String?.self), reason = try cells.next(String?.self)
         return AgencyAgreement(id: id, state: AgencyAgreement.State(rawValue: state)!, scope: scope, startsOn: CivilDate(iso: starts)!,
                                validUntil: until.flatMap(CivilDate.init(iso:)), renewals: renewals,
                                endedOn: ended.flatMap(CivilDate.init(iso:)), endReason: reason)

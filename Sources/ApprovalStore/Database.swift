@@ -161,7 +161,7 @@ extension PostgresConnection {
     /// BEGIN, then COMMIT when `body` returns or ROLLBACK when it throws; the error passes on unchanged.
     /// The one transaction wrapper: pooled writes and each migration (on the connection holding the
     /// migration lock) both go through it.
-    func inTransaction<Result>(logger: Logger, isolation: isolated (any Actor)? = #isolation,
+    public func inTransaction<Result>(logger: Logger, isolation: isolated (any Actor)? = #isolation,
                                _ body: () async throws -> Result) async throws -> Result {
         try await query("BEGIN", logger: logger)
         do {

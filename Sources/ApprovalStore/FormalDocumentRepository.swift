@@ -29,17 +29,33 @@ public enum FormalDocumentRepository {
                                    logger: Logger) async throws -> [Int64: [String: FormalDocument]] {
         var documents: [Int64: [String: FormalDocument]] = [:]
         let rows = try await connection.query("""
-            SELECT project_id, item_id, department, default_approved_on::text, due_on::text, issued_on::text, document_number,
-                   overdue_on::text
-            FROM formal_documents WHERE project_id = ANY(\(projectIDs))
+            SELECT d.project_id, \(unescaped: byItem) FROM formal_documents d WHERE d.project_id = ANY(\(projectIDs)) GROUP BY d.project_id
             """, logger: logger)
-        for try await (projectID, item, department, approvedOn, dueOn, issuedOn, number, overdueOn)
-            in rows.decode((Int64, String, String, String, String, String?, String?, String?).self) {
-            documents[projectID, default: [:]][item] = FormalDocument(
-                itemID: item, department: department, defaultApprovedOn: CivilDate(iso: approvedOn)!, dueOn: CivilDate(iso: dueOn)!,
-                issuedOn: issuedOn.flatMap(CivilDate.init(iso:)), documentNumber: number, overdueOn: overdueOn.flatMap(CivilDate.init(iso:)))
+        for try await (projectID, byItem) in rows.decode((Int64, JSONValue).self) {
+            documents[projectID] = try decode(byItem)
         }
         return documents
+    }
+
+    /// A project's documents as one JSON object by item, aggregated over `formal_documents d`.
+    static let byItem = """
+        jsonb_object_agg(d.item_id, jsonb_build_object('department', d.department, 'approved', d.default_approved_on, 'due', d.due_on,
+                                                       'issued', d.issued_on, 'number', d.document_number, 'overdue', d.overdue_on))
+        """
+
+    static func decode(_ byItem: JSONValue) throws -> [String: FormalDocument] {
+        guard case let .object(items) = byItem else { return [:] }
+        return try items.reduce(into: [:]) { documents, entry in
+            guard case let .object(fields) = entry.value, let department = fields["department"]?.stringValue,
+                  let approved = fields["approved"]?.stringValue.flatMap(CivilDate.init(iso:)),
+                  let due = fields["due"]?.stringValue.flatMap(CivilDate.init(iso:)) else {
+                throw StoredEventError(message: "formal document of item \(entry.key) is not as stored: \(entry.value)")
+            }
+            documents[entry.key] = FormalDocument(itemID: entry.key, department: department, defaultApprovedOn: approved, dueOn: due,
+                                                  issuedOn: fields["issued"]?.stringValue.flatMap(CivilDate.init(iso:)),
+                                                  documentNumber: fields["number"]?.stringValue,
+                                                  overdueOn: fields["overdue"]?.stringValue.flatMap(CivilDate.init(iso:)))
+        }
     }
 
     /// Marks documents overdue, each once, as of its own day (projects' calendars may keep different time zones).
@@ -51,14 +67,6 @@ public enum FormalDocumentRepository {
             FROM unnest(\(documents.map(\.projectID)), \(documents.map(\.itemID)), \(documents.map(\.on.description)))
                 AS overdue(project_id, item_id, on_date)
             WHERE d.project_id = overdue.project_id AND d.item_id = overdue.item_id AND d.overdue_on IS NULL
-            """, logger: logger)
-    }
-
-    public static func recordIssued(projectID: Int64, itemID: String, number: String, on date: CivilDate,
-                                    on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
-            UPDATE formal_documents SET issued_on = \(date.description)::date, document_number = \(number)
-            WHERE project_id = \(projectID) AND item_id = \(itemID) AND issued_on IS NULL
             """, logger: logger)
     }
 }

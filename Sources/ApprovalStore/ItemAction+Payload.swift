@@ -91,4 +91,6 @@ extension ClockStopReason {
 public struct StoredEventError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }

@@ -10,9 +10,17 @@ public enum ProgressLog {
         p.id, p.project_id, p.kind, p.text, p.item_id, p.next_step_on::text, p.on_date::text, u.name, p.follow_up_overdue_on::text
         """
 
+    static let columnCount = columns.split(separator: ",").count
+
     static func decode(_ row: PostgresRow) throws -> ProgressUpdate {
-        let (id, projectID, kind, text, item, next, on, author, overdue) =
-            try row.decode((Int64, Int64, String, String, String?, String?, String, String, String?).self)
+        var cells = RowCells(row)
+        return try decode(&cells)
+    }
+
+    static func decode(_ cells: inout RowCells) throws -> ProgressUpdate {
+        let id = try cells.next(Int64.self), projectID = try cells.next(Int64.self), kind = try cells.next(String.self)
+        let text = try cells.next(String.self), item = try cells.next(String?.self), next = try cells.next(String?.self)
+        let on = try cells.next(String.self), author = try cells.next(String.self), overdue = try cells.next(String?.self)
         return ProgressUpdate(id: id, projectID: projectID, kind: ProgressUpdate.Kind(rawValue: kind)!, text: text, itemID: item,
                               nextStepOn: next.flatMap(CivilDate.init(iso:)), on: CivilDate(iso: on)!, authorName: author,
                               followUpOverdueOn: overdue.flatMap(CivilDate.init(iso:)))

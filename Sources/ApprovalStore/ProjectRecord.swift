@@ -73,6 +73,18 @@ public struct ProjectSave: Sendable {
         self.nextDue = nextDue
         snapshot = project.snapshot(calendar: calendar)
     }
+
+    /// The record as it stands once this is written: a new version, and the figures of `view`.
+    public var savedRecord: ProjectRecord {
+        var saved = record
+        saved.version += 1
+        saved.currentStage = view.currentStageID
+        saved.completed = view.currentStageID == nil
+        saved.warning = view.warning
+        saved.usedDays = view.usedDays
+        saved.snapshot = snapshot
+        return saved
+    }
 }
 
 /// One event to append to a project's audit chain.

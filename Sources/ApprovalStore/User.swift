@@ -87,9 +87,18 @@ public struct NewUser: Sendable {
 public enum UserRepository {
     static let columns = "id, name, role, region, department, organisation, phone, active, agent_level, agent_capacity"
 
+    static let columnCount = columns.split(separator: ",").count
+
     static func decodeUser(_ row: PostgresRow) throws -> User {
-        let (id, name, role, region, department, organisation, phone, active, level, capacity) =
-            try row.decode((Int64, String, String, String, String?, String?, String?, Bool, String?, Int?).self)
+        var cells = RowCells(row)
+        return try decodeUser(&cells)
+    }
+
+    static func decodeUser(_ cells: inout RowCells) throws -> User {
+        let id = try cells.next(Int64.self), name = try cells.next(String.self), role = try cells.next(String.self)
+        let region = try cells.next(String.self), department = try cells.next(String?.self), organisation = try cells.next(String?.self)
+        let phone = try cells.next(String?.self), active = try cells.next(Bool.self), level = try cells.next(String?.self)
+        let capacity = try cells.next(Int?.self)
         return User(id: id, name: name, role: Role(rawValue: role)!, region: region, department: department,
                     organisation: organisation, phone: phone, active: active, agentLevel: level.flatMap(AgentLevel.init(rawValue:)),
                     agentCapacity: capacity)

@@ -1,0 +1,191 @@
+import ApprovalCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Everything a change writes to its projects, in one statement: the projects' rows (each only if its version
+/// is still the one read), their items' rows, the events appended to their chains, the notifications those cause
+/// with their webhook deliveries, formal documents issued, and the answer stored under the caller's
+/// `Idempotency-Key`. A person's change is one of these for one project; a sweeper batch is one for a hundred.
+/// Being one statement, it commits whole or not at all even outside a transaction, so an item action needs no
+/// BEGIN and no COMMIT: a read, this, and the answer.
+public struct ProjectWrite: Sendable {
+    public var saves: [ProjectSave] = []
+    /// The events appended to the records in `saves` (append first, then build the save from the record).
+    public var events = PendingEvents()
+    public var issuedDocuments: [IssuedDocument] = []
+    /// The answer a retry with the same key gets, stored with the change it answers.
+    public var answer: StoredAnswer?
+
+    public struct IssuedDocument: Sendable {
+        public let projectID: Int64
+        public let itemID: String
+        public let number: String
+        public let on: CivilDate
+
+        public init(projectID: Int64, itemID: String, number: String, on: CivilDate) {
+            self.projectID = projectID
+            self.itemID = itemID
+            self.number = number
+            self.on = on
+        }
+    }
+
+    public struct StoredAnswer: Sendable {
+        public let userID: Int64
+        public let key: String
+        public let requestDigest: Data
+        public let response: Idempotency.StoredResponse
+
+        public init(userID: Int64, key: String, requestDigest: Data, response: Idempotency.StoredResponse) {
+            self.userID = userID
+            self.key = key
+            self.requestDigest = requestDigest
+            self.response = response
+        }
+    }
+
+    public init() {}
+
+    /// Writes everything, or nothing when a project's version moved since it was read (another change came
+    /// first): then it answers false, and the caller reads again and decides again. The records in `saves`
+    /// get their new versions.
+    public mutating func write(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        guard !saves.isEmpty else { return true }
+        let expected = saves.map(\.record.version)
+        for index in saves.indices { saves[index].record = saves[index].savedRecord }
+        let written = try await connection.query(statement(expectedVersions: expected), logger: logger)
+            .collect().first?.decode(Int.self) ?? 0
+        events = PendingEvents()
+        return written == saves.count
+    }
+
+    // Arrays hold no NULLs: a missing agent is -1, a missing stage or item '', a missing next due instant is
+    // masked by `due`; list columns travel as JSON text (arrays of arrays must be rectangular), and a notice's
+    // audiences and covering regions as comma-separated text (neither contains commas).
+    private func statement(expectedVersions: [Int]) throws -> PostgresQuery {
+        let records = saves.map(\.record)
+        let encoder = JSONEncoder()
+        let snapshots = try saves.map { String(decoding: try encoder.encode($0.snapshot), as: UTF8.self) }
+        let items = ItemRows(saves)
+        let rows = events.rows, notices = events.notices
+        let answers = answer.map { [$0] } ?? []
+        return """
+            WITH saved AS (
+                UPDATE projects p SET name = r.name, agent_id = NULLIF(r.agent_id, -1), version = r.version, last_seq = r.last_seq,
+                    last_hash = r.last_hash, current_stage = NULLIF(r.current_stage, ''), completed = r.completed, warning = r.warning,
+                    used_days = r.used_days, next_due_at = CASE WHEN r.due THEN r.next_due_at END,
+                    item_yellow_raised = ARRAY(SELECT jsonb_array_elements_text(r.item_yellow_raised::jsonb)),
+                    warning_raised = r.warning_raised, summary_as_of = r.summary_as_of::date, forecast_days = r.forecast_days,
+                    total_limit = r.total_limit, critical_path = ARRAY(SELECT jsonb_array_elements_text(r.critical_path::jsonb)),
+                    calendar_id = r.calendar_id, snapshot = r.snapshot::jsonb,
+                    completed_on = CASE WHEN r.completed THEN coalesce(p.completed_on, r.summary_as_of::date) END
+                FROM unnest(\(records.map(\.id)), \(expectedVersions), \(records.map(\.name)), \(records.map { $0.agentID ?? -1 }),
+                            \(records.map(\.version)), \(records.map(\.lastSeq)), \(records.map { ByteBuffer(bytes: $0.lastHash) }),
+                            \(records.map { $0.currentStage ?? "" }), \(records.map(\.completed)), \(records.map(\.warning.rawValue)),
+                            \(records.map(\.usedDays)), \(saves.map { $0.nextDue != nil }), \(saves.map { $0.nextDue ?? Date(timeIntervalSince1970: 0) }),
+                            \(records.map { JSONValue.array($0.itemYellowRaised.map(JSONValue.string)).canonicalText }),
+                            \(records.map(\.warningRaised.rawValue)), \(saves.map(\.view.asOf.description)),
+                            \(saves.map(\.view.forecast.totalDays)), \(saves.map(\.view.totalLimit)),
+                            \(saves.map { JSONValue.array($0.view.forecast.criticalPath.map(JSONValue.string)).canonicalText }),
+                            \(saves.map(\.project.workflow.calendarID)), \(snapshots))
+                    AS r(id, expected, name, agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, due,
+                         next_due_at, item_yellow_raised, warning_raised, summary_as_of, forecast_days, total_limit, critical_path,
+                         calendar_id, snapshot)
+                WHERE p.id = r.id AND p.version = r.expected
+                RETURNING p.id
+            ), item AS (
+                SELECT project_id, id, stage, department, state, since::date AS since, limit_days, used, NULLIF(deadline, '')::date AS deadline,
+                       provisional, NULLIF(reason, '') AS reason, NULLIF(escalated, '')::date AS escalated, repeats
+                FROM unnest(\(items.projectIDs), \(items.ids), \(items.stages), \(items.departments), \(items.states), \(items.since),
+                            \(items.limits), \(items.used), \(items.deadlines), \(items.provisional), \(items.reasons), \(items.escalated),
+                            \(items.repeats))
+                    AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
+                WHERE project_id IN (SELECT id FROM saved)
+            ), changed_item AS (
+                -- Changed rows are updated and new ones inserted. A change touches one or two of a project's items, so
+                -- the rest are left as they are: not rewritten (a new row version, its index entries and WAL), and not
+                -- even locked, as an upsert's ON CONFLICT DO UPDATE would lock every conflicting row it then skips.
+                UPDATE items SET state = item.state, state_since = item.since, used_days = item.used, deadline = item.deadline,
+                    deadline_provisional = item.provisional, default_reason = item.reason, escalated_on = item.escalated,
+                    repeat_supplements = item.repeats
+                FROM item
+                WHERE items.project_id = item.project_id AND items.item_id = item.id
+                  AND (items.state, items.state_since, items.used_days, items.deadline, items.deadline_provisional, items.default_reason,
+                       items.escalated_on, items.repeat_supplements)
+                      IS DISTINCT FROM (item.state, item.since, item.used, item.deadline, item.provisional, item.reason, item.escalated,
+                                        item.repeats)
+            ), new_item AS (
+                INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
+                                   deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements)
+                SELECT project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats
+                FROM item
+                ON CONFLICT (project_id, item_id) DO NOTHING
+            ), event AS (
+                INSERT INTO events (project_id, seq, at, on_date, kind, item_id, actor_id, payload, prev_hash, hash)
+                SELECT project_id, seq, at, on_date::date, kind, NULLIF(item_id, ''), actor_id, payload::jsonb, prev_hash, hash
+                FROM unnest(\(rows.map(\.projectID)), \(rows.map(\.seq)), \(rows.map(\.at)), \(rows.map(\.on)), \(rows.map(\.kind)),
+                            \(rows.map { $0.itemID ?? "" }), \(rows.map(\.actorID)), \(rows.map(\.payload)),
+                            \(rows.map { ByteBuffer(bytes: $0.previousHash) }), \(rows.map { ByteBuffer(bytes: $0.hash) }))
+                    AS event(project_id, seq, at, on_date, kind, item_id, actor_id, payload, prev_hash, hash)
+                WHERE project_id IN (SELECT id FROM saved)
+            ), notice AS MATERIALIZED (
+                SELECT n.*, (SELECT department FROM items WHERE project_id = n.project_id AND item_id = NULLIF(n.item_id, ''))
+                                AS item_department
+                FROM unnest(\(notices.map { $0.audiences.map(\.rawValue).joined(separator: ",") }),
+                                       \(notices.map(\.investorOrganisation)), \(notices.map { $0.agentID ?? -1 }),
+                                       \(notices.map { $0.covering.joined(separator: ",") }), \(notices.map { $0.leadDepartment ?? "" }),
+                                       \(notices.map(\.projectID)), \(notices.map { $0.itemID ?? "" }),
+                                       \(notices.map(\.actorID)), \(notices.map(\.seq)), \(notices.map(\.kind)), \(notices.map(\.title)),
+                                       \(notices.map(\.body)), \(notices.map(\.at))) WITH ORDINALITY
+                    AS n(audiences, organisation, agent_id, covering, lead_department, project_id, item_id, actor_id, seq,
+                         kind, title, body, at, n)
+                WHERE n.project_id IN (SELECT id FROM saved)
+            ), \(unescaped: NotificationOutbox.recipientsSQL), delivery AS (
+                INSERT INTO webhook_deliveries (subscription_id, notification_id)
+                SELECT s.id, notification.id FROM notification JOIN webhook_subscriptions s ON s.user_id = notification.user_id AND s.active
+            ), issued AS (
+                UPDATE formal_documents d SET issued_on = issued.on_date::date, document_number = issued.number
+                FROM unnest(\(issuedDocuments.map(\.projectID)), \(issuedDocuments.map(\.itemID)), \(issuedDocuments.map(\.number)),
+                            \(issuedDocuments.map(\.on.description))) AS issued(project_id, item_id, number, on_date)
+                WHERE d.project_id = issued.project_id AND d.item_id = issued.item_id AND d.issued_on IS NULL
+                  AND issued.project_id IN (SELECT id FROM saved)
+            ), answer AS (
+                INSERT INTO idempotency_keys (user_id, key, request_digest, response_status, response_body)
+                SELECT user_id, key, digest, status, body
+                FROM unnest(\(answers.map(\.userID)), \(answers.map(\.key)), \(answers.map { ByteBuffer(bytes: $0.requestDigest) }),
+                            \(answers.map(\.response.status)), \(answers.map(\.response.body))) AS answer(user_id, key, digest, status, body)
+                WHERE EXISTS (SELECT 1 FROM saved)
+            )
+            SELECT count(*)::int8 FROM saved
+            """
+    }
+}
+
+/// The item rows of the saved projects, column by column, as `ProjectWrite` passes them.
+private struct ItemRows {
+    var projectIDs: [Int64] = [], ids: [String] = [], stages: [String] = [], departments: [String] = [], states: [String] = []
+    var since: [String] = [], limits: [Int] = [], used: [Int] = [], deadlines: [String] = [], provisional: [Bool] = []
+    var reasons: [String] = [], escalated: [String] = [], repeats: [Int] = []
+
+    init(_ saves: [ProjectSave]) {
+        for save in saves {
+            for (item, stored) in zip(save.view.items, save.project.items) {
+                projectIDs.append(save.record.id)
+                ids.append(item.id)
+                stages.append(item.stageID)
+                departments.append(item.department)
+                states.append(item.state.rawValue)
+                since.append((stored.reachedBy?.on ?? save.project.startedOn).description)
+                limits.append(item.limit)
+                used.append(item.usedDays)
+                deadlines.append(item.deadline?.value.description ?? "")
+                provisional.append(item.deadline?.isProvisional ?? false)
+                reasons.append(item.defaultApprovalReason?.rawValue ?? "")
+                escalated.append(item.escalatedOn?.description ?? "")
+                repeats.append(item.repeatSupplementRequests)
+            }
+        }
+    }
+}
