@@ -54,6 +54,21 @@ public struct APIError: Error, Sendable, Hashable {
     }
 
     /// A refused item action: a conflict for an illegal transition, a 422 for an incomplete request.
+    /// An agency agreement's change the domain refused.
+    public static func refused(_ refusal: AgreementRefusal) -> APIError {
+        switch refusal {
+        case let .alreadyActive(agreement):
+            conflict("agreement \(agreement) is already active; renew or terminate it", type: "/problems/agreement-active")
+        case .noAgreement:
+            conflict("the project has no active agency agreement; the investor authorises one first (action authorise)", type: "/problems/no-agreement")
+        case let .itemsOpen(open):
+            conflict("the agency is completed (办结) when every applicable item has ended; still open: \(open.joined(separator: ", "))",
+                     type: "/problems/items-open")
+        case let .invalid(problems):
+            invalid(problems.map { FieldProblem(field: $0.field, detail: $0.detail) })
+        }
+    }
+
     public static func refused(_ error: ItemTransitionError) -> APIError {
         switch error {
         case let .illegalTransition(_, _, state, _):

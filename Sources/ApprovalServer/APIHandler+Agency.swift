@@ -135,81 +135,48 @@ extension APIHandler {
         return .ok(.init(body: .json(body)))
     }
 
+    /// The domain's decision on the agreement (`AgencyAgreement+Changes.swift`), written with its event's payload.
     private func agreementChange(_ request: Operations.ActOnAgreement.Input.Body.JsonPayload, current: AgencyAgreement?, record: ProjectRecord,
                                  project: Project, today: CivilDate, user: User,
                                  on connection: PostgresConnection) async throws -> (AgencyAgreement, (change: EventKind.AgreementChange, payload: [String: JSONValue])) {
-        let action = request.action
-        let signers: Set<Role> = action == .complete ? [.agent, .coordinator, .admin] : [.investor, .coordinator, .admin]
-        guard signers.contains(user.role) else {
-            let who = signers.subtracting([.admin]).map(\.rawValue).sorted().joined(separator: " or ")
-            throw APIError.forbidden("\(action.rawValue) of an agency agreement is done by the \(who), not by a \(user.role.rawValue)")
-        }
+        try Access.checkMaySign(request.action, user: user)
         let validUntil = try request.validUntil.map { try Self.date($0, field: "validUntil") }
-        if action == .authorise {
-            if let current { throw APIError.conflict("agreement \(current.id) is already active; renew or terminate it", type: "/problems/agreement-active") }
-            let scope = try Self.validScope(request.scope, project: project)
-            let startsOn = try request.startsOn.map { try Self.date($0, field: "startsOn") } ?? today
-            if let validUntil, validUntil < startsOn { throw APIError.invalid(field: "validUntil", "\(validUntil) is before the start \(startsOn)") }
-            let agreement = try await AgencyAgreementRepository.authorise(projectID: record.id, scope: scope, startsOn: startsOn,
-                                                                          validUntil: validUntil, by: user.id, on: connection, logger: context.logger)
-            var payload: [String: JSONValue] = ["agreement": .int(agreement.id), "scope": .array(scope.map(JSONValue.string)),
-                                                "startsOn": .string(startsOn.description)]
-            if let validUntil { payload["validUntil"] = .string(validUntil.description) }
-            return (agreement, (.authorised, payload))
-        }
-        guard var agreement = current else {
-            throw APIError.conflict("the project has no active agency agreement; the investor authorises one first (action authorise)",
-                                    type: "/problems/no-agreement")
-        }
-        var payload: [String: JSONValue] = ["agreement": .int(agreement.id)]
-        let change: EventKind.AgreementChange
-        switch action {
-        case .renew:
-            guard let validUntil else { throw APIError.invalid(field: "validUntil", "a renewal (续办) gives the new end date") }
-            guard validUntil >= today else { throw APIError.invalid(field: "validUntil", "\(validUntil) is already past") }
-            if let scope = request.scope { agreement.scope = try Self.validScope(scope, project: project) }
-            agreement.validUntil = validUntil
-            agreement.renewals += 1
-            payload["validUntil"] = .string(validUntil.description)
-            payload["scope"] = .array(agreement.scope.map(JSONValue.string))
-            change = .renewed
-        case .terminate:
-            let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty else { throw APIError.invalid(field: "reason", "say why the agreement is terminated (e.g. false materials, the investor's request)") }
-            agreement.state = .terminated
-            agreement.endedOn = today
-            agreement.endReason = reason
-            payload["reason"] = .string(reason)
-            change = .terminated
-        case .complete:
-            let open = project.items.filter { !$0.state.hasEnded && $0.state != .notApplicable }.map(\.definition.id)
-            guard open.isEmpty else {
-                throw APIError.conflict("the agency is completed (办结) when every applicable item has ended; still open: \(open.joined(separator: ", "))",
-                                        type: "/problems/items-open")
+        let startsOn = try request.startsOn.map { try Self.date($0, field: "startsOn") }
+        do {
+            if request.action == .authorise {
+                let terms = try AgencyAgreement.authorise(current: current, scope: request.scope, startsOn: startsOn, validUntil: validUntil,
+                                                          project: project, today: today)
+                let agreement = try await AgencyAgreementRepository.authorise(projectID: record.id, scope: terms.scope, startsOn: terms.startsOn,
+                                                                              validUntil: terms.validUntil, by: user.id, on: connection, logger: context.logger)
+                var payload: [String: JSONValue] = ["agreement": .int(agreement.id), "scope": .array(terms.scope.map(JSONValue.string)),
+                                                    "startsOn": .string(terms.startsOn.description)]
+                if let validUntil = terms.validUntil { payload["validUntil"] = .string(validUntil.description) }
+                return (agreement, (.authorised, payload))
             }
-            agreement.state = .completed
-            agreement.endedOn = today
-            change = .completed
-        case .authorise:
-            // Authorising with no agreement in force returned above; with one, it is the same conflict.
-            throw APIError.conflict("agreement \(agreement.id) is already active; renew or terminate it", type: "/problems/agreement-active")
-        }
-        try await AgencyAgreementRepository.save(agreement, on: connection, logger: context.logger)
-        return (agreement, (change, payload))
-    }
-
-    static func validScope(_ scope: [String]?, project: Project) throws(APIError) -> [String] {
-        guard let scope, !scope.isEmpty else { throw .invalid(field: "scope", "list the items the agent may act on for the investor") }
-        var problems: [APIError.FieldProblem] = []
-        for (index, id) in scope.enumerated() {
-            guard let item = project.item(id) else {
-                problems.append(.init(field: "scope[\(index)]", detail: "'\(id)' is not an item of workflow \(project.workflow.id)"))
-                continue
+            guard var agreement = current else { throw AgreementRefusal.noAgreement }
+            var payload: [String: JSONValue] = ["agreement": .int(agreement.id)]
+            let change: EventKind.AgreementChange
+            switch request.action {
+            case .renew:
+                try agreement.renew(until: validUntil, scope: request.scope, project: project, today: today)
+                payload["validUntil"] = agreement.validUntil.map { .string($0.description) }
+                payload["scope"] = .array(agreement.scope.map(JSONValue.string))
+                change = .renewed
+            case .terminate:
+                try agreement.terminate(reason: request.reason, today: today)
+                payload["reason"] = agreement.endReason.map(JSONValue.string)
+                change = .terminated
+            case .complete:
+                try agreement.complete(project: project, today: today)
+                change = .completed
+            case .authorise:
+                throw AgreementRefusal.alreadyActive(agreement: agreement.id)
             }
-            if item.state == .notApplicable { problems.append(.init(field: "scope[\(index)]", detail: "'\(id)' does not apply to this project")) }
+            try await AgencyAgreementRepository.save(agreement, on: connection, logger: context.logger)
+            return (agreement, (change, payload))
+        } catch let refusal as AgreementRefusal {
+            throw APIError.refused(refusal)
         }
-        guard problems.isEmpty else { throw .invalid(problems) }
-        return Array(Set(scope)).sorted()
     }
 
     /// A date given in a request or a query, in the years the contract's `Day` allows.

@@ -1,3 +1,4 @@
+import ApprovalAPI
 import ApprovalCore
 import ApprovalStore
 
@@ -82,6 +83,16 @@ enum Access {
     static func checkMayRunMeetings(_ user: User) throws(APIError) {
         guard [.coordinator, .admin].contains(user.role) else {
             throw .forbidden("joint review meetings are run by coordinators and admins, not by a \(user.role.rawValue)")
+        }
+    }
+
+    /// Who signs which change of an agency agreement: the investor grants, renews and terminates it; the agent
+    /// completes it (办结); coordinators and admins may do any of them.
+    static func checkMaySign(_ action: Operations.ActOnAgreement.Input.Body.JsonPayload.ActionPayload, user: User) throws(APIError) {
+        let signers: Set<Role> = action == .complete ? [.agent, .coordinator, .admin] : [.investor, .coordinator, .admin]
+        guard signers.contains(user.role) else {
+            let who = signers.subtracting([.admin]).map(\.rawValue).sorted().joined(separator: " or ")
+            throw .forbidden("\(action.rawValue) of an agency agreement is done by the \(who), not by a \(user.role.rawValue)")
         }
     }
 

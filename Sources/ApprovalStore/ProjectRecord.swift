@@ -2,7 +2,8 @@ import ApprovalCore
 import Foundation
 
 /// A project's row: who and where it is, which workflow version it runs, and the head of its audit chain.
-/// Its items' states are not here: they are rebuilt from the events (see `ProjectRepository.load`).
+/// Its items' states are in `snapshot` when it was made under the current calendar, otherwise rebuilt from the events
+/// (see `ProjectRepository.load`).
 public struct ProjectRecord: Sendable, Hashable {
     public let id: Int64
     public let code: String
@@ -56,7 +57,7 @@ public struct NewProject: Sendable {
     }
 }
 
-/// A project's state to write (`ProjectRepository.save`): its record, its items as of `view`, and when the
+/// A project's state to write (`ProjectWrite`): its record, its items as of `view`, and when the
 /// sweeper must next look at it.
 public struct ProjectSave: Sendable {
     public var record: ProjectRecord

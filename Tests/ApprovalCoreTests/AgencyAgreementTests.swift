@@ -26,6 +26,54 @@ struct AgencyAgreementTests {
     }
 }
 
+@Suite("Agency agreement changes: authorise, renew (续办), terminate, complete (办结)", .timeLimit(.minutes(5)))
+struct AgencyAgreementChangeTests {
+    let project = smallProject()  // a, b, c, f apply; d does not (not a big project); e is exempted
+    let today = day("2026-03-02")
+
+    func active() -> AgencyAgreement {
+        AgencyAgreement(id: 7, state: .active, scope: ["a"], startsOn: today, validUntil: day("2026-06-30"), renewals: 0, endedOn: nil, endReason: nil)
+    }
+
+    @Test func authorisingChecksTheScopeAgainstTheProjectAndNeedsNoAgreementInForce() throws {
+        let terms = try AgencyAgreement.authorise(current: nil, scope: ["c", "a", "a"], startsOn: nil, validUntil: nil, project: project, today: today)
+        #expect(terms == AgreementTerms(scope: ["a", "c"], startsOn: today, validUntil: nil))
+        #expect(throws: AgreementRefusal.alreadyActive(agreement: 7)) {
+            try AgencyAgreement.authorise(current: active(), scope: ["a"], startsOn: nil, validUntil: nil, project: project, today: today)
+        }
+        #expect(throws: AgreementRefusal.invalid([.init(field: "scope[0]", detail: "'zz' is not an item of workflow clock-test"),
+                                                   .init(field: "scope[1]", detail: "'d' does not apply to this project")])) {
+            try AgencyAgreement.authorise(current: nil, scope: ["zz", "d"], startsOn: nil, validUntil: nil, project: project, today: today)
+        }
+        #expect(throws: AgreementRefusal.invalid([.init(field: "validUntil", detail: "2026-03-01 is before the start 2026-03-02")])) {
+            try AgencyAgreement.authorise(current: nil, scope: ["a"], startsOn: nil, validUntil: day("2026-03-01"), project: project, today: today)
+        }
+    }
+
+    @Test func renewingMovesTheEndAndCountsTerminatingNeedsAReason() throws {
+        var agreement = active()
+        try agreement.renew(until: day("2026-12-31"), scope: ["a", "b"], project: project, today: today)
+        #expect(agreement.validUntil == day("2026-12-31") && agreement.renewals == 1 && agreement.scope == ["a", "b"])
+        #expect(throws: AgreementRefusal.self) { try agreement.renew(until: day("2026-03-01"), scope: nil, project: project, today: today) }
+        #expect(throws: AgreementRefusal.self) { try agreement.renew(until: nil, scope: nil, project: project, today: today) }
+        #expect(throws: AgreementRefusal.self) { try agreement.terminate(reason: "  ", today: today) }
+        try agreement.terminate(reason: " 投资主体申请 ", today: today)
+        #expect(agreement.state == .terminated && agreement.endReason == "投资主体申请" && agreement.endedOn == today)
+    }
+
+    @Test func completionWaitsForEveryApplicableItem() throws {
+        var agreement = active()
+        #expect(throws: AgreementRefusal.itemsOpen(["a", "b", "c", "f"])) { try agreement.complete(project: project, today: today) }
+        var finished = project
+        try finished.run("2026-03-02", ("a", .submit), ("a", .accept(commitment: nil)), ("a", .approve),
+                         ("b", .submit), ("b", .accept(commitment: nil)), ("b", .approve))
+        try finished.run("2026-03-03", ("c", .submit), ("c", .accept(commitment: nil)), ("c", .approve))
+        try finished.run("2026-03-04", ("f", .submit), ("f", .accept(commitment: nil)), ("f", .approve))
+        try agreement.complete(project: finished, today: day("2026-03-04"))
+        #expect(agreement.state == .completed && agreement.endedOn == day("2026-03-04"))
+    }
+}
+
 @Suite("Agent follow-up (代办跟进)", .timeLimit(.minutes(5)))
 struct FollowUpTests {
     @Test func overdueTheDayAfterTheNextStepAndMarkedOnce() {

@@ -43,8 +43,10 @@ def cpu_ms(load, side):
 
 
 def cpu(load):
-    """Where a load's time went."""
-    return f"CPU per request: server {cpu_ms(load, 'server'):.2f} ms, PostgreSQL {cpu_ms(load, 'postgres'):.2f} ms"
+    """Where a load's time went, and how many round trips to PostgreSQL a request took."""
+    trips = int(r.get(f"{load}_statements") or 0) / max(int(r[f"{load}_requests"]), 1)
+    return (f"CPU per request: server {cpu_ms(load, 'server'):.2f} ms, PostgreSQL {cpu_ms(load, 'postgres'):.2f} ms; "
+            f"{trips:.2f} round trips per request")
 
 
 # An item action's ceiling from measured costs. The engine decides in Swift, so an action reads the project before
