@@ -90,13 +90,6 @@ struct CopyRows {
         return bytes
     }
 
-    func copy(on connection: PostgresConnection, logger: Logger) async throws {
-        guard count > 0 else { return }
-        try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-            try await writer.write(ByteBuffer(bytes: bytes))
-        }
-    }
-
     /// Field bytes with COPY's escapes; most fields need none and are appended whole.
     private static func escape(_ value: some Collection<UInt8>, into bytes: inout [UInt8]) {
         guard value.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {

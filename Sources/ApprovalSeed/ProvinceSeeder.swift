@@ -91,12 +91,9 @@ public struct ProvinceSeeder: Sendable {
                     for batch in stride(from: worker, to: batches, by: options.workers) {
                         let range = (batch * options.batchSize)..<min(options.projects, (batch + 1) * options.batchSize)
                         let (tables, batchSummary) = generator.generate(range, shapes: &shapes)
-                        try await SeedError.explained { try await database.transaction { connection in
-                            // The generator guarantees every reference; checking 50 million foreign keys one row at
-                            // a time would take most of the load. Needs a superuser, as the embedded cluster is.
-                            try await connection.query("SET LOCAL session_replication_role = replica", logger: logger)
-                            for table in tables { try await table.copy(on: connection, logger: logger) }
-                        } }
+                        try await SeedError.explained {
+                            try await BulkLoad.copy(tables.map { .init(table: $0.table, columns: $0.columns, bytes: $0.bytes) }, in: database)
+                        }
                         summary.add(batchSummary)
                         progress(range.count)
                     }
@@ -119,11 +116,7 @@ public struct ProvinceSeeder: Sendable {
             async let tallies: Void = timed("recounted the report tallies") { try await ReportTally.rebuild(in: database) }
             try await timed("built the deferred indexes") { try await DeferredIndexes.build(in: database, sessions: options.workers) }
             try await tallies
-            try await timed("analyzed") {
-                try await database.read { connection in
-                    _ = try await connection.query("ANALYZE", logger: logger)
-                }
-            }
+            try await timed("analyzed") { try await BulkLoad.analyze(in: database) }
             return total
         }
     }
@@ -143,10 +136,7 @@ struct IDRanges: Sendable {
 
     static func reserve(projects: Int, on connection: PostgresConnection, logger: Logger) async throws -> IDRanges {
         func reserve(_ table: String, _ count: Int64) async throws -> Int64 {
-            let last = try await connection.query("""
-                SELECT setval(pg_get_serial_sequence(\(table), 'id'), nextval(pg_get_serial_sequence(\(table), 'id')) + \(count) - 1)
-                """, logger: logger).collect().first!.decode(Int64.self)
-            return last - count + 1
+            try await BulkLoad.reserveIDs(table, count: count, on: connection, logger: logger)
         }
         let count = Int64(max(projects, 1))
         return IDRanges(firstProject: try await reserve("projects", count),
@@ -171,8 +161,7 @@ struct SeedStaff: Sendable {
     static func ensure(departments: [String: String], in database: Database) async throws -> SeedStaff {
         let logger = database.logger
         return try await database.transaction { connection in
-            let existing = try await connection.query("SELECT count(*)::int FROM users WHERE name LIKE \("%" + marker)",
-                                                      logger: logger).collect().first!.decode(Int.self)
+            let existing = try await UserRepository.named(endingWith: marker, on: connection, logger: logger).count
             if existing == 0 {
                 var users: [NewUser] = [
                     NewUser(name: "省审批管理员\(marker)", role: .admin, region: ProvinceMap.province),
@@ -203,23 +192,21 @@ struct SeedStaff: Sendable {
             }
             for (token, role) in [(ProvinceSeeder.adminToken, "admin"), (ProvinceSeeder.leaderToken, "leader")]
             where try await UserRepository.authenticate(token: token, on: connection, logger: logger) == nil {
-                let id = try await connection.query("""
-                    SELECT id FROM users WHERE role = \(role) AND region = \(ProvinceMap.province) AND name LIKE \("%" + marker)
-                    """, logger: logger).collect().first!.decode(Int64.self)
+                let staff = try await UserRepository.named(endingWith: marker, on: connection, logger: logger)
+                guard let id = staff.first(where: { $0.role.rawValue == role && $0.region == ProvinceMap.province })?.id else {
+                    throw SeedError(description: "the seeded province has no \(role) of \(ProvinceMap.province)")
+                }
                 _ = try await UserRepository.issueToken(for: id, secret: token, on: connection, logger: logger)
             }
             var reviewers: [String: [String: Int64]] = [:], coordinators: [String: Int64] = [:]
             var agents: [String: [(id: Int64, name: String)]] = [:]
-            let rows = try await connection.query("""
-                SELECT id, name, role, region, department FROM users WHERE name LIKE \("%" + marker) ORDER BY id
-                """, logger: logger)
             var cityAgents: [String: [(id: Int64, name: String)]] = [:]
-            for try await (id, name, role, region, department) in rows.decode((Int64, String, String, String, String?).self) {
-                switch role {
-                case "reviewer": reviewers[region, default: [:]][department!] = id
-                case "coordinator": coordinators[region] = id
-                case "agent" where region.hasSuffix("00"): cityAgents[region, default: []].append((id, name))
-                case "agent": agents[region, default: []].append((id, name))
+            for user in try await UserRepository.named(endingWith: marker, on: connection, logger: logger) {
+                switch user.role {
+                case .reviewer: reviewers[user.region, default: [:]][user.department ?? ""] = user.id
+                case .coordinator: coordinators[user.region] = user.id
+                case .agent where user.region.hasSuffix("00"): cityAgents[user.region, default: []].append((user.id, user.name))
+                case .agent: agents[user.region, default: []].append((user.id, user.name))
                 default: break
                 }
             }

@@ -13,6 +13,12 @@ struct SeedBatchGenerator: Sendable {
     let options: ProvinceSeeder.Options
     /// Each of `SeedShape.workflows`' working-day calendar.
     private let calendars: [WorkdayCalendar]
+    /// The deployment's time zone, in which seeded events happen during office hours.
+    private let timeZone: TimeZone
+    /// Midnight in `timeZone` (milliseconds since 1970) of each day from `firstDay` on, over every day a seeded
+    /// project can touch: looked up per event rather than asked of the time zone millions of times.
+    private let midnights: [Int64]
+    private let firstDay: CivilDate
 
     init(registry: WorkflowRegistry, staff: SeedStaff, ids: IDRanges, options: ProvinceSeeder.Options) {
         self.registry = registry
@@ -20,6 +26,10 @@ struct SeedBatchGenerator: Sendable {
         self.ids = ids
         self.options = options
         calendars = SeedShape.workflows.map { registry.calendar(for: registry.currentVersion(of: $0)!.definition) }
+        let timeZone = registry.catalog.timeZone, firstDay = options.asOf.adding(days: -(options.spanDays + 120))
+        self.timeZone = timeZone
+        self.firstDay = firstDay
+        midnights = (0...(options.spanDays + 130)).map { Self.midnight(of: firstDay.adding(days: $0), in: timeZone) }
     }
 
     /// Rows of one batch, in the order they are loaded.
@@ -159,7 +169,7 @@ struct SeedBatchGenerator: Sendable {
                     add(.agreement(.completed), nil, actor: agent.id, on: lastDay, rank: 4, ["agreement": .int(agreementID)])
                     if random.chance(0.4) {
                         let score = random.chance(0.85) ? 5 : random.int(2...4)
-                        let at = Self.milliseconds(lastDay, minute: 17 * 60)
+                        let at = milliseconds(lastDay, minute: 17 * 60)
                         tables.ratings.append(.int(projectID), .text("agent"), .text("agent"), .int(agent.id), .int(Int64(score)),
                                               .text(score == 5 ? "代办员全程帮办，非常满意" : "总体满意"), .int(investorID), .timestamp(at), .timestamp(at))
                         add(.ratingGiven, nil, actor: investorID, on: lastDay, rank: 4, [
@@ -187,7 +197,7 @@ struct SeedBatchGenerator: Sendable {
                         nextStep = options.asOf.adding(days: random.int(1...10))
                     }
                 }
-                let at = Self.milliseconds(day, minute: 16 * 60 + index)
+                let at = milliseconds(day, minute: 16 * 60 + index)
                 tables.progress.append(.int(progressID), .int(projectID), .int(agent.id), .text(kind.rawValue), .text(text), nil,
                                        nextStep.map(CopyRows.Field.date), .timestamp(at), .date(day), overdueOn.map(CopyRows.Field.date))
                 var payload: [String: JSONValue] = ["progress": .int(progressID), "type": .string(kind.rawValue), "text": .string(text)]
@@ -230,7 +240,7 @@ struct SeedBatchGenerator: Sendable {
         var firstAt: Int64 = 0
         for (index, event) in pending.enumerated() {
             sameDay = index > 0 && pending[index - 1].on == event.on ? sameDay + 1 : 0
-            let at = Self.milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
+            let at = milliseconds(event.on, minute: 9 * 60 + sameDay * 7)
             if index == 0 { firstAt = at }
             let seq = index + 1
             head.removeAll(keepingCapacity: true)
@@ -254,9 +264,9 @@ struct SeedBatchGenerator: Sendable {
 
         // When the sweeper must look next: tonight while a clock runs or a document is owed; for the backlog,
         // already (its deadlines passed while no sweeper ran).
-        let tonight = shape.sweepsTonight ? Self.milliseconds(options.asOf.adding(days: 1), minute: 0) : nil
-        let nextDue: Int64? = isBacklog ? Self.milliseconds(options.asOf, minute: 0)
-            : [tonight, followUpDue.map { Self.milliseconds($0.adding(days: 1), minute: 0) }].compactMap { $0 }.min()
+        let tonight = shape.sweepsTonight ? milliseconds(options.asOf.adding(days: 1), minute: 0) : nil
+        let nextDue: Int64? = isBacklog ? milliseconds(options.asOf, minute: 0)
+            : [tonight, followUpDue.map { milliseconds($0.adding(days: 1), minute: 0) }].compactMap { $0 }.min()
         let view = shape.view
         tables.projects.append(
             .int(projectID), .text(code), .bool(false), .text(name), .text(organisation), .text(county.code),
@@ -289,9 +299,15 @@ struct SeedBatchGenerator: Sendable {
         .siteVisit: "已上门走访企业，核对现场情况", .meetingAttended: "已参加联合审查会议", .issueRaised: "发现材料问题，已告知企业补充", .other: "跟进项目进展",
     ]
 
-    /// The instant `minute` minutes after midnight of `day` in Asia/Shanghai (UTC+8, no daylight saving).
-    static func milliseconds(_ day: CivilDate, minute: Int) -> Int64 {
-        (Int64(day.dayNumber) * 86_400 - 8 * 3600 + Int64(minute) * 60) * 1000
+    /// The instant `minute` minutes after midnight of `day` in the deployment's time zone.
+    func milliseconds(_ day: CivilDate, minute: Int) -> Int64 {
+        let offset = day - firstDay
+        let midnight = midnights.indices.contains(offset) ? midnights[offset] : Self.midnight(of: day, in: timeZone)
+        return midnight + Int64(minute) * 60_000
+    }
+
+    static func midnight(of day: CivilDate, in timeZone: TimeZone) -> Int64 {
+        Int64((day.adding(days: -1).endOfDay(in: timeZone).timeIntervalSince1970 * 1000).rounded())
     }
 
     static func timeCode(_ date: CivilDate) -> String {

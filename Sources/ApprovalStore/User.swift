@@ -89,6 +89,12 @@ public enum UserRepository {
 
     static let columnCount = columns.split(separator: ",").count
 
+    /// Users whose name ends with `suffix`, oldest first (the generator marks the staff it creates so).
+    public static func named(endingWith suffix: String, on connection: PostgresConnection, logger: Logger) async throws -> [User] {
+        try await connection.query("SELECT \(unescaped: columns) FROM users WHERE name LIKE \("%" + suffix) ORDER BY id", logger: logger)
+            .collect().map(decodeUser)
+    }
+
     static func decodeUser(_ row: PostgresRow) throws -> User {
         var cells = RowCells(row)
         return try decodeUser(&cells)
