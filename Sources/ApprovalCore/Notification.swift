@@ -19,28 +19,35 @@ public enum Audience: String, Sendable, CaseIterable {
 public enum Notification {
     /// Who hears about an event of this kind, and its title (Chinese, as the approval centre says it).
     /// Events not listed here (creation, renames, meetings scheduled) notify no one.
-    public static func rule(kind: EventKind, payload: [String: JSONValue]) -> (audiences: [Audience], title: String)? {
+    public static func rule(_ event: DomainEvent) -> (audiences: [Audience], title: String)? {
         let applicant: [Audience] = [.investor, .agent]
-        switch kind {
-        case .item(.accept):
-            return (applicant, "事项已受理")
-        case .item(.suspend):
-            // 一次性告知: the request lists everything missing, so the payload carries the list.
-            return (applicant, payload["reason"]?.stringValue == "supplement" ? "请一次性补正材料" : "事项计时暂停")
-        case .item(.approve):
-            return (applicant, "事项已批准")
-        case .item(.reject):
-            return (applicant, "事项不予批准")
-        case .item(.defaultApprove):
-            // The department learns it was deemed to approve and owes the formal document.
-            let title = payload["reason"]?.stringValue == "absence" ? "缺席默认：事项视为同意" : "超时默认：事项视为批准"
-            return (applicant + [.department], title)
-        case .item(.escalate), .meetingAbsenceEscalated:
+        switch event {
+        case let .item(transition):
+            switch transition.action {
+            case .accept:
+                return (applicant, "事项已受理")
+            case let .suspend(reason):
+                // 一次性告知: the request lists everything missing, so the payload carries the list.
+                if case .supplement = reason { return (applicant, "请一次性补正材料") }
+                return (applicant, "事项计时暂停")
+            case .approve:
+                return (applicant, "事项已批准")
+            case .reject:
+                return (applicant, "事项不予批准")
+            case let .defaultApprove(reason):
+                // The department learns it was deemed to approve and owes the formal document.
+                return (applicant + [.department], reason == .absence ? "缺席默认：事项视为同意" : "超时默认：事项视为批准")
+            case .escalate:
+                return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
+            case .submit, .resume, .withdraw, .exempt, .fulfilCommitment, .promiseDecision:
+                return nil
+            }
+        case .meetingAbsenceEscalated:
             return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
         case .itemWarning:
             return ([.department], "事项即将到期（黄色预警）")
-        case .projectWarning:
-            return payload["level"]?.stringValue == "red"
+        case let .projectWarning(warning):
+            return warning.level == .red
                 ? ([.agent, .leader], "项目将超出总时限（红色预警）") : ([.agent], "项目进度黄色预警")
         case .formalDocumentOverdue:
             return ([.department], "默认审批后正式批文逾期未出具")
@@ -52,7 +59,8 @@ public enum Notification {
             return ([.agent, .investor], "疑难会商已有结论")
         case .agentAssigned, .agentHandedOver:
             return ([.investor, .agent], "代办员已确定")
-        default:
+        case .projectCreated, .projectRenamed, .formalDocumentIssued, .meetingScheduled, .meetingClosed, .agentEnded, .agreement,
+             .progressLogged, .rated:
             return nil
         }
     }

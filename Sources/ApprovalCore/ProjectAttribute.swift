@@ -56,3 +56,24 @@ extension AttributeDeclaration {
         }
     }
 }
+
+/// An attribute value as JSON (a project's `attributes` column and its `project.created` event).
+extension AttributeValue {
+    public var json: JSONValue {
+        switch self {
+        case let .boolean(value): .bool(value)
+        case let .number(value): .double(value)
+        case let .text(value): .string(value)
+        }
+    }
+
+    public init?(json: JSONValue) {
+        switch json {
+        case let .bool(value): self = .boolean(value)
+        case let .int(value): self = .number(Double(value))
+        case let .double(value): self = .number(value)
+        case let .string(value): self = .text(value)
+        default: return nil
+        }
+    }
+}

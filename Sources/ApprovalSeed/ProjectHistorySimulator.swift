@@ -14,12 +14,11 @@ enum SeedActor: Hashable {
 
 /// One thing that happened to a generated project, in the order it happened; becomes an audit event.
 struct SimulatedEvent {
-    let kind: EventKind
+    let event: DomainEvent
     let itemID: String?
-    let payload: [String: JSONValue]
     let actor: SeedActor
     let on: CivilDate
-    /// Submitted by the agent on the investor's behalf (代办): the payload names both, once the project is known.
+    /// Submitted by the agent on the investor's behalf (代办): the event names both, once the project is known.
     var onBehalf = false
 }
 
@@ -131,8 +130,8 @@ struct ProjectHistorySimulator {
             }
         }
 
-        func record(_ kind: EventKind, _ itemID: String?, _ payload: [String: JSONValue], actor: SeedActor, on: CivilDate, onBehalf: Bool = false) {
-            result.events.append(SimulatedEvent(kind: kind, itemID: itemID, payload: payload, actor: actor, on: on, onBehalf: onBehalf))
+        func record(_ event: DomainEvent, _ itemID: String?, actor: SeedActor, on: CivilDate, onBehalf: Bool = false) {
+            result.events.append(SimulatedEvent(event: event, itemID: itemID, actor: actor, on: on, onBehalf: onBehalf))
         }
 
         // The deadline engine's night: default approvals (with the formal document they make owed) and escalations.
@@ -140,26 +139,24 @@ struct ProjectHistorySimulator {
             let due = result.project.dueTimeouts(asOf: day)
             guard !due.isEmpty else { return false }
             for timeout in due {
-                let before = result.project.item(timeout.itemID)!.state
+                let before = result.project.item(timeout.itemID)!
                 do {
                     try result.project.perform(timeout.action, on: timeout.itemID, date: timeout.on, calendar: calendar)
                 } catch {
                     result.refused += 1
                     continue
                 }
-                var payload = timeout.action.payload
-                payload["from"] = .string(before.rawValue)
-                payload["to"] = .string(result.project.item(timeout.itemID)!.state.rawValue)
+                var transition = ItemTransition(timeout.action, before: before, in: result.project)
                 let definition = result.project.item(timeout.itemID)!.definition
                 pending.removeAll { $0.itemID == timeout.itemID }
                 if case .escalate = timeout.action {
-                    payload["leadDepartment"] = .string(result.project.workflow.leadDepartment(ofItem: timeout.itemID) ?? "")
-                    record(.item(.escalate), timeout.itemID, payload, actor: .engine, on: timeout.on)
+                    transition.leadDepartment = result.project.workflow.leadDepartment(ofItem: timeout.itemID) ?? ""
+                    record(.item(transition), timeout.itemID, actor: .engine, on: timeout.on)
                     // The lead department presses, and the department decides a few days later.
                     schedule(workday(timeout.on, plus: random.int(1...5)), timeout.itemID, .item(.approve),
                              actor: .reviewer(department: definition.department))
                 } else {
-                    record(.item(.defaultApprove), timeout.itemID, payload, actor: .engine, on: timeout.on)
+                    record(.item(transition), timeout.itemID, actor: .engine, on: timeout.on)
                     let dueOn = workday(timeout.on, plus: 1)
                     result.formalDocuments.append(SimulatedFormalDocument(itemID: timeout.itemID, department: definition.department,
                                                                           defaultApprovedOn: timeout.on, dueOn: dueOn))
@@ -183,34 +180,28 @@ struct ProjectHistorySimulator {
             let step = pending.remove(at: next)
             switch step.step {
             case let .item(action):
-                let before = result.project.item(step.itemID)!.state
+                let before = result.project.item(step.itemID)!
                 do {
                     try result.project.perform(action, on: step.itemID, date: step.on, calendar: calendar)
                 } catch {
                     result.refused += 1
                     continue
                 }
-                var payload = action.payload
-                payload["from"] = .string(before.rawValue)
-                payload["to"] = .string(result.project.item(step.itemID)!.state.rawValue)
-                record(.item(action.kind), step.itemID, payload, actor: step.actor, on: step.on, onBehalf: step.onBehalf)
+                record(.item(ItemTransition(action, before: before, in: result.project)), step.itemID, actor: step.actor, on: step.on,
+                       onBehalf: step.onBehalf)
                 planReadyItems(on: step.on)
             case let .formalDocumentIssued(number):
                 let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
                 result.formalDocuments[index].issuedOn = step.on
                 result.formalDocuments[index].documentNumber = number
                 let dueOn = result.formalDocuments[index].dueOn
-                record(.formalDocumentIssued, step.itemID,
-                       ["documentNumber": .string(number), "dueOn": .string(dueOn.description), "late": .bool(step.on > dueOn)],
-                       actor: step.actor, on: step.on)
+                record(.formalDocumentIssued(number: number, dueOn: dueOn, late: step.on > dueOn), step.itemID, actor: step.actor, on: step.on)
             case .formalDocumentOverdue:
                 guard sweeperRuns else { continue }
                 let index = result.formalDocuments.firstIndex { $0.itemID == step.itemID }!
                 result.formalDocuments[index].overdueOn = step.on
                 let document = result.formalDocuments[index]
-                record(.formalDocumentOverdue, step.itemID,
-                       ["department": .string(document.department), "dueOn": .string(document.dueOn.description)],
-                       actor: step.actor, on: step.on)
+                record(.formalDocumentOverdue(department: document.department, dueOn: document.dueOn), step.itemID, actor: step.actor, on: step.on)
             }
         }
         return result

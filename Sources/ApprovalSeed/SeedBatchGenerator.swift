@@ -119,8 +119,8 @@ struct SeedBatchGenerator: Sendable {
         var pending: [Pending] = []
         pending.reserveCapacity(shape.events.count + 12)
         var followUpDue: CivilDate?
-        func add(_ kind: EventKind, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int, _ payload: [String: JSONValue]) {
-            add(SeedEventText(kind: kind, itemID: itemID, on: on, payload: payload), actor: actor, on: on, rank: rank)
+        func add(_ event: DomainEvent, _ itemID: String?, actor: Int64, on: CivilDate, rank: Int) {
+            add(SeedEventText(event, itemID: itemID, on: on), actor: actor, on: on, rank: rank)
         }
         func add(_ text: SeedEventText, actor: Int64, on: CivilDate, rank: Int) {
             pending.append(Pending(text: text, actorID: actor, on: on, rank: rank, order: pending.count))
@@ -128,11 +128,10 @@ struct SeedBatchGenerator: Sendable {
         // Unique by the project's id: the serial carries its last six digits, the project-type segment the rest.
         let code = "\(Self.timeCode(startedOn))-\(county.code)-89-\(Self.padded(1 + Int(projectID) / 1_000_000, 2))-\(Self.padded(Int(projectID) % 1_000_000, 6))"
         let name = "\(county.name)\(random.pick(ProvinceMap.industries))\(random.pick(ProvinceMap.kinds))"
-        add(.projectCreated, nil, actor: investorID, on: startedOn, rank: 0, [
-            "code": .string(code), "codeIssuedLocally": .bool(false), "name": .string(name), "investorOrganisation": .string(organisation),
-            "region": .string(county.code), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
-            "workflowDigest": .string(registry.digests[shape.versionID] ?? ""), "attributes": .object(shape.attributes.mapValues(\.json)),
-        ])
+        add(.projectCreated(ProjectCreation(code: code, codeIssuedLocally: false, name: name, investorOrganisation: organisation,
+                                            region: county.code, workflow: workflow.id, workflowVersion: workflow.version,
+                                            workflowDigest: registry.digests[shape.versionID] ?? "", attributes: shape.attributes)),
+            nil, actor: investorID, on: startedOn, rank: 0)
         // The shared history, told for this project: its people, and its names where the agent acted for the investor.
         for event in shape.events {
             let actor: Int64
@@ -145,10 +144,9 @@ struct SeedBatchGenerator: Sendable {
             switch event.text {
             case let .shared(text):
                 add(text, actor: actor, on: event.on, rank: 2)
-            case var .onBehalf(payload):
-                payload["onBehalfOf"] = .string(organisation)
-                payload["agentName"] = .string(agent!.name)
-                add(event.kind, event.itemID, actor: actor, on: event.on, rank: 2, payload)
+            case var .onBehalf(transition):
+                transition.onBehalf = OnBehalf(organisation: organisation, agentName: agent!.name)
+                add(.item(transition), event.itemID, actor: actor, on: event.on, rank: 2)
             }
         }
 
@@ -156,25 +154,22 @@ struct SeedBatchGenerator: Sendable {
         let coordinator = staff.coordinators[city]!
         if let agent {
             tables.assignments.append(.int(projectID), .int(agent.id), .date(startedOn), .int(coordinator))
-            add(.agentAssigned, nil, actor: coordinator, on: startedOn, rank: 1, ["agent": .int(agent.id), "agentName": .string(agent.name)])
+            add(.agentAssigned(agent: agent.id, agentName: agent.name), nil, actor: coordinator, on: startedOn, rank: 1)
             if random.chance(0.8) {
                 let agreementID = ids.firstAgreement + Int64(number)
                 let scope = shape.agreementScope
                 tables.agreements.append(.int(agreementID), .int(projectID), .textArray(scope), .date(startedOn),
                                          .text(completed ? "completed" : "active"), completed ? .date(lastDay) : nil, .int(investorID))
-                add(.agreement(.authorised), nil, actor: investorID, on: startedOn, rank: 1, [
-                    "agreement": .int(agreementID), "scope": .array(scope.map(JSONValue.string)), "startsOn": .string(startedOn.description),
-                ])
+                add(.agreement(AgreementEvent(.authorised, agreement: agreementID, scope: scope, startsOn: startedOn)), nil, actor: investorID,
+                    on: startedOn, rank: 1)
                 if completed {
-                    add(.agreement(.completed), nil, actor: agent.id, on: lastDay, rank: 4, ["agreement": .int(agreementID)])
+                    add(.agreement(AgreementEvent(.completed, agreement: agreementID)), nil, actor: agent.id, on: lastDay, rank: 4)
                     if random.chance(0.4) {
                         let score = random.chance(0.85) ? 5 : random.int(2...4)
                         let at = milliseconds(lastDay, minute: 17 * 60)
                         tables.ratings.append(.int(projectID), .text("agent"), .text("agent"), .int(agent.id), .int(Int64(score)),
                                               .text(score == 5 ? "代办员全程帮办，非常满意" : "总体满意"), .int(investorID), .timestamp(at), .timestamp(at))
-                        add(.ratingGiven, nil, actor: investorID, on: lastDay, rank: 4, [
-                            "subject": .string("agent"), "score": .int(Int64(score)), "agent": .int(agent.id),
-                        ])
+                        add(.rated(changed: false, subject: "agent", score: score, agent: agent.id), nil, actor: investorID, on: lastDay, rank: 4)
                     }
                 }
             }
@@ -200,13 +195,10 @@ struct SeedBatchGenerator: Sendable {
                 let at = milliseconds(day, minute: 16 * 60 + index)
                 tables.progress.append(.int(progressID), .int(projectID), .int(agent.id), .text(kind.rawValue), .text(text), nil,
                                        nextStep.map(CopyRows.Field.date), .timestamp(at), .date(day), overdueOn.map(CopyRows.Field.date))
-                var payload: [String: JSONValue] = ["progress": .int(progressID), "type": .string(kind.rawValue), "text": .string(text)]
-                if let nextStep { payload["nextStepOn"] = .string(nextStep.description) }
-                add(.progressLogged, nil, actor: agent.id, on: day, rank: 3, payload)
-                if let overdueOn {
-                    add(.agentFollowUpOverdue, nil, actor: DeadlineQueue.engineUserID, on: overdueOn, rank: 3, [
-                        "agent": .int(agent.id), "nextStepOn": .string(nextStep!.description), "progress": .int(progressID),
-                    ])
+                add(.progressLogged(progress: progressID, kind: kind, text: text, nextStepOn: nextStep), nil, actor: agent.id, on: day, rank: 3)
+                if let overdueOn, let nextStep {
+                    add(.agentFollowUpOverdue(agent: agent.id, nextStepOn: nextStep, progress: progressID), nil,
+                        actor: DeadlineQueue.engineUserID, on: overdueOn, rank: 3)
                 }
             }
             // 疑难会商: now and then a difficulty goes to the agency centre; most are settled within weeks.
@@ -219,11 +211,10 @@ struct SeedBatchGenerator: Sendable {
                 tables.cases.append(.int(caseID), .int(projectID), nil, .text(title), .text("规划条件与消防要求存在冲突，申请疑难会商"),
                                     .int(agent.id), .date(raised), settled ? .date(resolved) : nil, settled ? .text("会商明确以规划条件为准，消防部门出具意见") : nil,
                                     settled ? .date(resolved) : nil, settled ? .int(coordinator) : nil)
-                add(.caseRaised, nil, actor: agent.id, on: raised, rank: 3, ["case": .int(caseID), "title": .string(title)])
+                add(.caseRaised(case: caseID, title: title), nil, actor: agent.id, on: raised, rank: 3)
                 if settled {
-                    add(.caseResolved, nil, actor: coordinator, on: resolved, rank: 3, [
-                        "case": .int(caseID), "meetingOn": .string(resolved.description), "outcome": .string("会商明确以规划条件为准，消防部门出具意见"),
-                    ])
+                    add(.caseResolved(case: caseID, meetingOn: resolved, outcome: "会商明确以规划条件为准，消防部门出具意见"), nil,
+                        actor: coordinator, on: resolved, rank: 3)
                 }
             }
         }

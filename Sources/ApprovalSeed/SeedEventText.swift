@@ -19,7 +19,7 @@ struct SeedEventText {
         rowMiddle = CopyRows.fields(.date(on), .text(kind.text), itemID.map(CopyRows.Field.text), .json(canonicalPayload))
     }
 
-    init(kind: EventKind, itemID: String?, on: CivilDate, payload: [String: JSONValue]) {
-        self.init(kind: kind, itemID: itemID, on: on, canonicalPayload: JSONValue.object(payload).canonicalBytes)
+    init(_ event: DomainEvent, itemID: String?, on: CivilDate) {
+        self.init(kind: event.kind, itemID: itemID, on: on, canonicalPayload: JSONValue.object(event.payload).canonicalBytes)
     }
 }

@@ -26,8 +26,8 @@ final class SeedShape {
         enum Text {
             /// What every project of the shape writes.
             case shared(SeedEventText)
-            /// A submission on the investor's behalf: each project adds its investor and agent to the payload.
-            case onBehalf([String: JSONValue])
+            /// A submission on the investor's behalf: each project adds its investor and agent to the transition.
+            case onBehalf(ItemTransition)
         }
 
         let kind: EventKind
@@ -69,10 +69,14 @@ final class SeedShape {
                                                 silentDepartments: key.isBacklog)
         let history = simulator.run(project, hasAgent: key.hasAgent, random: &random)
         refused = history.refused
-        events = history.events.map { event in
-            Event(kind: event.kind, itemID: event.itemID, actor: event.actor, on: event.on,
-                  text: event.onBehalf ? .onBehalf(event.payload)
-                      : .shared(SeedEventText(kind: event.kind, itemID: event.itemID, on: event.on, payload: event.payload)))
+        events = history.events.map { simulated in
+            let text: Event.Text
+            if simulated.onBehalf, case let .item(transition) = simulated.event {
+                text = .onBehalf(transition)
+            } else {
+                text = .shared(SeedEventText(simulated.event, itemID: simulated.itemID, on: simulated.on))
+            }
+            return Event(kind: simulated.event.kind, itemID: simulated.itemID, actor: simulated.actor, on: simulated.on, text: text)
         }
 
         // Completed when every item has ended (the view's current stage is then none); its figures are as of the last day.

@@ -20,8 +20,7 @@ extension APIHandler {
             record.agentID = agent.id
             try await AgentAssignmentRepository.start(projectID: record.id, agentID: agent.id, on: today, by: user.id,
                                                       on: connection, logger: context.logger)
-            return [NewEvent(kind: .agentAssigned, payload: ["agent": .int(agent.id), "agentName": .string(agent.name)],
-                             actorID: user.id, at: context.clock.now(), on: today)]
+            return [NewEvent(.agentAssigned(agent: agent.id, agentName: agent.name), actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
@@ -48,10 +47,9 @@ extension APIHandler {
             try await AgentAssignmentRepository.start(projectID: record.id, agentID: successor.id, on: today, by: user.id,
                                                       on: connection, logger: context.logger)
             record.agentID = successor.id
-            return [NewEvent(kind: .agentHandedOver, payload: [
-                "from": .int(former), "fromName": .string(formerName), "agent": .int(successor.id), "agentName": .string(successor.name),
-                "reason": .string(reason), "handoverNote": .string(note),
-            ], actorID: user.id, at: context.clock.now(), on: today)]
+            return [NewEvent(.agentHandedOver(from: former, fromName: formerName, agent: successor.id, agentName: successor.name,
+                                              reason: reason, handoverNote: note),
+                             actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
@@ -67,8 +65,7 @@ extension APIHandler {
             try await AgentAssignmentRepository.close(projectID: record.id, on: today, ending: .ended, reason: reason,
                                                       on: connection, logger: context.logger)
             record.agentID = nil
-            return [NewEvent(kind: .agentEnded, payload: ["agent": .int(former), "reason": .string(reason)],
-                             actorID: user.id, at: context.clock.now(), on: today)]
+            return [NewEvent(.agentEnded(agent: former, reason: reason), actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
@@ -129,7 +126,7 @@ extension APIHandler {
             let current = try await AgencyAgreementRepository.current(projectID: record.id, on: connection, logger: context.logger)
             let (agreement, event) = try await agreementChange(request, current: current, record: record, project: project, today: today,
                                                                user: user, on: connection)
-            return ([NewEvent(kind: .agreement(event.change), payload: event.payload, actorID: user.id, at: context.clock.now(), on: today)],
+            return ([NewEvent(.agreement(event), actorID: user.id, at: context.clock.now(), on: today)],
                     ProjectStatusMapper.agreement(agreement, today: today))
         }
         return .ok(.init(body: .json(body)))
@@ -138,7 +135,7 @@ extension APIHandler {
     /// The domain's decision on the agreement (`AgencyAgreement+Changes.swift`), written with its event's payload.
     private func agreementChange(_ request: Operations.ActOnAgreement.Input.Body.JsonPayload, current: AgencyAgreement?, record: ProjectRecord,
                                  project: Project, today: CivilDate, user: User,
-                                 on connection: PostgresConnection) async throws -> (AgencyAgreement, (change: EventKind.AgreementChange, payload: [String: JSONValue])) {
+                                 on connection: PostgresConnection) async throws -> (AgencyAgreement, AgreementEvent) {
         try Access.checkMaySign(request.action, user: user)
         let validUntil = try request.validUntil.map { try Self.date($0, field: "validUntil") }
         let startsOn = try request.startsOn.map { try Self.date($0, field: "startsOn") }
@@ -148,32 +145,26 @@ extension APIHandler {
                                                           project: project, today: today)
                 let agreement = try await AgencyAgreementRepository.authorise(projectID: record.id, scope: terms.scope, startsOn: terms.startsOn,
                                                                               validUntil: terms.validUntil, by: user.id, on: connection, logger: context.logger)
-                var payload: [String: JSONValue] = ["agreement": .int(agreement.id), "scope": .array(terms.scope.map(JSONValue.string)),
-                                                    "startsOn": .string(terms.startsOn.description)]
-                if let validUntil = terms.validUntil { payload["validUntil"] = .string(validUntil.description) }
-                return (agreement, (.authorised, payload))
+                return (agreement, AgreementEvent(.authorised, agreement: agreement.id, scope: terms.scope, startsOn: terms.startsOn,
+                                                  validUntil: terms.validUntil))
             }
             guard var agreement = current else { throw AgreementRefusal.noAgreement }
-            var payload: [String: JSONValue] = ["agreement": .int(agreement.id)]
-            let change: EventKind.AgreementChange
+            let event: AgreementEvent
             switch request.action {
             case .renew:
                 try agreement.renew(until: validUntil, scope: request.scope, project: project, today: today)
-                payload["validUntil"] = agreement.validUntil.map { .string($0.description) }
-                payload["scope"] = .array(agreement.scope.map(JSONValue.string))
-                change = .renewed
+                event = AgreementEvent(.renewed, agreement: agreement.id, scope: agreement.scope, validUntil: agreement.validUntil)
             case .terminate:
                 try agreement.terminate(reason: request.reason, today: today)
-                payload["reason"] = agreement.endReason.map(JSONValue.string)
-                change = .terminated
+                event = AgreementEvent(.terminated, agreement: agreement.id, reason: agreement.endReason)
             case .complete:
                 try agreement.complete(project: project, today: today)
-                change = .completed
+                event = AgreementEvent(.completed, agreement: agreement.id)
             case .authorise:
                 throw AgreementRefusal.alreadyActive(agreement: agreement.id)
             }
             try await AgencyAgreementRepository.save(agreement, on: connection, logger: context.logger)
-            return (agreement, (change, payload))
+            return (agreement, event)
         } catch let refusal as AgreementRefusal {
             throw APIError.refused(refusal)
         }

@@ -20,20 +20,19 @@ extension APIHandler {
                 throw APIError.notFound("item '\(itemID)' of project \(record.code) (workflow \(change.project.workflow.id))", field: "item")
             }
             try Access.checkMayPerform(kind, on: item.definition, user: user)
-            var onBehalf: [String: JSONValue] = [:]
+            var onBehalf: OnBehalf?
             if user.role == .agent {
                 // On behalf of the investor (代办): only the project's current agent, within an agreement in force.
                 if let refusal = AgencyAgreement.onBehalfRefusal(latest: change.loaded.agreement, item: itemID, on: today) {
                     throw APIError.forbidden("you may not \(kind.rawValue) '\(itemID)' for the investor: \(refusal)")
                 }
-                onBehalf = ["onBehalfOf": .string(record.investorOrganisation), "agentName": .string(user.name)]
+                onBehalf = OnBehalf(organisation: record.investorOrganisation, agentName: user.name)
             }
             guard case let .transition(action) = requested else {
                 guard case let .formalDocument(number) = requested else { return }
                 try recordFormalDocument(number, item: item, change: &change)
                 return
             }
-            let before = item.state
             let calendar = context.registry.calendar(for: change.project.workflow)
             do throws(ItemTransitionError) {
                 if kind == .resubmit {
@@ -44,13 +43,10 @@ extension APIHandler {
             } catch {
                 throw APIError.refused(error)
             }
-            var payload = action.payload
-            payload["from"] = .string(before.rawValue)
-            payload["to"] = .string((change.project.item(itemID) ?? item).state.rawValue)
-            if kind == .resubmit { payload["as"] = .string("resubmit") }
-            payload.merge(onBehalf) { $1 }
-            change.events.append(NewEvent(kind: .item(action.kind), itemID: itemID, payload: payload, actorID: user.id,
-                                          at: context.clock.now(), on: today))
+            var transition = ItemTransition(action, before: item, in: change.project)
+            transition.resubmitted = kind == .resubmit
+            transition.onBehalf = onBehalf
+            change.events.append(NewEvent(.item(transition), itemID: itemID, actorID: user.id, at: context.clock.now(), on: today))
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }
@@ -71,10 +67,8 @@ extension APIHandler {
             throw APIError.conflict(error.description, state: item.state.rawValue)
         }
         change.issue(document, number: number)
-        change.events.append(NewEvent(kind: .formalDocumentIssued, itemID: item.id,
-                                      payload: ["documentNumber": .string(number), "dueOn": .string(document.dueOn.description),
-                                                "late": .bool(change.today > document.dueOn)],
-                                      actorID: change.user.id, at: context.clock.now(), on: change.today))
+        change.events.append(NewEvent(.formalDocumentIssued(number: number, dueOn: document.dueOn, late: change.today > document.dueOn),
+                                      itemID: item.id, actorID: change.user.id, at: context.clock.now(), on: change.today))
     }
 
     /// What a request asks for, after checking the fields each action needs (and only those).

@@ -29,11 +29,9 @@ extension APIHandler {
             let id = try await MeetingRepository.create(projectID: record.id, kind: request.kind.rawValue, stageID: request.stage,
                                                         scheduledOn: scheduledOn, invitations: invitations,
                                                         createdBy: user.id, on: connection, logger: context.logger)
-            let scheduled = NewEvent(kind: .meetingScheduled, payload: [
-                "meeting": .int(id), "kind": .string(request.kind.rawValue), "stage": .string(request.stage),
-                "scheduledOn": .string(request.scheduledOn),
-                "invitations": .object(Dictionary(uniqueKeysWithValues: invitations.map { ($0.0, JSONValue.array($0.1.map(JSONValue.string))) })),
-            ], actorID: user.id, at: context.clock.now(), on: today)
+            let scheduled = NewEvent(.meetingScheduled(meeting: id, kind: request.kind.rawValue, stage: request.stage, scheduledOn: scheduledOn,
+                                                       invitations: Dictionary(invitations, uniquingKeysWith: { first, _ in first })),
+                                     actorID: user.id, at: context.clock.now(), on: today)
             // Read again in the same transaction, after the insert.
             guard let meeting = try await MeetingRepository.forProject(record.id, on: connection, logger: context.logger).first(where: { $0.id == id }) else {
                 throw APIError.notFound("meeting \(id) of project \(record.code)")
@@ -107,25 +105,20 @@ extension APIHandler {
                 switch decision {
                 case let .itemAction(action, before, promisedDays):
                     if case .defaultApprove = action { context.metrics.recordDefaultApproval(reason: "absence", department: before.definition.department) }
-                    var payload = action.payload
-                    payload["from"] = .string(before.state.rawValue)
-                    payload["to"] = .string((project.item(before.id) ?? before).state.rawValue)
-                    payload["meeting"] = .int(meetingID)
-                    if let promisedDays { payload["promisedDays"] = .int(Int64(promisedDays)) }
-                    return NewEvent(kind: .item(action.kind), itemID: before.id, payload: payload, actorID: user.id, at: context.clock.now(), on: today)
+                    var transition = ItemTransition(action, before: before, in: project)
+                    transition.meeting = meetingID
+                    transition.promisedDays = promisedDays
+                    return NewEvent(.item(transition), itemID: before.id, actorID: user.id, at: context.clock.now(), on: today)
                 case let .absenceEscalated(itemID, department, leadDepartment):
                     context.metrics.recordEscalation(department: department)
-                    return NewEvent(kind: .meetingAbsenceEscalated, itemID: itemID,
-                                    payload: ["meeting": .int(meetingID), "department": .string(department), "leadDepartment": .string(leadDepartment)],
-                                    actorID: user.id, at: context.clock.now(), on: today)
+                    return NewEvent(.meetingAbsenceEscalated(meeting: meetingID, department: department, leadDepartment: leadDepartment),
+                                    itemID: itemID, actorID: user.id, at: context.clock.now(), on: today)
                 }
             }
             try await MeetingRepository.close(meetingID, on: today, attendance: given.mapValues(\.rawValue),
                                               on: connection, logger: context.logger)
-            return [NewEvent(kind: .meetingClosed, payload: [
-                "meeting": .int(meetingID),
-                "attendance": .object(given.mapValues { .string($0.rawValue) }),
-            ], actorID: user.id, at: context.clock.now(), on: today)] + events
+            return [NewEvent(.meetingClosed(meeting: meetingID, attendance: given.mapValues(\.rawValue)),
+                             actorID: user.id, at: context.clock.now(), on: today)] + events
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }

@@ -26,9 +26,8 @@ extension APIHandler {
             let kind = ProgressUpdate.Kind(rawValue: request.kind.rawValue)!
             let update = try await ProgressLog.log(projectID: record.id, authorID: user.id, kind: kind, text: text, itemID: request.item,
                                                    nextStepOn: nextStepOn, at: context.clock.now(), on: today, on: connection, logger: context.logger)
-            var payload: [String: JSONValue] = ["progress": .int(update.id), "type": .string(kind.rawValue), "text": .string(text)]
-            if let nextStepOn { payload["nextStepOn"] = .string(nextStepOn.description) }
-            return ([NewEvent(kind: .progressLogged, itemID: request.item, payload: payload, actorID: user.id, at: context.clock.now(), on: today)],
+            return ([NewEvent(.progressLogged(progress: update.id, kind: kind, text: text, nextStepOn: nextStepOn), itemID: request.item,
+                              actorID: user.id, at: context.clock.now(), on: today)],
                     ProjectStatusMapper.progress(update))
         }
         return .created(.init(body: .json(update)))
@@ -57,7 +56,7 @@ extension APIHandler {
             if let item = request.item, project.item(item) == nil { throw APIError.invalid(field: "item", "'\(item)' is not an item of this project") }
             let raised = try await DifficultCaseRepository.raise(projectID: record.id, itemID: request.item, title: title, description: description,
                                                                  by: user.id, on: today, on: connection, logger: context.logger)
-            return ([NewEvent(kind: .caseRaised, itemID: request.item, payload: ["case": .int(raised.id), "title": .string(title)],
+            return ([NewEvent(.caseRaised(case: raised.id, title: title), itemID: request.item,
                               actorID: user.id, at: context.clock.now(), on: today)],
                     Self.caseBody(raised, today: today))
         }
@@ -90,8 +89,7 @@ extension APIHandler {
             guard let resolved = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger) else {
                 throw APIError.notFound("case \(caseID) of project \(record.code)", field: "caseId")
             }
-            return ([NewEvent(kind: .caseResolved, itemID: found.itemID,
-                              payload: ["case": .int(caseID), "meetingOn": .string(meetingOn.description), "outcome": .string(outcome)],
+            return ([NewEvent(.caseResolved(case: caseID, meetingOn: meetingOn, outcome: outcome), itemID: found.itemID,
                               actorID: user.id, at: context.clock.now(), on: today)],
                     Self.caseBody(resolved, today: today))
         }
@@ -147,9 +145,10 @@ extension APIHandler {
                 .first(where: { $0.subject.key == subject.key }) else {
                 throw APIError.notFound("the rating of \(request.subject)", field: "subject")
             }
-            var payload: [String: JSONValue] = ["subject": .string(request.subject), "score": .int(Int64(request.score))]
-            if case let .agent(id) = subject { payload["agent"] = .int(id) }
-            return ([NewEvent(kind: previous == nil ? .ratingGiven : .ratingChanged, payload: payload, actorID: user.id, at: now, on: today)],
+            var agent: Int64?
+            if case let .agent(id) = subject { agent = id }
+            return ([NewEvent(.rated(changed: previous != nil, subject: request.subject, score: request.score, agent: agent),
+                              actorID: user.id, at: now, on: today)],
                     Self.ratingBody(saved))
         }
         return .ok(.init(body: .json(rating)))

@@ -19,13 +19,11 @@ extension APIHandler {
                 newProject.code = ProjectCode(localFor: newProject.region, on: newProject.startedOn, serial: serial).text
             }
             let workflow = project.workflow
-            let created = NewEvent(kind: .projectCreated, payload: [
-                "code": .string(newProject.code), "codeIssuedLocally": .bool(newProject.codeIssuedLocally),
-                "name": .string(newProject.name), "investorOrganisation": .string(newProject.investorOrganisation),
-                "region": .string(newProject.region), "workflow": .string(workflow.id), "workflowVersion": .int(Int64(workflow.version)),
-                "workflowDigest": .string(context.registry.digests[newProject.workflowVersionID] ?? ""),
-                "attributes": .object(newProject.attributes.mapValues(\.json)),
-            ], actorID: user.id, at: context.clock.now(), on: newProject.startedOn)
+            let created = NewEvent(.projectCreated(ProjectCreation(
+                code: newProject.code, codeIssuedLocally: newProject.codeIssuedLocally, name: newProject.name,
+                investorOrganisation: newProject.investorOrganisation, region: newProject.region, workflow: workflow.id,
+                workflowVersion: workflow.version, workflowDigest: context.registry.digests[newProject.workflowVersionID] ?? "",
+                attributes: newProject.attributes)), actorID: user.id, at: context.clock.now(), on: newProject.startedOn)
             guard var record = try await ProjectRepository.insert(newProject, on: connection, logger: context.logger) else {
                 throw APIError.conflict("a project with code \(newProject.code) already exists")
             }
@@ -179,8 +177,7 @@ extension APIHandler {
             try Access.checkMayEditProject(user)
             let previous = record.name
             record.name = name
-            return [NewEvent(kind: .projectRenamed, payload: ["from": .string(previous), "to": .string(name)],
-                             actorID: user.id, at: context.clock.now(), on: today)]
+            return [NewEvent(.projectRenamed(from: previous, to: name), actorID: user.id, at: context.clock.now(), on: today)]
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
     }

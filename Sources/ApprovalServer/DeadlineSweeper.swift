@@ -90,23 +90,20 @@ public struct DeadlineSweeper: Sendable {
         if let marked = decided.followUpMarked { writes.overdueFollowUps.append((id: marked.id, on: today)) }
         var result = Result()
         for decision in decided.decisions {
-            let (kind, itemID, payload, date) = event(for: decision, project: project, today: today, result: &result)
-            writes.events.append(NewEvent(kind: kind, itemID: itemID, payload: payload, actorID: DeadlineQueue.engineUserID, at: now, on: date),
-                                 to: &record)
+            let (event, itemID, date) = event(for: decision, project: project, today: today, result: &result)
+            writes.events.append(NewEvent(event, itemID: itemID, actorID: DeadlineQueue.engineUserID, at: now, on: date), to: &record)
         }
         return result
     }
 
-    /// A decision's audit event (kind, item, payload, date), counted in the result and the metrics.
+    /// A decision's audit event (what, on which item, dated when), counted in the result and the metrics.
     private func event(for decision: DeadlineDecisions.Decision, project: Project, today: CivilDate,
-                       result: inout Result) -> (EventKind, String?, [String: JSONValue], CivilDate) {
+                       result: inout Result) -> (DomainEvent, String?, CivilDate) {
         switch decision {
         case let .timeout(action, before, on, leadDepartment):
-            var payload = action.payload
-            payload["from"] = .string(before.state.rawValue)
-            payload["to"] = .string((project.item(before.id) ?? before).state.rawValue)
+            var transition = ItemTransition(action, before: before, in: project)
             // Whom an escalation went to, on the record: the stage's lead department (and the region's leaders).
-            if let leadDepartment { payload["leadDepartment"] = .string(leadDepartment) }
+            transition.leadDepartment = leadDepartment
             if case .escalate = action {
                 result.escalations += 1
                 context.metrics.recordEscalation(department: before.definition.department)
@@ -114,25 +111,20 @@ public struct DeadlineSweeper: Sendable {
                 result.defaultApprovals += 1
                 context.metrics.recordDefaultApproval(reason: "timeout", department: before.definition.department)
             }
-            return (.item(action.kind), before.id, payload, on)
+            return (.item(transition), before.id, on)
         case let .formalDocumentOverdue(document):
             result.warnings += 1
-            return (.formalDocumentOverdue, document.itemID,
-                    ["department": .string(document.department), "dueOn": .string(document.dueOn.description)], today)
+            return (.formalDocumentOverdue(department: document.department, dueOn: document.dueOn), document.itemID, today)
         case let .followUpOverdue(update, agent, nextStepOn):
             result.warnings += 1
-            return (.agentFollowUpOverdue, update.itemID,
-                    ["agent": .int(agent), "nextStepOn": .string(nextStepOn.description), "progress": .int(update.id)], today)
+            return (.agentFollowUpOverdue(agent: agent, nextStepOn: nextStepOn, progress: update.id), update.itemID, today)
         case let .itemWarning(item):
             result.warnings += 1
-            return (.itemWarning, item.id, ["level": .string("yellow"), "remainingDays": .int(Int64(item.remainingDays ?? 0)),
-                                            "deadline": .string(item.deadline?.value.description ?? "")], today)
+            return (.itemWarning(remainingDays: item.remainingDays ?? 0, deadline: item.deadline?.value), item.id, today)
         case let .projectWarning(view, reason):
             result.warnings += 1
-            return (.projectWarning, nil, ["level": .string(view.warning.rawValue), "reason": .string(reason),
-                                           "usedDays": .int(Int64(view.usedDays)), "forecastDays": .int(Int64(view.forecast.totalDays)),
-                                           "totalLimit": .int(Int64(view.totalLimit)),
-                                           "criticalPath": .array(view.forecast.criticalPath.map(JSONValue.string))], today)
+            return (.projectWarning(ProjectWarning(level: view.warning, reason: reason, usedDays: view.usedDays, forecastDays: view.forecast.totalDays,
+                                                   totalLimit: view.totalLimit, criticalPath: view.forecast.criticalPath)), nil, today)
         }
     }
 

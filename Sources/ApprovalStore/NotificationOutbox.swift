@@ -26,12 +26,12 @@ public enum NotificationOutbox {
         let at: Date
 
         /// Nil when no one hears about events of this kind.
-        init?(_ event: NewEvent, seq: Int, of record: ProjectRecord) {
-            guard let (audiences, title) = Notification.rule(kind: event.kind, payload: event.payload) else { return nil }
+        init?(_ event: NewEvent, payload: [String: JSONValue], seq: Int, of record: ProjectRecord) {
+            guard let (audiences, title) = Notification.rule(event.event) else { return nil }
             // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was 6% of an item action.
             var body: [String: JSONValue] = [
                 "kind": .string(event.kind.text), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),
-                "on": .string(event.on.description), "event": .object(event.payload),
+                "on": .string(event.on.description), "event": .object(payload),
                 "project": .object(["code": .string(record.code), "name": .string(record.name)]),
             ]
             if let item = event.itemID { body["item"] = .string(item) }
@@ -39,7 +39,7 @@ public enum NotificationOutbox {
             self.investorOrganisation = record.investorOrganisation
             self.agentID = record.agentID
             self.covering = Jurisdiction(record.region)?.coveredBy ?? [record.region]
-            self.leadDepartment = event.payload["leadDepartment"]?.stringValue
+            self.leadDepartment = payload["leadDepartment"]?.stringValue
             self.projectID = record.id
             self.itemID = event.itemID
             self.actorID = event.actorID

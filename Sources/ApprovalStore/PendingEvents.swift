@@ -31,7 +31,8 @@ public struct PendingEvents: Sendable {
     public mutating func append(_ event: NewEvent, to record: inout ProjectRecord) {
         let seq = record.lastSeq + 1
         let milliseconds = AuditChain.milliseconds(event.at)
-        let payload = JSONValue.object(event.payload).canonicalBytes
+        let fields = event.event.payload
+        let payload = JSONValue.object(fields).canonicalBytes
         let on = event.on.description
         let canonical = AuditChain.canonicalEncoding(projectID: record.id, seq: seq, atMilliseconds: milliseconds, onDate: on,
                                                      kind: event.kind.text, itemID: event.itemID, actorID: event.actorID,
@@ -43,6 +44,6 @@ public struct PendingEvents: Sendable {
         record.lastSeq = seq
         record.lastHash = hash
         // Every event passes through here, so this is also where the notifications it causes are decided.
-        if let notice = NotificationOutbox.Notice(event, seq: seq, of: record) { notices.append(notice) }
+        if let notice = NotificationOutbox.Notice(event, payload: fields, seq: seq, of: record) { notices.append(notice) }
     }
 }

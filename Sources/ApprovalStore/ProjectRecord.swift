@@ -88,19 +88,19 @@ public struct ProjectSave: Sendable {
     }
 }
 
-/// One event to append to a project's audit chain.
+/// One event to append to a project's audit chain: what happened (typed), to which item, by whom and when.
 public struct NewEvent: Sendable {
-    public var kind: EventKind
+    public var event: DomainEvent
     public var itemID: String?
-    public var payload: [String: JSONValue]
     public var actorID: Int64
     public var at: Date
     public var on: CivilDate
 
-    public init(kind: EventKind, itemID: String? = nil, payload: [String: JSONValue], actorID: Int64, at: Date, on: CivilDate) {
-        self.kind = kind
+    public var kind: EventKind { event.kind }
+
+    public init(_ event: DomainEvent, itemID: String? = nil, actorID: Int64, at: Date, on: CivilDate) {
+        self.event = event
         self.itemID = itemID
-        self.payload = payload
         self.actorID = actorID
         self.at = at
         self.on = on
@@ -118,24 +118,4 @@ public struct TimelineEntry: Sendable, Hashable {
     public let actorID: Int64
     public let actorName: String
     public let actorRole: Role
-}
-
-extension AttributeValue {
-    public var json: JSONValue {
-        switch self {
-        case let .boolean(value): .bool(value)
-        case let .number(value): .double(value)
-        case let .text(value): .string(value)
-        }
-    }
-
-    public init?(json: JSONValue) {
-        switch json {
-        case let .bool(value): self = .boolean(value)
-        case let .int(value): self = .number(Double(value))
-        case let .double(value): self = .number(value)
-        case let .string(value): self = .text(value)
-        default: return nil
-        }
-    }
 }

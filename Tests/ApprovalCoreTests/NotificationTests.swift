@@ -3,17 +3,25 @@ import Testing
 
 @Suite("Who is told about what", .timeLimit(.minutes(5)))
 struct NotificationRuleTests {
+    func item(_ action: ItemAction) -> DomainEvent { .item(ItemTransition(action, from: .accepted, to: .accepted)) }
+    func warning(_ level: WarningLevel) -> DomainEvent {
+        .projectWarning(ProjectWarning(level: level, reason: "forecast", usedDays: 50, forecastDays: 95, totalLimit: 90, criticalPath: []))
+    }
+
     @Test func audiencesAndTitlesFollowTheEvent() {
-        #expect(Notification.rule(kind: .item(.accept), payload: [:])?.audiences == [.investor, .agent])
-        #expect(Notification.rule(kind: .item(.suspend), payload: ["reason": .string("supplement")])?.title == "请一次性补正材料")
-        #expect(Notification.rule(kind: .item(.suspend), payload: ["reason": .string("hearing")])?.title == "事项计时暂停")
-        #expect(Notification.rule(kind: .item(.defaultApprove), payload: ["reason": .string("absence")])?.audiences == [.investor, .agent, .department])
-        #expect(Notification.rule(kind: .meetingAbsenceEscalated, payload: [:])?.audiences == [.agent, .department, .leadDepartment, .leader])
-        #expect(Notification.rule(kind: .projectWarning, payload: ["level": .string("red")])?.audiences == [.agent, .leader])
-        #expect(Notification.rule(kind: .projectWarning, payload: ["level": .string("yellow")])?.audiences == [.agent])
-        // Creation, renames and scheduled meetings notify no one.
-        for kind in [EventKind.projectCreated, .projectRenamed, .meetingScheduled, .item(.submit)] {
-            #expect(Notification.rule(kind: kind, payload: [:]) == nil, "\(kind)")
-        }
+        #expect(Notification.rule(item(.accept(commitment: nil)))?.audiences == [.investor, .agent])
+        #expect(Notification.rule(item(.suspend(.supplement(missingMaterials: ["图纸"]))))?.title == "请一次性补正材料")
+        #expect(Notification.rule(item(.suspend(.hearing)))?.title == "事项计时暂停")
+        #expect(Notification.rule(item(.defaultApprove(.absence)))?.audiences == [.investor, .agent, .department])
+        #expect(Notification.rule(item(.defaultApprove(.absence)))?.title == "缺席默认：事项视为同意")
+        #expect(Notification.rule(item(.defaultApprove(.timeout)))?.title == "超时默认：事项视为批准")
+        #expect(Notification.rule(.meetingAbsenceEscalated(meeting: 1, department: "a", leadDepartment: "b"))?.audiences
+                == [.agent, .department, .leadDepartment, .leader])
+        #expect(Notification.rule(warning(.red))?.audiences == [.agent, .leader])
+        #expect(Notification.rule(warning(.yellow))?.audiences == [.agent])
+        // Creation, renames, scheduled meetings and submissions notify no one.
+        let silent: [DomainEvent] = [.projectRenamed(from: "a", to: "b"), item(.submit),
+                                     .meetingScheduled(meeting: 1, kind: "joint_review", stage: "s", scheduledOn: day("2026-03-02"), invitations: [:])]
+        for event in silent { #expect(Notification.rule(event) == nil, "\(event.kind)") }
     }
 }

@@ -1,7 +1,5 @@
-import ApprovalCore
-
-/// How an item action is written into its audit event, and read back when the project is rebuilt from its
-/// events. The event log is the project's truth; this is the one place that knows its shape.
+/// How an item action is written into its audit event (the action's part of `DomainEvent.payload`), and read
+/// back when the project is rebuilt from its events.
 extension ItemAction {
     public var payload: [String: JSONValue] {
         var fields: [String: JSONValue] = ["action": .string(code)]
