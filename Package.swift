@@ -66,12 +66,15 @@ let package = Package(
             // The dashboard's pages.
             resources: [.copy("Templates")]
         ),
-        // The province generator, a development tool: linked by the CLI (and tests) only, never by the server library.
+        // The province generator and the demo data, development tools: linked by the CLI (and tests) only, never by
+        // the server library.
         .target(
             name: "ApprovalSeed",
             dependencies: [
                 "ApprovalCore",
                 "ApprovalStore",
+                "ApprovalAPI",
+                "ApprovalServer",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,5 @@
 import ApprovalCore
+import ApprovalSeed
 import ApprovalServer
 import ApprovalStore
 import ArgumentParser

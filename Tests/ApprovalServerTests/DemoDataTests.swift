@@ -1,3 +1,4 @@
+import ApprovalSeed
 import ApprovalServer
 import ApprovalStore
 import Foundation

@@ -1,5 +1,6 @@
 import ApprovalAPI
 import ApprovalCore
+import ApprovalServer
 import ApprovalStore
 import Foundation
 
@@ -47,18 +48,18 @@ public enum DemoData {
                 created[demo.token] = user
             }
         }
-        let handler = APIHandler(context: context)
-        func act<T>(_ token: String, _ body: () async throws -> T) async throws -> T {
-            try await RequestScope.$user.withValue(created[token]) { try await body() }
+        let api = InProcessAPI(context: context)
+        func act<T>(_ token: String, _ body: (any APIProtocol) async throws -> T) async throws -> T {
+            try await api.call(as: created[token], body)
         }
         func action(_ code: String, _ item: String, _ request: Components.Schemas.ItemActionRequest, as token: String) async throws {
-            _ = try await act(token) {
+            _ = try await act(token) { handler in
                 try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(request)))
             }
         }
         // Fixed national codes, so the README's examples name the same projects on every machine.
         func create(_ code: String, _ name: String, _ workflow: String, _ attributes: [String: Components.Schemas.AttributeValue]) async throws -> String {
-            let output = try await act("demo-investor") {
+            let output = try await act("demo-investor") { handler in
                 try await handler.createProject(.init(body: .json(.init(workflow: workflow, name: name, region: "330302", code: code,
                                                                            attributes: .init(additionalProperties: attributes)))))
             }
@@ -77,20 +78,20 @@ public enum DemoData {
         try await action(factory, "land-use-planning-permit", .init(action: .submit), as: "demo-investor")
         try await action(factory, "land-use-planning-permit", .init(action: .accept), as: "demo-planning-reviewer")
         func assign(_ code: String, _ token: String) async throws {
-            _ = try await act("demo-coordinator") {
+            _ = try await act("demo-coordinator") { handler in
                 try await handler.assignAgent(.init(path: .init(code: code), body: .json(.init(agentId: created[token]!.id))))
             }
         }
         func progress(_ code: String, _ token: String, _ kind: Components.Schemas.ProgressKind, _ text: String, item: String? = nil,
                       nextStepOn: CivilDate? = nil) async throws {
-            _ = try await act(token) {
+            _ = try await act(token) { handler in
                 try await handler.logProgress(.init(path: .init(code: code), body: .json(.init(kind: kind, text: text, item: item,
                                                                                              nextStepOn: nextStepOn?.description))))
             }
         }
         let today = context.today
         try await assign(factory, "demo-agent")
-        _ = try await act("demo-investor") {
+        _ = try await act("demo-investor") { handler in
             try await handler.actOnAgreement(.init(path: .init(code: factory), body: .json(.init(
                 action: .authorise, scope: ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"]))))
         }
@@ -129,7 +130,7 @@ public enum DemoData {
     static func seedHistory(_ context: ServerContext, users: [String: User]) async throws {
         let now = context.clock.now()
         let timeZone = context.timeZone
-        func history(daysBack: Int, _ steps: (APIHandler, (Int) throws -> Void) async throws -> Void) async throws {
+        func history(daysBack: Int, _ steps: (InProcessAPI, (Int) throws -> Void) async throws -> Void) async throws {
             let clock = VirtualClock(now.addingTimeInterval(-Double(daysBack) * 86_400))
             let past = ServerContext(database: context.database, registry: context.registry, clock: clock, metrics: context.metrics,
                                      migrationsFolder: context.migrationsFolder)
@@ -142,59 +143,59 @@ public enum DemoData {
                 else { throw DemoDataError() }
                 clock.set(min(instant, now))
             }
-            try await steps(APIHandler(context: past), wait)
+            try await steps(InProcessAPI(context: past), wait)
         }
-        func run(_ handler: APIHandler, _ token: String, _ body: () async throws -> Void) async throws {
-            try await RequestScope.$user.withValue(users[token]) { try await body() }
+        func run(_ api: InProcessAPI, _ token: String, _ body: (any APIProtocol) async throws -> Void) async throws {
+            try await api.call(as: users[token], body)
         }
-        func decide(_ handler: APIHandler, _ code: String, _ items: [(String, Int)], wait: (Int) throws -> Void) async throws {
+        func decide(_ api: InProcessAPI, _ code: String, _ items: [(String, Int)], wait: (Int) throws -> Void) async throws {
             for (item, limit) in items {
                 for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
-                    try await run(handler, token) {
+                    try await run(api, token) { handler in
                         _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
                     }
                 }
                 try wait(limit)
-                try await run(handler, "demo-admin") {
+                try await run(api, "demo-admin") { handler in
                     _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: .approve))))
                 }
             }
         }
-        func create(_ handler: APIHandler, _ code: String, _ name: String, _ workflow: String,
+        func create(_ api: InProcessAPI, _ code: String, _ name: String, _ workflow: String,
                     _ attributes: [String: Components.Schemas.AttributeValue]) async throws {
-            try await run(handler, "demo-investor") {
+            try await run(api, "demo-investor") { handler in
                 _ = try await handler.createProject(.init(body: .json(.init(workflow: workflow, name: name, region: "330302", code: code,
                                                                            attributes: .init(additionalProperties: attributes)))))
             }
         }
         /// Submitted and accepted, and left running.
-        func accept(_ handler: APIHandler, _ code: String, _ item: String) async throws {
+        func accept(_ api: InProcessAPI, _ code: String, _ item: String) async throws {
             for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
-                try await run(handler, token) {
+                try await run(api, token) { handler in
                     _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
                 }
             }
         }
 
-        try await history(daysBack: 75) { handler, wait in
+        try await history(daysBack: 75) { api, wait in
             let code = "2609-330302-89-01-100004"
-            try await create(handler, code, "鹿城区示范物流中心消防改造", "enterprise-investment", [
+            try await create(api, code, "鹿城区示范物流中心消防改造", "enterprise-investment", [
                 "approval-mode": .case3("filing"), "in-regional-assessment-zone": .case1(true), "land-supply": .case3("existing"),
                 "annual-energy-tce": .case2(200), "land-area-sqm": .case2(3000), "eia-category": .case3("registration"),
                 "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(false),
             ])
-            try await decide(handler, code, [("project-filing", 1), ("land-use-planning-permit", 5), ("design-scheme-review", 10),
+            try await decide(api, code, [("project-filing", 1), ("land-use-planning-permit", 5), ("design-scheme-review", 10),
                                              ("construction-planning-permit", 5)], wait: wait)
-            try await accept(handler, code, "fire-safety-design-review")
+            try await accept(api, code, "fire-safety-design-review")
         }
-        try await history(daysBack: 40) { handler, wait in
+        try await history(daysBack: 40) { api, wait in
             let code = "2609-330302-89-01-100005"
-            try await create(handler, code, "五马街道社区仓储用房（简易低风险）", "low-risk", [
+            try await create(api, code, "五马街道社区仓储用房（简易低风险）", "low-risk", [
                 "building-area-sqm": .case2(900), "needs-water-connection": .case1(false),
             ])
-            try await decide(handler, code, [("project-filing", 1), ("land-use-planning-permit", 2), ("construction-planning-permit", 5),
+            try await decide(api, code, [("project-filing", 1), ("land-use-planning-permit", 2), ("construction-planning-permit", 5),
                                              ("construction-permit-issuance", 2), ("planning-verification", 5)], wait: wait)
-            try await accept(handler, code, "fire-safety-acceptance-filing")
+            try await accept(api, code, "fire-safety-acceptance-filing")
         }
     }
 
