@@ -30,7 +30,7 @@ public struct MeetingMinutes: Sendable, Hashable {
 
     public init(entries: [Entry]) { self.entries = entries }
 
-    /// A problem with the minutes, naming the request field (`attendance[1].promisedDays[0].item`).
+    /// A problem with the minutes or the invitations, naming the request field (`attendance[1].promisedDays[0].item`).
     public struct Problem: Sendable, Hashable {
         public let field: String
         public let detail: String
@@ -116,5 +116,41 @@ extension Project {
             throw .refused(error)
         }
         return decisions
+    }
+}
+
+extension Project {
+    /// 联审联办: a meeting of `stageID` on `date` (from today on; nil when the request's `written` date is not one),
+    /// to which each department is invited once, to decide open items of that stage that are its own. Every
+    /// problem with the invitations is reported at once; answers the meeting's date.
+    public func scheduleMeeting(stage stageID: String, on date: CivilDate?, as written: String, invitations: [(department: String, items: [String])],
+                                today: CivilDate) throws(MeetingMinutes.Refusal) -> CivilDate {
+        guard let stage = workflow.stages.first(where: { $0.id == stageID }) else {
+            throw .invalid([.init(field: "stage", detail: "workflow '\(workflow.id)' has no stage '\(stageID)'; stages: \(workflow.stages.map(\.id).joined(separator: ", "))")])
+        }
+        guard let date, date >= today else {
+            throw .invalid([.init(field: "scheduledOn", detail: "'\(written)' is not a date (\(CivilDate.acceptedForm)) from today (\(today)) on")])
+        }
+        var problems: [MeetingMinutes.Problem] = []
+        var seen: Set<String> = []
+        for (index, invitation) in invitations.enumerated() {
+            if !seen.insert(invitation.department).inserted {
+                problems.append(.init(field: "invitations[\(index)].department", detail: "\(invitation.department) is invited twice"))
+            }
+            for (itemIndex, itemID) in invitation.items.enumerated() {
+                let field = "invitations[\(index)].items[\(itemIndex)]"
+                guard let item = item(itemID), item.definition.stageID == stage.id else {
+                    problems.append(.init(field: field, detail: "stage '\(stage.id)' has no item '\(itemID)'"))
+                    continue
+                }
+                if item.definition.department != invitation.department {
+                    problems.append(.init(field: field, detail: "'\(itemID)' is decided by \(item.definition.department), not \(invitation.department)"))
+                } else if item.state.hasEnded {
+                    problems.append(.init(field: field, detail: "'\(itemID)' has already ended (\(item.state.rawValue))"))
+                }
+            }
+        }
+        guard problems.isEmpty else { throw .invalid(problems) }
+        return date
     }
 }

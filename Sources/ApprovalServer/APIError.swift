@@ -54,6 +54,14 @@ public struct APIError: Error, Sendable, Hashable {
     }
 
     /// A refused item action: a conflict for an illegal transition, a 422 for an incomplete request.
+    /// Minutes or invitations of a meeting the domain refused: the fields at fault, or the item that cannot move.
+    public static func refused(_ refusal: MeetingMinutes.Refusal) -> APIError {
+        switch refusal {
+        case let .invalid(problems): invalid(problems.map { FieldProblem(field: $0.field, detail: $0.detail) })
+        case let .refused(error): refused(error)
+        }
+    }
+
     /// An agency agreement's change the domain refused.
     public static func refused(_ refusal: AgreementRefusal) -> APIError {
         switch refusal {

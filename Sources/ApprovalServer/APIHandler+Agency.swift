@@ -56,8 +56,7 @@ extension APIHandler {
 
     func endAgency(_ input: Operations.EndAgency.Input) async throws -> Operations.EndAgency.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw APIError.invalid(field: "reason", "say why the agency ends") }
+        let reason = try Self.stated(request.reason, field: "reason", "say why the agency ends")
         let response = try await writeProject(code: input.path.code, operation: "endAgency", request: request,
                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
             try Access.checkMayAssignAgents(user)
@@ -168,6 +167,13 @@ extension APIHandler {
         } catch let refusal as AgreementRefusal {
             throw APIError.refused(refusal)
         }
+    }
+
+    /// A text a request must fill (a reason, a name), without its surrounding blanks.
+    static func stated(_ text: String?, field: String, _ detail: String) throws(APIError) -> String {
+        let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        guard !trimmed.isEmpty else { throw .invalid(field: field, detail) }
+        return trimmed
     }
 
     /// A date given in a request or a query, in the years the contract's `Day` allows.

@@ -77,9 +77,7 @@ extension APIHandler {
             guard request.commitment == nil, request.suspension == nil, request.reason == nil, request.source == nil else {
                 throw .invalid(field: "documentNumber", "recordFormalDocument takes only documentNumber")
             }
-            let number = request.documentNumber?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !number.isEmpty else { throw .invalid(field: "documentNumber", "the number of the formal document issued") }
-            return .formalDocument(number: number)
+            return .formalDocument(number: try stated(request.documentNumber, field: "documentNumber", "the number of the formal document issued"))
         }
         return .transition(try itemAction(kind, request))
     }
@@ -135,14 +133,10 @@ extension APIHandler {
             return .suspend(reason)
         case .reject:
             try refuseExtra(["reason"])
-            let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty else { throw .invalid(field: "reason", "a rejection states its reason") }
-            return .reject(reason: reason)
+            return .reject(reason: try stated(request.reason, field: "reason", "a rejection states its reason"))
         case .exempt:
             try refuseExtra(["source"])
-            let source = request.source?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !source.isEmpty else { throw .invalid(field: "source", "an exemption names its source (e.g. 区域评估, the exemption list)") }
-            return .exempt(source: source)
+            return .exempt(source: try stated(request.source, field: "source", "an exemption names its source (e.g. 区域评估, the exemption list)"))
         case .recordFormalDocument:
             throw .invalid(field: "action", "recordFormalDocument is not a state change")
         }

@@ -25,7 +25,14 @@ extension APIHandler {
         let meeting = try await changeProject(code: code, operation: "scheduleMeeting", request: request,
                                               idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
             try Access.checkMayRunMeetings(user)
-            let (scheduledOn, invitations) = try Self.validInvitations(request, project: project, today: today)
+            let invitations = request.invitations.map { (department: $0.department, items: $0.items) }
+            let scheduledOn: CivilDate
+            do throws(MeetingMinutes.Refusal) {
+                scheduledOn = try project.scheduleMeeting(stage: request.stage, on: CivilDate(input: request.scheduledOn), as: request.scheduledOn,
+                                                          invitations: invitations, today: today)
+            } catch {
+                throw APIError.refused(error)
+            }
             let id = try await MeetingRepository.create(projectID: record.id, kind: request.kind.rawValue, stageID: request.stage,
                                                         scheduledOn: scheduledOn, invitations: invitations,
                                                         createdBy: user.id, on: connection, logger: context.logger)
@@ -39,39 +46,6 @@ extension APIHandler {
             return ([scheduled], Self.meetingBody(meeting))
         }
         return .created(.init(body: .json(meeting)))
-    }
-
-    /// The meeting's date, and its invitations: every invited department decides only open items of the meeting's
-    /// stage that are its own.
-    private static func validInvitations(_ request: Operations.ScheduleMeeting.Input.Body.JsonPayload, project: Project,
-                                         today: CivilDate) throws(APIError) -> (CivilDate, [(String, [String])]) {
-        guard let stage = project.workflow.stages.first(where: { $0.id == request.stage }) else {
-            throw .invalid(field: "stage", "workflow '\(project.workflow.id)' has no stage '\(request.stage)'; stages: \(project.workflow.stages.map(\.id).joined(separator: ", "))")
-        }
-        guard let scheduledOn = CivilDate(input: request.scheduledOn), scheduledOn >= today else {
-            throw .invalid(field: "scheduledOn", "'\(request.scheduledOn)' is not a date (\(CivilDate.acceptedForm)) from today (\(today)) on")
-        }
-        var problems: [APIError.FieldProblem] = []
-        var seen: Set<String> = []
-        for (index, invitation) in request.invitations.enumerated() {
-            if !seen.insert(invitation.department).inserted {
-                problems.append(.init(field: "invitations[\(index)].department", detail: "\(invitation.department) is invited twice"))
-            }
-            for (itemIndex, itemID) in invitation.items.enumerated() {
-                let field = "invitations[\(index)].items[\(itemIndex)]"
-                guard let item = project.item(itemID), item.definition.stageID == stage.id else {
-                    problems.append(.init(field: field, detail: "stage '\(stage.id)' has no item '\(itemID)'"))
-                    continue
-                }
-                if item.definition.department != invitation.department {
-                    problems.append(.init(field: field, detail: "'\(itemID)' is decided by \(item.definition.department), not \(invitation.department)"))
-                } else if item.state.hasEnded {
-                    problems.append(.init(field: field, detail: "'\(itemID)' has already ended (\(item.state.rawValue))"))
-                }
-            }
-        }
-        guard problems.isEmpty else { throw .invalid(problems) }
-        return (scheduledOn, request.invitations.map { ($0.department, $0.items) })
     }
 
     func closeMeeting(_ input: Operations.CloseMeeting.Input) async throws -> Operations.CloseMeeting.Output {
@@ -95,9 +69,7 @@ extension APIHandler {
             let decisions: [MeetingMinutes.Decision]
             do throws(MeetingMinutes.Refusal) {
                 decisions = try project.close(meeting: invited, minutes: minutes, today: today, calendar: context.registry.calendar(for: project.workflow))
-            } catch let .invalid(problems) {
-                throw APIError.invalid(problems.map { APIError.FieldProblem(field: $0.field, detail: $0.detail) })
-            } catch let .refused(error) {
+            } catch {
                 throw APIError.refused(error)
             }
             let given = Dictionary(minutes.entries.map { ($0.department, $0.attendance) }, uniquingKeysWith: { first, _ in first })

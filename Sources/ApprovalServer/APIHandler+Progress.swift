@@ -15,8 +15,7 @@ extension APIHandler {
 
     func logProgress(_ input: Operations.LogProgress.Input) async throws -> Operations.LogProgress.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw APIError.invalid(field: "text", "say what happened") }
+        let text = try Self.stated(request.text, field: "text", "say what happened")
         let nextStepOn = try request.nextStepOn.map { try Self.date($0, field: "nextStepOn") }
         let update = try await changeProject(code: input.path.code, operation: "logProgress", request: request,
                                              idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
@@ -65,8 +64,7 @@ extension APIHandler {
 
     func resolveDifficultCase(_ input: Operations.ResolveDifficultCase.Input) async throws -> Operations.ResolveDifficultCase.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let outcome = request.outcome.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !outcome.isEmpty else { throw APIError.invalid(field: "outcome", "record what the meeting decided") }
+        let outcome = try Self.stated(request.outcome, field: "outcome", "record what the meeting decided")
         let meetingOn = try Self.date(request.meetingOn, field: "meetingOn")
         let caseID = input.path.caseId
         let resolved = try await changeProject(code: input.path.code, operation: "resolveDifficultCase", request: request,

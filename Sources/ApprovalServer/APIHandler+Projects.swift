@@ -170,8 +170,7 @@ extension APIHandler {
 
     func updateProject(_ input: Operations.UpdateProject.Input) async throws -> Operations.UpdateProject.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw APIError.invalid(field: "name", "must not be empty") }
+        let name = try Self.stated(request.name, field: "name", "must not be empty")
         let response = try await writeProject(code: input.path.code, operation: "updateProject", request: request,
                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, _ in
             try Access.checkMayEditProject(user)

@@ -15,6 +15,31 @@ struct MeetingMinutesTests {
 
     let invitations = ["development-reform": ["a"], "fire-safety-review": ["b"]]
 
+    @Test func aMeetingInvitesEachDepartmentOnceToItsOwnOpenItemsOfTheStage() throws {
+        var project = try acceptedProject()
+        #expect(try project.scheduleMeeting(stage: "one", on: day("2026-03-04"), as: "2026-03-04",
+                                            invitations: [("development-reform", ["a"]), ("fire-safety-review", ["b"])], today: day("2026-03-03"))
+                == day("2026-03-04"))
+        try project.run("2026-03-03", ("a", .approve))
+        do {
+            _ = try project.scheduleMeeting(stage: "one", on: day("2026-03-04"), as: "2026-03-04",
+                                            invitations: [("development-reform", ["a", "f"]), ("development-reform", ["b"])], today: day("2026-03-03"))
+            Issue.record("wrong invitations accepted")
+        } catch let .invalid(problems) {
+            #expect(problems.map(\.field) == ["invitations[0].items[0]", "invitations[0].items[1]", "invitations[1].department",
+                                               "invitations[1].items[0]"])
+            #expect(problems[0].detail.contains("already ended"))
+        } catch {
+            Issue.record("\(error)")
+        }
+        #expect(throws: MeetingMinutes.Refusal.self) {
+            try project.scheduleMeeting(stage: "one", on: day("2026-03-02"), as: "2026-03-02", invitations: [], today: day("2026-03-03"))
+        }
+        #expect(throws: MeetingMinutes.Refusal.self) {
+            try project.scheduleMeeting(stage: "nine", on: day("2026-03-04"), as: "2026-03-04", invitations: [], today: day("2026-03-03"))
+        }
+    }
+
     @Test func wrongMinutesChangeNothingAndNameEveryProblem() throws {
         var project = try acceptedProject()
         let before = project
