@@ -38,6 +38,9 @@ extension ProgressUpdate {
                        authorName: authorName, followUpOverdueOn: followUpOverdueOn ?? date)
     }
 
+    /// The agent's promised next step while it has not been found overdue: the sweeper must look the night after it.
+    public var pendingNextStep: CivilDate? { followUpOverdueOn == nil ? nextStepOn : nil }
+
     /// The next step passed (its whole day) without a newer update, as of `today`.
     public func followUpIsOverdue(asOf today: CivilDate) -> Bool {
         guard let nextStepOn else { return false }

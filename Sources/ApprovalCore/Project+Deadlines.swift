@@ -25,11 +25,15 @@ extension Project {
         return due
     }
 
-    /// When the sweeper must next look at the project. Deadlines pass, and item and project warnings change,
-    /// only at midnight, and only while some clock runs: so the start of tomorrow while an item is accepted,
-    /// otherwise never (until a person changes the project).
-    public func nextSweep(after today: CivilDate, in timeZone: TimeZone) -> Date? {
-        guard items.contains(where: { $0.state == .accepted }) else { return nil }
-        return today.endOfDay(in: timeZone)
+    /// When the sweeper must next look at the project; nil for never (until a person changes it). Deadlines
+    /// pass, and item and project warnings change, only at midnight while some clock runs; a formal document still
+    /// owed can go overdue at midnight too; and so can the project's agent's promised next step (`nextStep`, from
+    /// the newest progress update, `ProgressUpdate.pendingNextStep`), the night after its date.
+    public func nextSweep(after today: CivilDate, in timeZone: TimeZone, documents: some Collection<FormalDocument>,
+                          nextStep: CivilDate?) -> Date? {
+        let clockRuns = items.contains { $0.state == .accepted }
+        let documentOwed = documents.contains { $0.issuedOn == nil && $0.overdueOn == nil }
+        let followUp = nextStep.map { max($0, today).endOfDay(in: timeZone) }
+        return [clockRuns || documentOwed ? today.endOfDay(in: timeZone) : nil, followUp].compactMap { $0 }.min()
     }
 }

@@ -110,9 +110,9 @@ public struct ProvinceSeeder: Sendable {
             }
             logger.info("loaded in \(loadStarted.duration(to: .now))")
             // The bulk load bypassed the triggers that keep the report tallies. The recount reads the tables while
-            // their indexes are built, as CREATE INDEX lets it, and uses the time the builds wait on the disk: on
-            // 200,000 projects the builds alone left a tenth to a fifth of the cores idle. (A primary key built with its
-            // constraint locks its table whole, so one of them may wait for the other; both finish.)
+            // their indexes are built, as CREATE INDEX lets it, and uses the time the builds wait on the disk: the
+            // builds alone left cores idle (BENCHMARKS.md). (A primary key built with its constraint locks its table
+            // whole, so one of them may wait for the other; both finish.)
             async let tallies: Void = timed("recounted the report tallies") { try await ReportTally.rebuild(in: database) }
             try await timed("built the deferred indexes") { try await DeferredIndexes.build(in: database, sessions: options.workers) }
             try await tallies

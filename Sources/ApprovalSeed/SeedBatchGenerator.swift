@@ -253,11 +253,11 @@ struct SeedBatchGenerator: Sendable {
         summary.items += shape.itemRowTails.count
         for tail in shape.documentRowTails { tables.documents.append(.int(projectID), shared: tail) }
 
-        // When the sweeper must look next: tonight while a clock runs or a document is owed; for the backlog,
-        // already (its deadlines passed while no sweeper ran).
-        let tonight = shape.sweepsTonight ? milliseconds(options.asOf.adding(days: 1), minute: 0) : nil
+        // When the sweeper must look next, by the domain's rule (`Project.nextSweep`); for the backlog, already (its
+        // deadlines passed while no sweeper ran).
         let nextDue: Int64? = isBacklog ? milliseconds(options.asOf, minute: 0)
-            : [tonight, followUpDue.map { milliseconds($0.adding(days: 1), minute: 0) }].compactMap { $0 }.min()
+            : shape.project.nextSweep(after: options.asOf, in: timeZone, documents: shape.documents, nextStep: followUpDue)
+                .map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
         let view = shape.view
         tables.projects.append(
             .int(projectID), .text(code), .bool(false), .text(name), .text(organisation), .text(county.code),

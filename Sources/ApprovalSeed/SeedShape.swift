@@ -52,8 +52,10 @@ final class SeedShape {
     /// The items' rows and the formal documents' rows, after their first field (the project's id).
     let itemRowTails: [[UInt8]]
     let documentRowTails: [[UInt8]]
-    /// The sweeper must look tonight: a clock runs or a formal document is owed.
-    let sweepsTonight: Bool
+    /// The project as its history left it, and the formal documents it owes or owed: when the sweeper must look
+    /// at it next follows from them (`Project.nextSweep`).
+    let project: Project
+    let documents: [FormalDocument]
     let view: ProjectView
 
     init(_ key: Key, registry: WorkflowRegistry, options: ProvinceSeeder.Options) {
@@ -98,8 +100,11 @@ final class SeedShape {
                           .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
                           document.overdueOn.map(CopyRows.Field.date))
         }
-        let owed = history.formalDocuments.contains { $0.issuedOn == nil && $0.overdueOn == nil }
-        sweepsTonight = history.project.nextSweep(after: options.asOf, in: registry.catalog.timeZone) != nil || owed
+        self.project = history.project
+        documents = history.formalDocuments.map { document in
+            FormalDocument(itemID: document.itemID, department: document.department, defaultApprovedOn: document.defaultApprovedOn,
+                           dueOn: document.dueOn, issuedOn: document.issuedOn, documentNumber: document.documentNumber, overdueOn: document.overdueOn)
+        }
     }
 
     /// The shape's own randomness, apart from every project's (`SeedRandom` streams of project numbers are small).

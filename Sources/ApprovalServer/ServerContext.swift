@@ -38,14 +38,9 @@ public struct ServerContext: Sendable {
                      lastProgress progress: ProgressUpdate?) -> ProjectSave {
         let calendar = registry.calendar(for: project.workflow)
         let view = ProjectView(project: project, asOf: today, calendar: calendar)
-        // A formal document still owed can go overdue at midnight too.
-        let documentOwed = documents.values.contains { $0.issuedOn == nil && $0.overdueOn == nil }
-        // So does the agent's next step, the night after its date, unless a newer update came first.
-        let followUpDue = progress.flatMap { update in
-            update.followUpOverdueOn == nil && record.agentID != nil ? update.nextStepOn.map { max($0, today).endOfDay(in: timeZone) } : nil
-        }
-        let nextDue = [project.nextSweep(after: today, in: timeZone), documentOwed ? today.endOfDay(in: timeZone) : nil, followUpDue]
-            .compactMap { $0 }.min()
+        // Only a project's agent follows up, so only while it has one is a next step due.
+        let nextDue = project.nextSweep(after: today, in: timeZone, documents: documents.values,
+                                        nextStep: record.agentID == nil ? nil : progress?.pendingNextStep)
         return ProjectSave(record: record, project: project, view: view, nextDue: nextDue, calendar: calendar)
     }
 }

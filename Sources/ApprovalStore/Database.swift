@@ -26,14 +26,13 @@ public struct Database: Sendable {
         var configuration = location.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
         // The pool arms an idle timer and a keep-alive timer each time a connection is handed back, and a cancelled
-        // timer's sleeping task lives on until its deadline: heaptrack found 27,000 of them after 15 s at 900
-        // requests/s, so the server's memory grew with its request rate times the timers' periods (278 MB in
-        // the benchmark, BENCHMARKS.md). Short periods bound that; an idle connection is checked after 5 s and
+        // timer's sleeping task lives on until its deadline, so the server's memory grew with its request rate times
+        // the timers' periods (BENCHMARKS.md). Short periods bound that; an idle connection is checked after 5 s and
         // closed after 10 s, and reopened on demand.
         configuration.options.connectionIdleTimeout = .seconds(10)
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(5))
         // Every query here is either a short lookup or a report read once per request: compiling a report's plan
-        // with JIT cost ~80 ms of the overdue report's second at a million projects and saved nothing.
+        // with JIT cost more than it saved (BENCHMARKS.md).
         configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -28,7 +28,8 @@ public enum NotificationOutbox {
         /// Nil when no one hears about events of this kind.
         init?(_ event: NewEvent, payload: [String: JSONValue], seq: Int, of record: ProjectRecord) {
             guard let (audiences, title) = Notification.rule(event.event) else { return nil }
-            // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was 6% of an item action.
+            // ISO8601FormatStyle, not ISO8601DateFormatter: building a formatter per event was a visible share of an
+            // item action's time.
             var body: [String: JSONValue] = [
                 "kind": .string(event.kind.text), "title": .string(title), "at": .string(event.at.formatted(.iso8601)),
                 "on": .string(event.on.description), "event": .object(payload),
@@ -58,8 +59,8 @@ public enum NotificationOutbox {
     /// Candidates come from three indexed lookups per notice (the organisation's users, the agent, the region's
     /// staff), never a scan of every user: a province has hundreds of thousands of investors. Each candidate row
     /// carries its notice, and its audiences are unnested beside it, so the statement stays linear in the notices
-    /// whatever plan PostgreSQL chooses (a join of candidates back to notices and audiences was quadratic: 0.66 s
-    /// for a sweeper batch of 360 notices). Missing values are '' or -1.
+    /// whatever plan PostgreSQL chooses (a join of candidates back to notices and audiences was quadratic in a
+    /// sweeper batch's notices, BENCHMARKS.md). Missing values are '' or -1.
     static let recipientsSQL = """
         candidate AS (
             SELECT n.*, u.id AS user_id, u.role, u.department, u.active

@@ -59,13 +59,6 @@ public enum ProjectRepository {
         return try row.map(decode)
     }
 
-    /// Reads the project and locks its row until the transaction ends: writers of one project take turns, so
-    /// two conflicting decisions cannot both pass the state check.
-    public static func lock(code: String, on connection: PostgresConnection, logger: Logger) async throws -> ProjectRecord? {
-        try await connection.query("SELECT \(unescaped: columns) FROM projects WHERE code = \(code) FOR UPDATE", logger: logger)
-            .collect().first.map(decode)
-    }
-
     public static func find(code: String, on connection: PostgresConnection, logger: Logger) async throws -> ProjectRecord? {
         try await connection.query("SELECT \(unescaped: columns) FROM projects WHERE code = \(code)", logger: logger)
             .collect().first.map(decode)

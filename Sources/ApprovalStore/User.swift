@@ -154,7 +154,7 @@ public enum UserRepository {
     }
 
     /// Every request runs this, so it is prepared once per connection: planning its join cost PostgreSQL more
-    /// than running it (pgbench: 2,900 lookups/s planned each time, 13,600/s prepared).
+    /// than running it (BENCHMARKS.md).
     struct Authentication: PostgresPreparedStatement {
         static let sql = """
             SELECT u.*, \(ProjectStatusDocuments.columns)
