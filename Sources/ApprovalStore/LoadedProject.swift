@@ -19,18 +19,8 @@ public struct LoadedProject: Sendable {
     /// Nil when no project has the code.
     public static func read(code: String, userID: Int64, idempotencyKey: String?, on connection: PostgresConnection,
                             logger: Logger) async throws -> LoadedProject? {
-        let row = try await connection.query("""
-            SELECT pr.*, a.*, g.*, pg.*,
-                   (SELECT \(unescaped: FormalDocumentRepository.byItem) FROM formal_documents d WHERE d.project_id = pr.id),
-                   k.request_digest, k.response_status, k.response_body
-            FROM (SELECT \(unescaped: ProjectRepository.columns) FROM projects WHERE code = \(code)) pr
-            LEFT JOIN LATERAL (SELECT \(unescaped: UserRepository.columns) FROM users WHERE id = pr.agent_id) a ON true
-            LEFT JOIN LATERAL (SELECT \(unescaped: AgencyAgreementRepository.columns) FROM agency_agreements
-                               WHERE project_id = pr.id ORDER BY id DESC LIMIT 1) g ON true
-            LEFT JOIN LATERAL (SELECT \(unescaped: ProgressLog.columns) FROM progress_updates p JOIN users u ON u.id = p.author_id
-                               WHERE p.project_id = pr.id ORDER BY p.id DESC LIMIT 1) pg ON true
-            LEFT JOIN idempotency_keys k ON k.user_id = \(userID) AND k.key = \(idempotencyKey)
-            """, logger: logger).collect().first
+        let statement = Statement(code: code, userID: userID, idempotencyKey: idempotencyKey)
+        let row = try await connection.execute(statement, logger: logger).first { _ in true }
         guard let row else { return nil }
         var cells = RowCells(row)
         let record = try ProjectRepository.decode(&cells)
@@ -41,6 +31,38 @@ public struct LoadedProject: Sendable {
         let digest = try cells.next(Data?.self), status = try cells.next(Int?.self), body = try cells.next(String?.self)
         return LoadedProject(record: record, agent: agent, agreement: agreement, lastProgress: lastProgress, documents: documents,
                                stored: digest.map { ($0, status.flatMap { status in body.map { .init(status: status, body: $0) } }) })
+    }
+}
+
+extension LoadedProject {
+    /// Every change and every computed status read runs this, so it is prepared once per connection: planning it
+    /// anew cost PostgreSQL more than running it (BENCHMARKS.md).
+    struct Statement: PostgresPreparedStatement {
+        static let sql = """
+            SELECT pr.*, a.*, g.*, pg.*,
+                   (SELECT \(FormalDocumentRepository.byItem) FROM formal_documents d WHERE d.project_id = pr.id),
+                   k.request_digest, k.response_status, k.response_body
+            FROM (SELECT \(ProjectRepository.columns) FROM projects WHERE code = $1::text) pr
+            LEFT JOIN LATERAL (SELECT \(UserRepository.columns) FROM users WHERE id = pr.agent_id) a ON true
+            LEFT JOIN LATERAL (SELECT \(AgencyAgreementRepository.columns) FROM agency_agreements
+                               WHERE project_id = pr.id ORDER BY id DESC LIMIT 1) g ON true
+            LEFT JOIN LATERAL (SELECT \(ProgressLog.columns) FROM progress_updates p JOIN users u ON u.id = p.author_id
+                               WHERE p.project_id = pr.id ORDER BY p.id DESC LIMIT 1) pg ON true
+            LEFT JOIN idempotency_keys k ON k.user_id = $2::int8 AND k.key = $3::text
+            """
+        let code: String
+        let userID: Int64
+        let idempotencyKey: String?
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(code)
+            bindings.append(userID)
+            bindings.append(idempotencyKey)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
     }
 }
 

@@ -73,20 +73,31 @@ public struct ProjectWrite: Sendable {
     public mutating func write(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         guard !saves.isEmpty else { return true }
         let expected = saves.map(\.record.version)
+        let encoder = JSONEncoder()
+        let snapshots = try saves.map { String(decoding: try encoder.encode($0.snapshot), as: UTF8.self) }
         for index in saves.indices { saves[index].record = saves[index].savedRecord }
-        let written = try await connection.query(statement(expectedVersions: expected), logger: logger)
-            .collect().first?.decode(Int.self) ?? 0
+        let statement = Statement(query: statement(expectedVersions: expected, snapshots: snapshots))
+        let written = try await connection.execute(statement, logger: logger).first { _ in true } ?? 0
         events = PendingEvents()
         return written == saves.count
+    }
+
+    /// Every change runs this, so it is prepared once per connection: planning it anew took PostgreSQL about as
+    /// long as running it (BENCHMARKS.md). Its text does not depend on the values (each is an array parameter, cast
+    /// to its type so that it can be prepared without them).
+    struct Statement: PostgresPreparedStatement {
+        static let sql = ProjectWrite().statement(expectedVersions: [], snapshots: []).sql
+        let query: PostgresQuery
+
+        func makeBindings() throws -> PostgresBindings { query.binds }
+        func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
     }
 
     // Arrays hold no NULLs: a missing agent is -1, a missing stage or item '', a missing next due instant is
     // masked by `due`; list columns travel as JSON text (arrays of arrays must be rectangular), and a notice's
     // audiences and covering regions as comma-separated text (neither contains commas).
-    private func statement(expectedVersions: [Int]) throws -> PostgresQuery {
+    private func statement(expectedVersions: [Int], snapshots: [String]) -> PostgresQuery {
         let records = saves.map(\.record)
-        let encoder = JSONEncoder()
-        let snapshots = try saves.map { String(decoding: try encoder.encode($0.snapshot), as: UTF8.self) }
         let items = ItemRows(saves)
         let rows = events.rows, notices = events.notices
         let answers = answer.map { [$0] } ?? []
@@ -101,15 +112,15 @@ public struct ProjectWrite: Sendable {
                     total_limit = r.total_limit, critical_path = ARRAY(SELECT jsonb_array_elements_text(r.critical_path::jsonb)),
                     calendar_id = r.calendar_id, snapshot = r.snapshot::jsonb,
                     completed_on = CASE WHEN r.completed THEN coalesce(p.completed_on, r.summary_as_of::date) END
-                FROM unnest(\(records.map(\.id)), \(expectedVersions), \(records.map(\.name)), \(records.map { $0.agentID ?? -1 }),
-                            \(records.map(\.version)), \(records.map(\.lastSeq)), \(records.map { ByteBuffer(bytes: $0.lastHash) }),
-                            \(records.map { $0.currentStage ?? "" }), \(records.map(\.completed)), \(records.map(\.warning.rawValue)),
-                            \(records.map(\.usedDays)), \(saves.map { $0.nextDue != nil }), \(saves.map { $0.nextDue ?? Date(timeIntervalSince1970: 0) }),
-                            \(records.map { JSONValue.array($0.itemYellowRaised.map(JSONValue.string)).canonicalText }),
-                            \(records.map(\.warningRaised.rawValue)), \(saves.map(\.view.asOf.description)),
-                            \(saves.map(\.view.forecast.totalDays)), \(saves.map(\.view.totalLimit)),
-                            \(saves.map { JSONValue.array($0.view.forecast.criticalPath.map(JSONValue.string)).canonicalText }),
-                            \(saves.map(\.project.workflow.calendarID)), \(snapshots))
+                FROM unnest(\(records.map(\.id))::int8[], \(expectedVersions)::int8[], \(records.map(\.name))::text[], \(records.map { $0.agentID ?? -1 })::int8[],
+                            \(records.map(\.version))::int8[], \(records.map(\.lastSeq))::int8[], \(records.map { ByteBuffer(bytes: $0.lastHash) })::bytea[],
+                            \(records.map { $0.currentStage ?? "" })::text[], \(records.map(\.completed))::bool[], \(records.map(\.warning.rawValue))::text[],
+                            \(records.map(\.usedDays))::int8[], \(saves.map { $0.nextDue != nil })::bool[], \(saves.map { $0.nextDue ?? Date(timeIntervalSince1970: 0) })::timestamptz[],
+                            \(records.map { JSONValue.array($0.itemYellowRaised.map(JSONValue.string)).canonicalText })::text[],
+                            \(records.map(\.warningRaised.rawValue))::text[], \(saves.map(\.view.asOf.description))::text[],
+                            \(saves.map(\.view.forecast.totalDays))::int8[], \(saves.map(\.view.totalLimit))::int8[],
+                            \(saves.map { JSONValue.array($0.view.forecast.criticalPath.map(JSONValue.string)).canonicalText })::text[],
+                            \(saves.map(\.project.workflow.calendarID))::text[], \(snapshots)::text[])
                     AS r(id, expected, name, agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, due,
                          next_due_at, item_yellow_raised, warning_raised, summary_as_of, forecast_days, total_limit, critical_path,
                          calendar_id, snapshot)
@@ -118,9 +129,9 @@ public struct ProjectWrite: Sendable {
             ), item AS (
                 SELECT project_id, id, stage, department, state, since::date AS since, limit_days, used, NULLIF(deadline, '')::date AS deadline,
                        provisional, NULLIF(reason, '') AS reason, NULLIF(escalated, '')::date AS escalated, repeats
-                FROM unnest(\(items.projectIDs), \(items.ids), \(items.stages), \(items.departments), \(items.states), \(items.since),
-                            \(items.limits), \(items.used), \(items.deadlines), \(items.provisional), \(items.reasons), \(items.escalated),
-                            \(items.repeats))
+                FROM unnest(\(items.projectIDs)::int8[], \(items.ids)::text[], \(items.stages)::text[], \(items.departments)::text[], \(items.states)::text[], \(items.since)::text[],
+                            \(items.limits)::int8[], \(items.used)::int8[], \(items.deadlines)::text[], \(items.provisional)::bool[], \(items.reasons)::text[], \(items.escalated)::text[],
+                            \(items.repeats)::int8[])
                     AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats)
                 WHERE project_id IN (SELECT id FROM saved)
             ), changed_item AS (
@@ -145,20 +156,20 @@ public struct ProjectWrite: Sendable {
             ), event AS (
                 INSERT INTO events (project_id, seq, at, on_date, kind, item_id, actor_id, payload, prev_hash, hash)
                 SELECT project_id, seq, at, on_date::date, kind, NULLIF(item_id, ''), actor_id, payload::jsonb, prev_hash, hash
-                FROM unnest(\(rows.map(\.projectID)), \(rows.map(\.seq)), \(rows.map(\.at)), \(rows.map(\.on)), \(rows.map(\.kind)),
-                            \(rows.map { $0.itemID ?? "" }), \(rows.map(\.actorID)), \(rows.map(\.payload)),
-                            \(rows.map { ByteBuffer(bytes: $0.previousHash) }), \(rows.map { ByteBuffer(bytes: $0.hash) }))
+                FROM unnest(\(rows.map(\.projectID))::int8[], \(rows.map(\.seq))::int8[], \(rows.map(\.at))::timestamptz[], \(rows.map(\.on))::text[], \(rows.map(\.kind))::text[],
+                            \(rows.map { $0.itemID ?? "" })::text[], \(rows.map(\.actorID))::int8[], \(rows.map(\.payload))::text[],
+                            \(rows.map { ByteBuffer(bytes: $0.previousHash) })::bytea[], \(rows.map { ByteBuffer(bytes: $0.hash) })::bytea[])
                     AS event(project_id, seq, at, on_date, kind, item_id, actor_id, payload, prev_hash, hash)
                 WHERE project_id IN (SELECT id FROM saved)
             ), notice AS MATERIALIZED (
                 SELECT n.*, (SELECT department FROM items WHERE project_id = n.project_id AND item_id = NULLIF(n.item_id, ''))
                                 AS item_department
-                FROM unnest(\(notices.map { $0.audiences.map(\.rawValue).joined(separator: ",") }),
-                                       \(notices.map(\.investorOrganisation)), \(notices.map { $0.agentID ?? -1 }),
-                                       \(notices.map { $0.covering.joined(separator: ",") }), \(notices.map { $0.leadDepartment ?? "" }),
-                                       \(notices.map(\.projectID)), \(notices.map { $0.itemID ?? "" }),
-                                       \(notices.map(\.actorID)), \(notices.map(\.seq)), \(notices.map(\.kind)), \(notices.map(\.title)),
-                                       \(notices.map(\.body)), \(notices.map(\.at))) WITH ORDINALITY
+                FROM unnest(\(notices.map { $0.audiences.map(\.rawValue).joined(separator: ",") })::text[],
+                                       \(notices.map(\.investorOrganisation))::text[], \(notices.map { $0.agentID ?? -1 })::int8[],
+                                       \(notices.map { $0.covering.joined(separator: ",") })::text[], \(notices.map { $0.leadDepartment ?? "" })::text[],
+                                       \(notices.map(\.projectID))::int8[], \(notices.map { $0.itemID ?? "" })::text[],
+                                       \(notices.map(\.actorID))::int8[], \(notices.map(\.seq))::int8[], \(notices.map(\.kind))::text[], \(notices.map(\.title))::text[],
+                                       \(notices.map(\.body))::text[], \(notices.map(\.at))::timestamptz[]) WITH ORDINALITY
                     AS n(audiences, organisation, agent_id, covering, lead_department, project_id, item_id, actor_id, seq,
                          kind, title, body, at, n)
                 WHERE n.project_id IN (SELECT id FROM saved)
@@ -167,23 +178,23 @@ public struct ProjectWrite: Sendable {
                 SELECT s.id, notification.id FROM notification JOIN webhook_subscriptions s ON s.user_id = notification.user_id AND s.active
             ), issued AS (
                 UPDATE formal_documents d SET issued_on = issued.on_date::date, document_number = issued.number
-                FROM unnest(\(issuedDocuments.map(\.projectID)), \(issuedDocuments.map(\.itemID)), \(issuedDocuments.map(\.number)),
-                            \(issuedDocuments.map(\.on.description))) AS issued(project_id, item_id, number, on_date)
+                FROM unnest(\(issuedDocuments.map(\.projectID))::int8[], \(issuedDocuments.map(\.itemID))::text[], \(issuedDocuments.map(\.number))::text[],
+                            \(issuedDocuments.map(\.on.description))::text[]) AS issued(project_id, item_id, number, on_date)
                 WHERE d.project_id = issued.project_id AND d.item_id = issued.item_id AND d.issued_on IS NULL
                   AND issued.project_id IN (SELECT id FROM saved)
             ), answer AS (
                 INSERT INTO idempotency_keys (user_id, key, request_digest, response_status, response_body)
                 SELECT user_id, key, digest, status, body
-                FROM unnest(\(answers.map(\.userID)), \(answers.map(\.key)), \(answers.map { ByteBuffer(bytes: $0.requestDigest) }),
-                            \(answers.map(\.response.status)), \(answers.map(\.response.body))) AS answer(user_id, key, digest, status, body)
+                FROM unnest(\(answers.map(\.userID))::int8[], \(answers.map(\.key))::text[], \(answers.map { ByteBuffer(bytes: $0.requestDigest) })::bytea[],
+                            \(answers.map(\.response.status))::int8[], \(answers.map(\.response.body))::text[]) AS answer(user_id, key, digest, status, body)
                 WHERE EXISTS (SELECT 1 FROM saved)
             ), status_document AS (
                 -- Kept unless an answer for a later version or day is already there (two writers' reads may race).
                 INSERT INTO project_status_documents (project_id, version, as_of, departments, body)
                 SELECT project_id, version, as_of::date, ARRAY(SELECT jsonb_array_elements_text(departments::jsonb)), body
-                FROM unnest(\(documents.map(\.projectID)), \(documents.map(\.version)), \(documents.map(\.asOf.description)),
-                            \(documents.map { JSONValue.array($0.departments.map(JSONValue.string)).canonicalText }),
-                            \(documents.map { ByteBuffer(bytes: $0.body) })) AS document(project_id, version, as_of, departments, body)
+                FROM unnest(\(documents.map(\.projectID))::int8[], \(documents.map(\.version))::int8[], \(documents.map(\.asOf.description))::text[],
+                            \(documents.map { JSONValue.array($0.departments.map(JSONValue.string)).canonicalText })::text[],
+                            \(documents.map { ByteBuffer(bytes: $0.body) })::bytea[]) AS document(project_id, version, as_of, departments, body)
                 WHERE project_id IN (SELECT id FROM saved)
                 ON CONFLICT (project_id) DO UPDATE SET version = excluded.version, as_of = excluded.as_of,
                     departments = excluded.departments, body = excluded.body
