@@ -11,17 +11,7 @@ public enum AgreementRefusal: Error, Sendable, Hashable {
     /// Completion needs every applicable item ended; these are still open.
     case itemsOpen([String])
     /// A field of the request is wrong (field, what is wrong).
-    case invalid([AgreementProblem])
-}
-
-public struct AgreementProblem: Sendable, Hashable {
-    public let field: String
-    public let detail: String
-
-    public init(field: String, detail: String) {
-        self.field = field
-        self.detail = detail
-    }
+    case invalid([FieldProblem])
 }
 
 /// The terms of an agreement the investor authorises.
@@ -79,7 +69,7 @@ extension AgencyAgreement {
     /// The items an agent may act on: items of the project's workflow that apply to it, each once, sorted.
     public static func validScope(_ scope: [String]?, project: Project) throws(AgreementRefusal) -> [String] {
         guard let scope, !scope.isEmpty else { throw .invalid([.init(field: "scope", detail: "list the items the agent may act on for the investor")]) }
-        var problems: [AgreementProblem] = []
+        var problems: [FieldProblem] = []
         for (index, id) in scope.enumerated() {
             guard let item = project.item(id) else {
                 problems.append(.init(field: "scope[\(index)]", detail: "'\(id)' is not an item of workflow \(project.workflow.id)"))

@@ -58,7 +58,7 @@ public enum ItemAction: Sendable, Hashable {
 }
 
 /// One entry of an item's history: what happened, when, and the state it led to.
-public struct ItemEvent: Sendable, Hashable, Codable {
+public struct ItemEvent: Sendable, Hashable {
     public let action: String
     public let from: ItemState
     public let to: ItemState

@@ -30,11 +30,8 @@ public struct MeetingMinutes: Sendable, Hashable {
 
     public init(entries: [Entry]) { self.entries = entries }
 
-    /// A problem with the minutes or the invitations, naming the request field (`attendance[1].promisedDays[0].item`).
-    public struct Problem: Sendable, Hashable {
-        public let field: String
-        public let detail: String
-    }
+    /// A problem with the minutes or the invitations, naming the request field.
+    public typealias Problem = FieldProblem
 
     /// What closing the meeting decided for one item.
     public enum Decision: Sendable {

@@ -38,6 +38,13 @@ extension ProgressUpdate {
                        authorName: authorName, followUpOverdueOn: followUpOverdueOn ?? date)
     }
 
+    /// The agent's promised next step is a day from today on.
+    public static func checkNextStep(_ nextStepOn: CivilDate?, today: CivilDate) throws(FieldProblem) {
+        if let nextStepOn, nextStepOn < today {
+            throw FieldProblem(field: "nextStepOn", detail: "\(nextStepOn) is already past (today is \(today))")
+        }
+    }
+
     /// The agent's promised next step while it has not been found overdue: the sweeper must look the night after it.
     public var pendingNextStep: CivilDate? { followUpOverdueOn == nil ? nextStepOn : nil }
 

@@ -3,12 +3,12 @@ import Foundation
 /// A project's item states as they stand, so that a write loads a project without replaying its whole history.
 /// The replay stays the truth: a snapshot is only valid for the calendar it was computed with (deadlines come
 /// out of the calendar, and a newer calendar corrects provisional ones), and tests check it against the replay.
-public struct ProjectSnapshot: Sendable, Hashable, Codable {
+public struct ProjectSnapshot: Sendable, Hashable {
     /// `WorkdayCalendar.fingerprint` of the calendar the deadlines were computed with.
     public let calendar: String
     public let items: [ItemSnapshot]
 
-    public struct ItemSnapshot: Sendable, Hashable, Codable {
+    public struct ItemSnapshot: Sendable, Hashable {
         let id: String
         let state: ItemState
         let history: [ItemEvent]

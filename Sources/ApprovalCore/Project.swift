@@ -70,6 +70,11 @@ public struct Project: Sendable, Hashable {
 
     public func item(_ id: String) -> ProjectItem? { index[id].map { items[$0] } }
 
+    /// A progress update or a case may name an item only of this project.
+    public func checkNamesItem(_ itemID: String?) throws(FieldProblem) {
+        if let itemID, item(itemID) == nil { throw FieldProblem(field: "item", detail: "'\(itemID)' is not an item of this project") }
+    }
+
     /// Applies one action to one item, then opens every item whose prerequisites are now complete.
     /// Either the whole change happens or, on error, nothing does.
     public mutating func perform(_ action: ItemAction, on itemID: String, date: CivilDate,

@@ -14,10 +14,8 @@ public struct APIError: Error, Sendable, Hashable {
     /// Sent with 412 so the caller can re-read and retry.
     public var etag: String?
 
-    public struct FieldProblem: Sendable, Hashable, Codable {
-        public let field: String
-        public let detail: String
-    }
+    /// One field at fault, as the domain names it.
+    public typealias FieldProblem = ApprovalCore.FieldProblem
 
     public static func badRequest(_ detail: String, field: String? = nil) -> APIError {
         APIError(status: 400, type: "/problems/invalid-request", title: "The request is not valid", detail: detail, field: field)
@@ -53,11 +51,10 @@ public struct APIError: Error, Sendable, Hashable {
                  field: "If-Match", etag: currentETag)
     }
 
-    /// A refused item action: a conflict for an illegal transition, a 422 for an incomplete request.
     /// Minutes or invitations of a meeting the domain refused: the fields at fault, or the item that cannot move.
     public static func refused(_ refusal: MeetingMinutes.Refusal) -> APIError {
         switch refusal {
-        case let .invalid(problems): invalid(problems.map { FieldProblem(field: $0.field, detail: $0.detail) })
+        case let .invalid(problems): invalid(problems)
         case let .refused(error): refused(error)
         }
     }
@@ -73,10 +70,11 @@ public struct APIError: Error, Sendable, Hashable {
             conflict("the agency is completed (办结) when every applicable item has ended; still open: \(open.joined(separator: ", "))",
                      type: "/problems/items-open")
         case let .invalid(problems):
-            invalid(problems.map { FieldProblem(field: $0.field, detail: $0.detail) })
+            invalid(problems)
         }
     }
 
+    /// A refused item action: a conflict for an illegal transition, a 422 for an incomplete request.
     public static func refused(_ error: ItemTransitionError) -> APIError {
         switch error {
         case let .illegalTransition(_, _, state, _):

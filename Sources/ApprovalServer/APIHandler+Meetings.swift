@@ -76,13 +76,11 @@ extension APIHandler {
             let events = decisions.map { decision in
                 switch decision {
                 case let .itemAction(action, before, promisedDays):
-                    if case .defaultApprove = action { context.metrics.recordDefaultApproval(reason: "absence", department: before.definition.department) }
                     var transition = ItemTransition(action, before: before, in: project)
                     transition.meeting = meetingID
                     transition.promisedDays = promisedDays
                     return NewEvent(.item(transition), itemID: before.id, actorID: user.id, at: context.clock.now(), on: today)
                 case let .absenceEscalated(itemID, department, leadDepartment):
-                    context.metrics.recordEscalation(department: department)
                     return NewEvent(.meetingAbsenceEscalated(meeting: meetingID, department: department, leadDepartment: leadDepartment),
                                     itemID: itemID, actorID: user.id, at: context.clock.now(), on: today)
                 }

@@ -19,9 +19,13 @@ extension APIHandler {
         let nextStepOn = try request.nextStepOn.map { try Self.date($0, field: "nextStepOn") }
         let update = try await changeProject(code: input.path.code, operation: "logProgress", request: request,
                                              idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
-            try Self.checkIsAgentOrCoordinator(user, of: record, "progress is logged")
-            if let item = request.item, project.item(item) == nil { throw APIError.invalid(field: "item", "'\(item)' is not an item of this project") }
-            if let nextStepOn, nextStepOn < today { throw APIError.invalid(field: "nextStepOn", "\(nextStepOn) is already past (today is \(today))") }
+            try Access.checkWorksInTheField(user, on: record, "progress is logged")
+            do throws(FieldProblem) {
+                try project.checkNamesItem(request.item)
+                try ProgressUpdate.checkNextStep(nextStepOn, today: today)
+            } catch {
+                throw APIError.invalid([error])
+            }
             let kind = ProgressUpdate.Kind(rawValue: request.kind.rawValue)!
             let update = try await ProgressLog.log(projectID: record.id, authorID: user.id, kind: kind, text: text, itemID: request.item,
                                                    nextStepOn: nextStepOn, at: context.clock.now(), on: today, on: connection, logger: context.logger)
@@ -51,8 +55,8 @@ extension APIHandler {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         let raised = try await changeProject(code: input.path.code, operation: "raiseDifficultCase", request: request,
                                              idempotencyKey: input.headers.idempotencyKey, status: 201) { record, project, today, user, connection in
-            try Self.checkIsAgentOrCoordinator(user, of: record, "difficult cases are raised")
-            if let item = request.item, project.item(item) == nil { throw APIError.invalid(field: "item", "'\(item)' is not an item of this project") }
+            try Access.checkWorksInTheField(user, on: record, "difficult cases are raised")
+            do throws(FieldProblem) { try project.checkNamesItem(request.item) } catch { throw APIError.invalid([error]) }
             let raised = try await DifficultCaseRepository.raise(projectID: record.id, itemID: request.item, title: title, description: description,
                                                                  by: user.id, on: today, on: connection, logger: context.logger)
             return ([NewEvent(.caseRaised(case: raised.id, title: title), itemID: request.item,
@@ -69,17 +73,16 @@ extension APIHandler {
         let caseID = input.path.caseId
         let resolved = try await changeProject(code: input.path.code, operation: "resolveDifficultCase", request: request,
                                                idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
-            guard [.coordinator, .admin].contains(user.role) else {
-                throw APIError.forbidden("the consultation's outcome is recorded by a coordinator, not by a \(user.role.rawValue)")
-            }
+            try Access.checkMayResolveCases(user)
             guard let found = try await DifficultCaseRepository.find(caseID, projectID: record.id, on: connection, logger: context.logger) else {
                 throw APIError.notFound("case \(caseID) of project \(record.code)", field: "caseId")
             }
-            guard found.isOpen else {
-                throw APIError.conflict("case \(caseID) was resolved on \(found.resolvedOn?.description ?? "?") (\(found.outcome ?? ""))", type: "/problems/case-resolved")
-            }
-            guard meetingOn >= found.raisedOn, meetingOn <= today else {
-                throw APIError.invalid(field: "meetingOn", "the meeting falls between the case being raised (\(found.raisedOn)) and today (\(today))")
+            do throws(DifficultCase.Refusal) {
+                try found.checkResolvable(meetingOn: meetingOn, today: today)
+            } catch let .resolved(on, outcome) {
+                throw APIError.conflict("case \(caseID) was resolved on \(on?.description ?? "?") (\(outcome ?? ""))", type: "/problems/case-resolved")
+            } catch let .invalid(problem) {
+                throw APIError.invalid([problem])
             }
             try await DifficultCaseRepository.resolve(caseID, meetingOn: meetingOn, outcome: outcome, by: user.id, on: today,
                                                       on: connection, logger: context.logger)
@@ -170,14 +173,5 @@ extension APIHandler {
         case let .agent(id): agent = id
         }
         return .init(subject: subject, agent: agent, score: rating.score, text: rating.text, ratedAt: rating.firstAt, editableUntil: rating.editableUntil)
-    }
-
-    /// Progress and difficult cases come from the field: the project's own agent, or a coordinator (or admin).
-    static func checkIsAgentOrCoordinator(_ user: User, of record: ProjectRecord, _ what: String) throws(APIError) {
-        switch user.role {
-        case .coordinator, .admin: return
-        case .agent where record.agentID == user.id: return
-        default: throw .forbidden("\(what) by the project's agent or a coordinator, not by a \(user.role.rawValue)")
-        }
     }
 }

@@ -119,15 +119,23 @@ extension APIHandler {
                 }
                 var change = ProjectChange(loaded: loaded, project: project, today: context.today, user: user)
                 do {
+                    let body: Body
                     if writesRows {
-                        return try await connection.inTransaction(logger: context.logger) {
+                        body = try await connection.inTransaction(logger: context.logger) {
+                            // Rows of its own are decided from reads of them (the agreement in force, the agent
+                            // assigned), so such changes of one project take turns on its row, as read.
+                            guard try await ProjectRepository.lock(id: loaded.record.id, version: loaded.record.version,
+                                                                   on: connection, logger: context.logger) else { throw ChangedMeanwhile() }
                             try await decide(&change, connection)
                             try await change.readAgainAfterRows(on: connection, logger: context.logger)
                             return try await persist(change, key: idempotencyKey, digest: digest, status: status, answer: answer, on: connection)
                         }
+                    } else {
+                        try await decide(&change, connection)
+                        body = try await persist(change, key: idempotencyKey, digest: digest, status: status, answer: answer, on: connection)
                     }
-                    try await decide(&change, connection)
-                    return try await persist(change, key: idempotencyKey, digest: digest, status: status, answer: answer, on: connection)
+                    recordDecisions(change)
+                    return body
                 } catch is ChangedMeanwhile {
                     continue
                 } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.tableName] == "idempotency_keys" {
@@ -136,6 +144,23 @@ extension APIHandler {
                 }
             }
             throw APIError.conflict("project \(code) kept changing while this change was decided; retry it", type: "/problems/busy")
+        }
+    }
+
+    /// Counts the default approvals and escalations a person's change caused (a meeting's absences), once it is
+    /// written; the sweeper counts its own.
+    private func recordDecisions(_ change: ProjectChange) {
+        for event in change.events {
+            switch event.event {
+            case let .item(transition):
+                guard case let .defaultApprove(reason) = transition.action, let itemID = event.itemID,
+                      let department = change.project.item(itemID)?.definition.department else { continue }
+                context.metrics.recordDefaultApproval(reason: reason.rawValue, department: department)
+            case let .meetingAbsenceEscalated(_, department, _):
+                context.metrics.recordEscalation(department: department)
+            default:
+                continue
+            }
         }
     }
 

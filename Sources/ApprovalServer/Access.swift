@@ -96,6 +96,21 @@ enum Access {
         }
     }
 
+    /// Progress and difficult cases come from the field: the project's own agent, or a coordinator (or admin).
+    static func checkWorksInTheField(_ user: User, on record: ProjectRecord, _ what: String) throws(APIError) {
+        switch user.role {
+        case .coordinator, .admin: return
+        case .agent where record.agentID == user.id: return
+        default: throw .forbidden("\(what) by the project's agent or a coordinator, not by a \(user.role.rawValue)")
+        }
+    }
+
+    static func checkMayResolveCases(_ user: User) throws(APIError) {
+        guard [.coordinator, .admin].contains(user.role) else {
+            throw .forbidden("the consultation's outcome is recorded by a coordinator, not by a \(user.role.rawValue)")
+        }
+    }
+
     static func checkAdmin(_ user: User, _ what: String) throws(APIError) {
         guard user.role == .admin else { throw .forbidden("\(what) is for admins") }
     }

@@ -4,23 +4,6 @@ import Logging
 import PostgresNIO
 
 /// A difficult case (疑难会商) on a project or one of its items.
-public struct DifficultCase: Sendable, Hashable {
-    public let id: Int64
-    public let itemID: String?
-    public let title: String
-    public let description: String
-    public let raisedOn: CivilDate
-    public let raisedBy: String
-    public let meetingOn: CivilDate?
-    public let outcome: String?
-    public let resolvedOn: CivilDate?
-
-    public var isOpen: Bool { resolvedOn == nil }
-
-    /// Calendar days from raised to resolved, or to `today` while open.
-    public func ageDays(asOf today: CivilDate) -> Int { (resolvedOn ?? today) - raisedOn }
-}
-
 public enum DifficultCaseRepository {
     static let columns = """
         c.id, c.item_id, c.title, c.description, c.raised_on::text, u.name, c.meeting_on::text, c.outcome, c.resolved_on::text

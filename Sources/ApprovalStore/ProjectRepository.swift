@@ -9,7 +9,7 @@ public enum ProjectRepository {
     static let columns = """
         id, code, code_issued_locally, name, investor_org, region, attributes, workflow_version_id, started_on::text,
         agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, item_yellow_raised, warning_raised,
-        snapshot::text
+        snapshot
         """
 
     static let columnCount = columns.split(separator: ",").count
@@ -27,7 +27,7 @@ public enum ProjectRepository {
         let lastSeq = try cells.next(Int.self), lastHash = try cells.next(Data.self), currentStage = try cells.next(String?.self)
         let completed = try cells.next(Bool.self), warning = try cells.next(String.self), usedDays = try cells.next(Int.self)
         let itemYellowRaised = try cells.next([String].self), warningRaised = try cells.next(String.self)
-        let snapshot = try cells.next(String?.self)
+        let snapshot = try cells.next(JSONValue?.self)
         var attributeValues: [String: AttributeValue] = [:]
         if case let .object(fields) = attributes {
             for (key, value) in fields { attributeValues[key] = AttributeValue(json: value) }
@@ -39,7 +39,7 @@ public enum ProjectRepository {
                              warning: WarningLevel(rawValue: warning) ?? .none, usedDays: usedDays,
                              itemYellowRaised: itemYellowRaised, warningRaised: WarningLevel(rawValue: warningRaised) ?? .none,
                              // A snapshot that no longer decodes (its format changed) is only a missed shortcut: the events replay.
-                             snapshot: snapshot.flatMap { try? JSONDecoder().decode(ProjectSnapshot.self, from: Data($0.utf8)) })
+                             snapshot: snapshot.flatMap { try? ProjectSnapshot(json: $0) })
     }
 
     /// Inserts the project's row, at version 0 with an empty chain (its `project.created` event and its items
@@ -57,6 +57,13 @@ public enum ProjectRepository {
             RETURNING \(unescaped: columns)
             """, logger: logger).collect().first
         return try row.map(decode)
+    }
+
+    /// Locks the project's row until the transaction ends, if it is still at `version`; false when another change
+    /// came first.
+    public static func lock(id: Int64, version: Int, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await !connection.query("SELECT 1 FROM projects WHERE id = \(id) AND version = \(version) FOR UPDATE", logger: logger)
+            .collect().isEmpty
     }
 
     public static func find(code: String, on connection: PostgresConnection, logger: Logger) async throws -> ProjectRecord? {
@@ -93,18 +100,6 @@ public enum ProjectRepository {
         }
         try await replay(into: &projects, at: replayed, registry: registry, on: connection, logger: logger)
         return projects
-    }
-
-    /// Every project whose stored snapshot differs from the replay of its events (what `load` would give
-    /// without the snapshot); a snapshot made under another calendar is not compared, as `load` ignores it too.
-    public static func snapshotMismatches(registry: WorkflowRegistry, on connection: PostgresConnection,
-                                          logger: Logger) async throws -> [String] {
-        let records = try await connection.query("SELECT \(unescaped: columns) FROM projects WHERE snapshot IS NOT NULL ORDER BY id",
-                                                 logger: logger).collect().map(decode)
-        let fromSnapshots = try await load(records, registry: registry, on: connection, logger: logger)
-        let replayed = try await load(records.map { var record = $0; record.snapshot = nil; return record },
-                                      registry: registry, on: connection, logger: logger)
-        return zip(records, zip(fromSnapshots, replayed)).filter { $1.0 != $1.1 }.map { $0.0.code }
     }
 
     /// Rebuilds the projects at `positions` (project id → index in `projects`) from their item events.

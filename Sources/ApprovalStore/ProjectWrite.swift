@@ -73,8 +73,7 @@ public struct ProjectWrite: Sendable {
     public mutating func write(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         guard !saves.isEmpty else { return true }
         let expected = saves.map(\.record.version)
-        let encoder = JSONEncoder()
-        let snapshots = try saves.map { String(decoding: try encoder.encode($0.snapshot), as: UTF8.self) }
+        let snapshots = saves.map(\.snapshot.json.canonicalText)
         for index in saves.indices { saves[index].record = saves[index].savedRecord }
         let statement = Statement(query: statement(expectedVersions: expected, snapshots: snapshots))
         let written = try await connection.execute(statement, logger: logger).first { _ in true } ?? 0

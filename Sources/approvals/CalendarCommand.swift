@@ -27,6 +27,14 @@ struct CalendarCommand: ParsableCommand {
             }
             return calendar
         }
+
+        /// Prints an answer: as JSON with `--json`, otherwise its plain line, with a note on stderr when it relied on
+        /// dates past the calendar's coverage.
+        func answer(_ json: [String: any Sendable], plain: String, provisional: Bool, calendar: WorkdayCalendar) throws {
+            guard !definitions.json else { return try printJSON(json) }
+            print(plain)
+            if provisional { printProvisionalNote(calendar) }
+        }
     }
 
     struct Between: ParsableCommand {
@@ -38,12 +46,8 @@ struct CalendarCommand: ParsableCommand {
         func run() throws {
             let calendar = try options.load()
             let result = calendar.workingDays(from: from, to: to)
-            if options.definitions.json {
-                try printJSON(["from": "\(from)", "to": "\(to)", "working_days": result.value, "provisional": result.isProvisional] as [String: any Sendable])
-            } else {
-                print(result.value)
-                if result.isProvisional { printProvisionalNote(calendar) }
-            }
+            try options.answer(["from": "\(from)", "to": "\(to)", "working_days": result.value, "provisional": result.isProvisional],
+                               plain: "\(result.value)", provisional: result.isProvisional, calendar: calendar)
         }
     }
 
@@ -67,13 +71,9 @@ struct CalendarCommand: ParsableCommand {
             } catch {
                 throw ValidationError(error.description)
             }
-            if options.definitions.json {
-                try printJSON(["from": "\(date)", "working_days": workingDays, "deadline": "\(result.value)",
-                           "weekday": result.value.weekday, "provisional": result.isProvisional] as [String: any Sendable])
-            } else {
-                print(result.value)
-                if result.isProvisional { printProvisionalNote(calendar) }
-            }
+            try options.answer(["from": "\(date)", "working_days": workingDays, "deadline": "\(result.value)",
+                                "weekday": result.value.weekday, "provisional": result.isProvisional],
+                               plain: "\(result.value)", provisional: result.isProvisional, calendar: calendar)
         }
     }
 
@@ -86,13 +86,10 @@ struct CalendarCommand: ParsableCommand {
             let calendar = try options.load()
             let working = calendar.isWorkingDay(date)
             let reason = calendar.reason(for: date)
-            if options.definitions.json {
-                try printJSON(["date": "\(date)", "working_day": working, "weekday": date.weekday, "reason": reason,
-                           "provisional": !calendar.isCovered(date)] as [String: any Sendable])
-            } else {
-                print("\(date) \(date.chineseWeekday): \(working ? "working day" : "day off") (\(reason))")
-                if !calendar.isCovered(date) { printProvisionalNote(calendar) }
-            }
+            try options.answer(["date": "\(date)", "working_day": working, "weekday": date.weekday, "reason": reason,
+                                "provisional": !calendar.isCovered(date)],
+                               plain: "\(date) \(date.chineseWeekday): \(working ? "working day" : "day off") (\(reason))",
+                               provisional: !calendar.isCovered(date), calendar: calendar)
         }
     }
 }

@@ -88,3 +88,29 @@ struct FollowUpTests {
         #expect(!noNextStep.followUpIsOverdue(asOf: day("2027-01-04")))
     }
 }
+
+@Suite("Difficult cases (疑难会商) and progress updates: what the field may record", .timeLimit(.minutes(5)))
+struct FieldRecordTests {
+    let open = DifficultCase(id: 4, itemID: "a", title: "意见冲突", description: "规划与消防冲突", raisedOn: day("2026-03-02"), raisedBy: "代办员",
+                             meetingOn: nil, outcome: nil, resolvedOn: nil)
+
+    @Test func aCaseIsSettledOnceByAMeetingBetweenItsRaisingAndToday() throws {
+        try open.checkResolvable(meetingOn: day("2026-03-05"), today: day("2026-03-06"))
+        #expect(throws: DifficultCase.Refusal.self) { try open.checkResolvable(meetingOn: day("2026-03-01"), today: day("2026-03-06")) }
+        #expect(throws: DifficultCase.Refusal.self) { try open.checkResolvable(meetingOn: day("2026-03-07"), today: day("2026-03-06")) }
+        let settled = DifficultCase(id: 4, itemID: "a", title: "", description: "", raisedOn: day("2026-03-02"), raisedBy: "", meetingOn: day("2026-03-05"),
+                                    outcome: "以规划为准", resolvedOn: day("2026-03-05"))
+        #expect(throws: DifficultCase.Refusal.resolved(on: day("2026-03-05"), outcome: "以规划为准")) {
+            try settled.checkResolvable(meetingOn: day("2026-03-05"), today: day("2026-03-06"))
+        }
+    }
+
+    @Test func anUpdateNamesAnItemOfTheProjectAndANextStepFromTodayOn() throws {
+        let project = smallProject()
+        try project.checkNamesItem("a")
+        try project.checkNamesItem(nil)
+        #expect(throws: FieldProblem(field: "item", detail: "'zz' is not an item of this project")) { try project.checkNamesItem("zz") }
+        try ProgressUpdate.checkNextStep(day("2026-03-02"), today: day("2026-03-02"))
+        #expect(throws: FieldProblem.self) { try ProgressUpdate.checkNextStep(day("2026-03-01"), today: day("2026-03-02")) }
+    }
+}

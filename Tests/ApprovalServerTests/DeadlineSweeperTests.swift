@@ -182,7 +182,7 @@ struct DeadlineSweeperTests {
                 async let human = server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
                 async let engine = sweeper(server).sweepAll()
                 let (reply, _) = try await (human, engine)
-                _ = try await sweeper(server).sweepAll()  // one the first sweep skipped while the person held the project
+                _ = try await sweeper(server).sweepAll()  // whatever the first sweep did not get to while the person decided
                 let state = try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).item("project-filing")["state"] as? String
                 let decisions = try await server.count("""
                     SELECT count(*)::int FROM events e JOIN projects p ON p.id = e.project_id

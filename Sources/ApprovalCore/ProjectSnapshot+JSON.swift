@@ -1,0 +1,169 @@
+/// How a snapshot is kept in the projects row: compact JSON of positional arrays, dates as day numbers, written
+/// and read by hand. Every write and every sweeper visit writes one, and Foundation's JSONEncoder made that the
+/// largest part of a change's own time (BENCHMARKS.md).
+extension ProjectSnapshot {
+    public var json: JSONValue {
+        .object(["calendar": .string(calendar), "items": .array(items.map(\.json))])
+    }
+
+    /// The snapshot `json` wrote; throws for anything else (then the events are replayed instead).
+    public init(json: JSONValue) throws(StoredEventError) {
+        guard case let .string(calendar)? = json["calendar"], case let .array(items)? = json["items"] else {
+            throw StoredEventError(message: "a project snapshot without its calendar or items")
+        }
+        self.init(calendar: calendar, items: try items.map { (item) throws(StoredEventError) in try ItemSnapshot(json: item) })
+    }
+}
+
+extension ProjectSnapshot.ItemSnapshot {
+    var json: JSONValue {
+        .array([
+            .string(id), .string(state.rawValue),
+            .array(history.map { .array([.string($0.action), .string($0.from.rawValue), .string($0.to.rawValue), $0.on.json, .optional($0.detail)]) }),
+            .array(runs.map { .array([$0.start.json, $0.end.json]) }),
+            runningSince.json,
+            .array(stops.map { stop in
+                var missing: [String] = []
+                if case let .supplement(materials) = stop.reason { missing = materials }
+                return .array([.string(stop.reason.code), .array(missing.map(JSONValue.string)), stop.stoppedOn.json, stop.resumedOn.json])
+            }),
+            deadline.json, .bool(deadlineProvisional),
+            commitment.map { .array([.array($0.missingMaterials.map(JSONValue.string)), $0.dueDate.json, $0.fulfilledOn.json]) } ?? .null,
+            .int(Int64(supplementRequests)), escalatedOn.json, .optional(defaultApprovalReason?.rawValue), .optional(exemptionSource),
+            .optional(rejectionReason), promisedBy.json,
+        ])
+    }
+
+    init(json: JSONValue) throws(StoredEventError) {
+        var fields = try SnapshotFields(json)
+        id = try fields.string()
+        state = try fields.state()
+        history = try fields.list { (event) throws(StoredEventError) in
+            var event = try SnapshotFields(event)
+            return ItemEvent(action: try event.string(), from: try event.state(), to: try event.state(), on: try event.date(),
+                             detail: try event.optionalString())
+        }
+        runs = try fields.list { (run) throws(StoredEventError) in
+            var run = try SnapshotFields(run)
+            return RunningInterval(start: try run.date(), end: try run.date())
+        }
+        runningSince = try fields.optionalDate()
+        stops = try fields.list { (stop) throws(StoredEventError) in
+            var stop = try SnapshotFields(stop)
+            let code = try stop.string(), missing = try stop.strings()
+            guard let reason = ClockStopReason(code: code, missingMaterials: missing) else {
+                throw StoredEventError(message: "a project snapshot with an unknown clock stop '\(code)'")
+            }
+            return ClockStop(reason: reason, stoppedOn: try stop.date(), resumedOn: try stop.optionalDate())
+        }
+        deadline = try fields.optionalDate()
+        deadlineProvisional = try fields.bool()
+        commitment = try fields.optional { (commitment) throws(StoredEventError) in
+            var commitment = try SnapshotFields(commitment)
+            return DeficiencyCommitment(missingMaterials: try commitment.strings(), dueDate: try commitment.date(),
+                                        fulfilledOn: try commitment.optionalDate())
+        }
+        supplementRequests = Int(try fields.int())
+        escalatedOn = try fields.optionalDate()
+        let reason = try fields.optionalString()
+        defaultApprovalReason = try reason.map { (text) throws(StoredEventError) in
+            guard let reason = DefaultApprovalReason(rawValue: text) else { throw StoredEventError(message: "a project snapshot with reason '\(text)'") }
+            return reason
+        }
+        exemptionSource = try fields.optionalString()
+        rejectionReason = try fields.optionalString()
+        promisedBy = try fields.optionalDate()
+    }
+}
+
+/// The fields of one positional array of a snapshot, read in order.
+private struct SnapshotFields {
+    private let values: [JSONValue]
+    private var next = 0
+
+    init(_ json: JSONValue) throws(StoredEventError) {
+        guard case let .array(values) = json else { throw StoredEventError(message: "a project snapshot that is not as written") }
+        self.values = values
+    }
+
+    private mutating func value() throws(StoredEventError) -> JSONValue {
+        guard next < values.count else { throw StoredEventError(message: "a project snapshot with a field missing") }
+        defer { next += 1 }
+        return values[next]
+    }
+
+    mutating func string() throws(StoredEventError) -> String {
+        guard case let .string(text) = try value() else { throw StoredEventError(message: "a project snapshot with a text field that is not") }
+        return text
+    }
+
+    mutating func optionalString() throws(StoredEventError) -> String? {
+        switch try value() {
+        case .null: return nil
+        case let .string(text): return text
+        default: throw StoredEventError(message: "a project snapshot with a text field that is not")
+        }
+    }
+
+    mutating func int() throws(StoredEventError) -> Int64 {
+        guard case let .int(number) = try value() else { throw StoredEventError(message: "a project snapshot with a number field that is not") }
+        return number
+    }
+
+    mutating func bool() throws(StoredEventError) -> Bool {
+        guard case let .bool(flag) = try value() else { throw StoredEventError(message: "a project snapshot with a flag that is not") }
+        return flag
+    }
+
+    mutating func date() throws(StoredEventError) -> CivilDate {
+        let day = try int()
+        // Day numbers of the years CivilDate accepts from people, with room: anything else was not written here.
+        guard abs(day) < 1_000_000 else { throw StoredEventError(message: "a project snapshot with day number \(day)") }
+        return CivilDate(dayNumber: Int(day))
+    }
+
+    mutating func optionalDate() throws(StoredEventError) -> CivilDate? {
+        if case .null = values.indices.contains(next) ? values[next] : .null {
+            next += 1
+            return nil
+        }
+        return try date()
+    }
+
+    mutating func state() throws(StoredEventError) -> ItemState {
+        let text = try string()
+        guard let state = ItemState(rawValue: text) else { throw StoredEventError(message: "a project snapshot with state '\(text)'") }
+        return state
+    }
+
+    mutating func strings() throws(StoredEventError) -> [String] {
+        guard case let .array(values) = try value() else { throw StoredEventError(message: "a project snapshot with a list that is not") }
+        return values.compactMap(\.stringValue)
+    }
+
+    mutating func list<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> [Element] {
+        guard case let .array(values) = try value() else { throw StoredEventError(message: "a project snapshot with a list that is not") }
+        var elements: [Element] = []
+        elements.reserveCapacity(values.count)
+        for value in values { elements.append(try read(value)) }
+        return elements
+    }
+
+    mutating func optional<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> Element? {
+        let json = try value()
+        if case .null = json { return nil }
+        return try read(json)
+    }
+}
+
+private extension CivilDate {
+    var json: JSONValue { .int(Int64(dayNumber)) }
+}
+
+private extension Optional where Wrapped == CivilDate {
+    var json: JSONValue { map(\.json) ?? .null }
+}
+
+private extension JSONValue {
+    static func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+}
