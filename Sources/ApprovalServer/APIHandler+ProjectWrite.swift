@@ -176,12 +176,6 @@ extension APIHandler {
         write.saves = [save]
         write.issuedDocuments = change.issuedDocuments
         let body = try await answer(change, save, connection)
-        // A change answered with the project's status leaves that answer for the next status read, too.
-        if let status = body as? ProjectResponse {
-            write.statusDocuments = [.init(projectID: save.record.id, version: save.savedRecord.version, asOf: change.today,
-                                           departments: Access.reviewingDepartments(change.project).sorted(),
-                                           body: try APIEncoding.encoder().encode(status.status))]
-        }
         if let key {
             let text = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
             write.answer = .init(userID: change.user.id, key: key, requestDigest: digest, response: .init(status: status, body: text))

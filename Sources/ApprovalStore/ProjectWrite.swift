@@ -17,26 +17,6 @@ public struct ProjectWrite: Sendable {
     public var issuedDocuments: [IssuedDocument] = []
     /// The answer a retry with the same key gets, stored with the change it answers.
     public var answer: StoredAnswer?
-    /// The project's status as the change leaves it, kept for the next status read (Migrations/0013).
-    public var statusDocuments: [StatusDocument] = []
-
-    public struct StatusDocument: Sendable {
-        public let projectID: Int64
-        /// The project's version after the write.
-        public let version: Int
-        public let asOf: CivilDate
-        public let departments: [String]
-        public let body: Data
-
-        public init(projectID: Int64, version: Int, asOf: CivilDate, departments: [String], body: Data) {
-            self.projectID = projectID
-            self.version = version
-            self.asOf = asOf
-            self.departments = departments
-            self.body = body
-        }
-    }
-
     public struct IssuedDocument: Sendable {
         public let projectID: Int64
         public let itemID: String
@@ -100,7 +80,6 @@ public struct ProjectWrite: Sendable {
         let items = ItemRows(saves)
         let rows = events.rows, notices = events.notices
         let answers = answer.map { [$0] } ?? []
-        let documents = statusDocuments
         return """
             WITH saved AS (
                 UPDATE projects p SET name = r.name, agent_id = NULLIF(r.agent_id, -1), version = r.version, last_seq = r.last_seq,
@@ -187,17 +166,6 @@ public struct ProjectWrite: Sendable {
                 FROM unnest(\(answers.map(\.userID))::int8[], \(answers.map(\.key))::text[], \(answers.map { ByteBuffer(bytes: $0.requestDigest) })::bytea[],
                             \(answers.map(\.response.status))::int8[], \(answers.map(\.response.body))::text[]) AS answer(user_id, key, digest, status, body)
                 WHERE EXISTS (SELECT 1 FROM saved)
-            ), status_document AS (
-                -- Kept unless an answer for a later version or day is already there (two writers' reads may race).
-                INSERT INTO project_status_documents (project_id, version, as_of, departments, body)
-                SELECT project_id, version, as_of::date, ARRAY(SELECT jsonb_array_elements_text(departments::jsonb)), body
-                FROM unnest(\(documents.map(\.projectID))::int8[], \(documents.map(\.version))::int8[], \(documents.map(\.asOf.description))::text[],
-                            \(documents.map { JSONValue.array($0.departments.map(JSONValue.string)).canonicalText })::text[],
-                            \(documents.map { ByteBuffer(bytes: $0.body) })::bytea[]) AS document(project_id, version, as_of, departments, body)
-                WHERE project_id IN (SELECT id FROM saved)
-                ON CONFLICT (project_id) DO UPDATE SET version = excluded.version, as_of = excluded.as_of,
-                    departments = excluded.departments, body = excluded.body
-                WHERE (project_status_documents.version, project_status_documents.as_of) < (excluded.version, excluded.as_of)
             )
             SELECT count(*)::int8 FROM saved
             """
