@@ -47,6 +47,16 @@ public struct MeetingMinutes: Sendable, Hashable {
     public enum Refusal: Error, Sendable {
         case invalid([Problem])
         case refused(ItemTransitionError)
+        /// The meeting's minutes were recorded already.
+        case closed(on: CivilDate)
+    }
+
+    /// Minutes are recorded once, from the day of the meeting on.
+    public static func checkMayRecord(closedOn: CivilDate?, scheduledOn: CivilDate, today: CivilDate) throws(Refusal) {
+        if let closedOn { throw .closed(on: closedOn) }
+        guard today >= scheduledOn else {
+            throw .invalid([Problem(field: "meetingId", detail: "the meeting is scheduled for \(scheduledOn); its minutes cannot be recorded before")])
+        }
     }
 
     /// Every problem with the minutes against the invitations, all at once: a department not invited, an invited

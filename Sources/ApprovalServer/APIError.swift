@@ -52,10 +52,24 @@ public struct APIError: Error, Sendable, Hashable {
     }
 
     /// Minutes or invitations of a meeting the domain refused: the fields at fault, or the item that cannot move.
-    public static func refused(_ refusal: MeetingMinutes.Refusal) -> APIError {
+    public static func refused(_ refusal: MeetingMinutes.Refusal, meeting: Int64? = nil) -> APIError {
         switch refusal {
         case let .invalid(problems): invalid(problems)
         case let .refused(error): refused(error)
+        case let .closed(on): conflict("meeting \(meeting.map(String.init) ?? "") was already closed on \(on)")
+        }
+    }
+
+    /// An agent the domain would not give the project.
+    public static func refused(_ refusal: ProjectAgent.Refusal) -> APIError {
+        switch refusal {
+        case let .alreadyAssigned(current):
+            conflict("the project already has agent \(current); one project has one agent at a time, so hand it over with POST …/agent/handover (reason and handover note)",
+                     type: "/problems/agent-already-assigned")
+        case .noAgent:
+            conflict("the project has no agent to hand over from; assign one with PUT …/agent", type: "/problems/no-agent")
+        case let .unsuitable(problem):
+            invalid([problem])
         }
     }
 

@@ -12,11 +12,13 @@ extension APIHandler {
         let response = try await writeProject(code: input.path.code, operation: "assignAgent", request: request,
                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
             try Access.checkMayAssignAgents(user)
-            if let current = record.agentID {
-                throw APIError.conflict("the project already has agent \(current); one project has one agent at a time, so hand it over with POST …/agent/handover (reason and handover note)",
-                                        type: "/problems/agent-already-assigned")
+            let candidate = try await self.candidate(request.agentId, on: connection)
+            do throws(ProjectAgent.Refusal) {
+                try ProjectAgent.checkAssign(current: record.agentID, candidate: candidate?.0, requested: request.agentId, projectRegion: record.region)
+            } catch {
+                throw APIError.refused(error)
             }
-            let agent = try await assignableAgent(request.agentId, for: record, on: connection)
+            guard let agent = candidate?.1 else { throw APIError.invalid(field: "agentId", "user \(request.agentId) is not an agent") }
             record.agentID = agent.id
             try await AgentAssignmentRepository.start(projectID: record.id, agentID: agent.id, on: today, by: user.id,
                                                       on: connection, logger: context.logger)
@@ -36,11 +38,15 @@ extension APIHandler {
         let response = try await writeProject(code: input.path.code, operation: "handOverAgency", request: request,
                                               ifMatch: input.headers.ifMatch, idempotencyKey: input.headers.idempotencyKey) { record, _, today, user, connection in
             try Access.checkMayAssignAgents(user)
-            guard let former = record.agentID else {
-                throw APIError.conflict("the project has no agent to hand over from; assign one with PUT …/agent", type: "/problems/no-agent")
+            let candidate = try await self.candidate(request.agentId, on: connection)
+            let former: Int64
+            do throws(ProjectAgent.Refusal) {
+                former = try ProjectAgent.checkHandOver(current: record.agentID, candidate: candidate?.0, requested: request.agentId,
+                                                           projectRegion: record.region)
+            } catch {
+                throw APIError.refused(error)
             }
-            guard former != request.agentId else { throw APIError.invalid(field: "agentId", "agent \(former) already carries the project") }
-            let successor = try await assignableAgent(request.agentId, for: record, on: connection)
+            guard let successor = candidate?.1 else { throw APIError.invalid(field: "agentId", "user \(request.agentId) is not an agent") }
             let formerName = try await UserRepository.find(former, on: connection, logger: context.logger)?.name ?? String(former)
             try await AgentAssignmentRepository.close(projectID: record.id, on: today, ending: .handover, reason: reason, handoverNote: note,
                                                       handedTo: successor.id, on: connection, logger: context.logger)
@@ -92,21 +98,13 @@ extension APIHandler {
         return .ok(.init(body: .json(.init(agent: Self.agentBody(suggestion.agent), reason: suggestion.reason))))
     }
 
-    /// An agent who may take the project: an active agent serving its region, with room for one more.
-    private func assignableAgent(_ id: Int64, for record: ProjectRecord, on connection: PostgresConnection) async throws -> User {
-        guard let profile = try await AgentDirectory.agents(regionPrefix: nil, level: nil, active: nil, ids: [id],
-                                                            on: connection, logger: context.logger).first else {
-            throw APIError.invalid(field: "agentId", "user \(id) is not an agent")
-        }
-        let agent = profile.user
-        guard agent.active else { throw APIError.invalid(field: "agentId", "agent \(agent.name) is not active") }
-        guard agent.jurisdiction.covers(record.region) else {
-            throw APIError.invalid(field: "agentId", "agent \(agent.name) serves region \(agent.region), which does not include the project's region \(record.region)")
-        }
-        guard profile.hasRoom else {
-            throw APIError.invalid(field: "agentId", "agent \(agent.name) already carries \(profile.activeProjects) projects, their capacity of \(profile.capacity)")
-        }
-        return agent
+    /// The agent proposed, as the domain's rule needs them (`ProjectAgent`), and as a user; nil when no agent has the id.
+    private func candidate(_ id: Int64, on connection: PostgresConnection) async throws -> (ProjectAgent.Candidate, User)? {
+        try await AgentDirectory.agents(regionPrefix: nil, level: nil, active: nil, ids: [id], on: connection, logger: context.logger)
+            .first.map { profile in
+                (ProjectAgent.Candidate(id: profile.user.id, name: profile.user.name, active: profile.user.active, region: profile.user.region,
+                                           activeProjects: profile.activeProjects, capacity: profile.capacity), profile.user)
+            }
     }
 
     // MARK: The agency agreement

@@ -57,9 +57,10 @@ extension APIHandler {
             guard let meeting = try await MeetingRepository.forProject(record.id, on: connection, logger: context.logger).first(where: { $0.id == meetingID }) else {
                 throw APIError.notFound("meeting \(meetingID) of project \(record.code)", field: "meetingId")
             }
-            if let closedOn = meeting.closedOn { throw APIError.conflict("meeting \(meetingID) was already closed on \(closedOn)") }
-            guard today >= meeting.scheduledOn else {
-                throw APIError.invalid(field: "meetingId", "the meeting is scheduled for \(meeting.scheduledOn); its minutes cannot be recorded before")
+            do throws(MeetingMinutes.Refusal) {
+                try MeetingMinutes.checkMayRecord(closedOn: meeting.closedOn, scheduledOn: meeting.scheduledOn, today: today)
+            } catch {
+                throw APIError.refused(error, meeting: meetingID)
             }
             let invited = Dictionary(uniqueKeysWithValues: meeting.invitations.map { ($0.department, $0.items) })
             let minutes = MeetingMinutes(entries: request.attendance.map { entry in

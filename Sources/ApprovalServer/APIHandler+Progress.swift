@@ -117,7 +117,7 @@ extension APIHandler {
         let text = request.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let rating: Components.Schemas.Rating = try await changeProject(code: input.path.code, operation: "rate", request: request,
                                              idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
-            guard user.role == .investor else { throw APIError.forbidden("ratings (好差评) are given by the investor, not by a \(user.role.rawValue)") }
+            try Access.checkMayRate(user)
             // Only the agent's rating asks who carried the agency and whether its agreement ended.
             var latestAgreement: AgencyAgreement?
             var agentID: Int64?

@@ -105,6 +105,10 @@ enum Access {
         }
     }
 
+    static func checkMayRate(_ user: User) throws(APIError) {
+        guard user.role == .investor else { throw .forbidden("ratings (好差评) are given by the investor, not by a \(user.role.rawValue)") }
+    }
+
     static func checkMayResolveCases(_ user: User) throws(APIError) {
         guard [.coordinator, .admin].contains(user.role) else {
             throw .forbidden("the consultation's outcome is recorded by a coordinator, not by a \(user.role.rawValue)")

@@ -114,3 +114,49 @@ struct FieldRecordTests {
         #expect(throws: FieldProblem.self) { try ProgressUpdate.checkNextStep(day("2026-03-01"), today: day("2026-03-02")) }
     }
 }
+
+@Suite("One project, one agent (一个项目、一人代办)", .timeLimit(.minutes(5)))
+struct ProjectAgentTests {
+    func candidate(active: Bool = true, region: String = "330302", carrying: Int = 3, capacity: Int = 20) -> ProjectAgent.Candidate {
+        ProjectAgent.Candidate(id: 9, name: "代办员 王", active: active, region: region, activeProjects: carrying, capacity: capacity)
+    }
+
+    @Test func anAgentIsAssignedOnceAndMustBeActiveServeTheRegionAndHaveRoom() throws {
+        try ProjectAgent.checkAssign(current: nil, candidate: candidate(), requested: 9, projectRegion: "330302")
+        try ProjectAgent.checkAssign(current: nil, candidate: candidate(region: "330300"), requested: 9, projectRegion: "330302")  // the city's agent
+        #expect(throws: ProjectAgent.Refusal.alreadyAssigned(current: 7)) {
+            try ProjectAgent.checkAssign(current: 7, candidate: candidate(), requested: 9, projectRegion: "330302")
+        }
+        for (unsuitable, says) in [(nil, "is not an agent"), (candidate(active: false), "not active"), (candidate(region: "330100"), "serves region 330100"),
+                                   (candidate(carrying: 20), "capacity of 20")] as [(ProjectAgent.Candidate?, String)] {
+            do {
+                try ProjectAgent.checkAssign(current: nil, candidate: unsuitable, requested: 9, projectRegion: "330302")
+                Issue.record("accepted: \(says)")
+            } catch let .unsuitable(problem) {
+                #expect(problem.field == "agentId" && problem.detail.contains(says), "\(problem)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    @Test func aHandoverGoesFromTheCurrentAgentToAnother() throws {
+        #expect(try ProjectAgent.checkHandOver(current: 7, candidate: candidate(), requested: 9, projectRegion: "330302") == 7)
+        #expect(throws: ProjectAgent.Refusal.noAgent) {
+            try ProjectAgent.checkHandOver(current: nil, candidate: candidate(), requested: 9, projectRegion: "330302")
+        }
+        #expect(throws: ProjectAgent.Refusal.self) {
+            try ProjectAgent.checkHandOver(current: 9, candidate: candidate(), requested: 9, projectRegion: "330302")
+        }
+    }
+
+    @Test func minutesAreRecordedOnceFromTheMeetingsDayOn() throws {
+        try MeetingMinutes.checkMayRecord(closedOn: nil, scheduledOn: day("2026-03-02"), today: day("2026-03-02"))
+        #expect(throws: MeetingMinutes.Refusal.self) {
+            try MeetingMinutes.checkMayRecord(closedOn: nil, scheduledOn: day("2026-03-03"), today: day("2026-03-02"))
+        }
+        #expect(throws: MeetingMinutes.Refusal.self) {
+            try MeetingMinutes.checkMayRecord(closedOn: day("2026-03-02"), scheduledOn: day("2026-03-02"), today: day("2026-03-04"))
+        }
+    }
+}
