@@ -48,18 +48,9 @@ extension APIHandler {
         }
         let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { problems.append(.init(field: "name", detail: "must not be empty")) }
-        var organisation = request.investorOrganisation?.trimmingCharacters(in: .whitespaces) ?? ""
-        if user.role == .investor {
-            if !organisation.isEmpty, organisation != user.organisation {
-                problems.append(.init(field: "investorOrganisation", detail: "an investor creates projects only for its own organisation '\(user.organisation ?? "")'"))
-            }
-            organisation = user.organisation ?? ""
-        } else if organisation.isEmpty {
-            problems.append(.init(field: "investorOrganisation", detail: "required when a \(user.role.rawValue) creates a project"))
-        }
-        if user.role == .coordinator, !user.jurisdiction.covers(request.region) {
-            problems.append(.init(field: "region", detail: "\(request.region) is outside your region \(user.region)"))
-        }
+        let (organisation, forWhom) = Access.newProjectOwner(request.investorOrganisation?.trimmingCharacters(in: .whitespaces) ?? "",
+                                                             region: request.region, user: user)
+        problems += forWhom
         if Jurisdiction(request.region) == nil {
             problems.append(.init(field: "region", detail: "'\(request.region)' is not a 6-digit division code"))
         }

@@ -68,6 +68,26 @@ enum Access {
         }
     }
 
+    /// For whom and where the caller may create a project: an investor for its own organisation only (and the
+    /// organisation is then theirs without saying), others for the organisation they name; a coordinator only in
+    /// their region. Answers the organisation, with the fields at fault.
+    static func newProjectOwner(_ organisation: String, region: String, user: User) -> (String, [FieldProblem]) {
+        var problems: [FieldProblem] = []
+        var owner = organisation
+        if user.role == .investor {
+            if !organisation.isEmpty, organisation != user.organisation {
+                problems.append(.init(field: "investorOrganisation", detail: "an investor creates projects only for its own organisation '\(user.organisation ?? "")'"))
+            }
+            owner = user.organisation ?? ""
+        } else if organisation.isEmpty {
+            problems.append(.init(field: "investorOrganisation", detail: "required when a \(user.role.rawValue) creates a project"))
+        }
+        if user.role == .coordinator, !user.jurisdiction.covers(region) {
+            problems.append(.init(field: "region", detail: "\(region) is outside your region \(user.region)"))
+        }
+        return (owner, problems)
+    }
+
     static func checkMayEditProject(_ user: User) throws(APIError) {
         guard [.investor, .coordinator, .admin].contains(user.role) else {
             throw .forbidden("a project is renamed by its investor, a coordinator or an admin, not by a \(user.role.rawValue)")
