@@ -91,17 +91,19 @@ extension Project {
         guard problems.isEmpty else { throw .invalid(problems) }
         let given = Dictionary(minutes.entries.map { ($0.department, $0) }, uniquingKeysWith: { first, _ in first })
         var decisions: [MeetingMinutes.Decision] = []
+        // Decided on a copy, kept only when every item's decision holds: a refusal leaves the project as it was.
+        var closed = self
         do throws(ItemTransitionError) {
             for (department, itemIDs) in invitations.sorted(by: { $0.key < $1.key }) {
                 guard let entry = given[department] else { continue }
                 for itemID in itemIDs {
-                    guard let item = item(itemID), !item.state.hasEnded else { continue }
+                    guard let item = closed.item(itemID), !item.state.hasEnded else { continue }
                     switch entry.attendance {
                     case .absent where item.definition.onTimeout == .escalate:
                         decisions.append(.absenceEscalated(item: itemID, department: department,
                                                            leadDepartment: workflow.leadDepartment(ofItem: itemID) ?? ""))
                     case .absent where [.submitted, .accepted].contains(item.state):
-                        try perform(.defaultApprove(.absence), on: itemID, date: today, calendar: calendar)
+                        try closed.perform(.defaultApprove(.absence), on: itemID, date: today, calendar: calendar)
                         decisions.append(.itemAction(.defaultApprove(.absence), before: item, promisedDays: nil))
                     case .attended:
                         guard let promise = entry.promises.first(where: { $0.item == itemID }), [.accepted, .suspended].contains(item.state) else { break }
@@ -112,7 +114,7 @@ extension Project {
                             throw ItemTransitionError.invalidRequest(item: itemID, action: "record a promised decision date for",
                                                                      problem: "\(promise.days) is not a number of working days a calendar adds")
                         }
-                        try perform(.promiseDecision(by: by), on: itemID, date: today, calendar: calendar)
+                        try closed.perform(.promiseDecision(by: by), on: itemID, date: today, calendar: calendar)
                         decisions.append(.itemAction(.promiseDecision(by: by), before: item, promisedDays: promise.days))
                     default:
                         break
@@ -122,6 +124,7 @@ extension Project {
         } catch {
             throw .refused(error)
         }
+        self = closed
         return decisions
     }
 }
