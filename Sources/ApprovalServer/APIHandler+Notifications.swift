@@ -30,11 +30,19 @@ extension APIHandler {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         let webhook = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "createWebhook", target: "",
                                                 request: request, status: 201) { connection, user in
-            Self.webhookBody(try await WebhookRepository.subscribe(userID: user.id, url: request.url, secret: request.secret,
+            // Each subscription multiplies every notification into outbound requests: a user keeps a few.
+            let held = try await WebhookRepository.subscriptions(userID: user.id, on: connection, logger: context.logger).count
+            guard held < Self.webhooksPerUser else {
+                throw APIError.conflict("you already have \(held) webhooks, the most one user may keep; delete one first",
+                                        type: "/problems/webhook-limit")
+            }
+            return Self.webhookBody(try await WebhookRepository.subscribe(userID: user.id, url: request.url, secret: request.secret,
                                                                    on: connection, logger: context.logger))
         }
         return .created(.init(body: .json(webhook)))
     }
+
+    static let webhooksPerUser = 10
 
     func listWebhooks(_ input: Operations.ListWebhooks.Input) async throws -> Operations.ListWebhooks.Output {
         let user = try currentUser()

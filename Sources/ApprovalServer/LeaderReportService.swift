@@ -95,9 +95,18 @@ struct ReportTable: Sendable {
     /// RFC 4180 with CRLF, led by a UTF-8 byte-order mark so Excel opens Chinese text correctly.
     var csv: String {
         func field(_ text: String) -> String {
-            text.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            let text = Self.inert(text)
+            return text.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
         return "\u{FEFF}" + ([columns] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice): text an investor or anyone
+    /// else typed (a project's name) that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is led by an
+    /// apostrophe. Numbers, negative ones included, stay numbers.
+    static func inert(_ text: String) -> String {
+        guard let first = text.first, "=+-@\t\r".contains(first), Double(text) == nil else { return text }
+        return "'" + text
     }
 
     /// Aligned columns for a terminal, counting CJK characters as two cells wide.

@@ -72,7 +72,7 @@ public struct Database: Sendable {
 /// Where the database is: a `postgres://` URL, or the private cluster's Unix socket.
 public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable {
-        case tcp(host: String, port: Int, tls: Bool)
+        case tcp(host: String, port: Int, tls: TLSMode)
         case socket(path: String)
     }
 
@@ -92,7 +92,8 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     /// for a Unix socket, `postgres://user@/database?host=/socket/folder` (the port names the socket file).
     public init(url text: String) throws(DatabaseLocationError) {
         guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
-            throw DatabaseLocationError(message: "DATABASE_URL must look like postgres://user:password@host:5432/database, not '\(text)'")
+            // The text may hold a password, so it is not repeated.
+            throw DatabaseLocationError(message: "DATABASE_URL must look like postgres://user:password@host:5432/database (scheme postgres or postgresql)")
         }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw DatabaseLocationError(message: "DATABASE_URL names no database (…/database)") }
@@ -106,10 +107,10 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
             throw DatabaseLocationError(message: "DATABASE_URL has no host (for a Unix socket: postgres://user@/database?host=/socket/folder)")
         }
         let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        guard ["disable", "prefer", "require"].contains(sslMode) else {
+        guard let tls = TLSMode(rawValue: sslMode) else {
             throw DatabaseLocationError(message: "DATABASE_URL sslmode must be disable, prefer or require, not '\(sslMode)'")
         }
-        self.init(endpoint: .tcp(host: host, port: components.port ?? 5432, tls: sslMode != "disable"),
+        self.init(endpoint: .tcp(host: host, port: components.port ?? 5432, tls: tls),
                   username: username,
                   password: components.password?.removingPercentEncoding, database: database)
     }
@@ -124,7 +125,7 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         switch endpoint {
         case let .tcp(host, port, tls):
             PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database,
-                                         tls: tls ? .prefer(.makeClientConfiguration()) : .disable)
+                                         tls: tls.configuration)
         case let .socket(path):
             PostgresClient.Configuration(unixSocketPath: path, username: username, password: password, database: database)
         }
@@ -142,11 +143,25 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     public var url: String {
         let credentials = username + (password.map { ":\($0)" } ?? "")
         switch endpoint {
-        case let .tcp(host, port, tls): return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls ? "prefer" : "disable")"
+        case let .tcp(host, port, tls): return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"
         case let .socket(path):
             let file = URL(filePath: path)
             let port = file.lastPathComponent.split(separator: ".").last.map(String.init) ?? "5432"
             return "postgres://\(credentials)@\(port == "5432" ? "" : ":\(port)")/\(database)?host=\(file.deletingLastPathComponent().path)"
+        }
+    }
+}
+
+/// `sslmode` as libpq names it: `require` refuses a server that will not speak TLS (a connection that could
+/// otherwise be stripped of it); `prefer` uses TLS when the server offers it.
+public enum TLSMode: String, Sendable, Hashable {
+    case disable, prefer, require
+
+    var configuration: PostgresClient.Configuration.TLS {
+        switch self {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
         }
     }
 }

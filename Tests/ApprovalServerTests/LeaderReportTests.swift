@@ -154,6 +154,23 @@ struct LeaderReportTests {
         }
     }
 
+    /// A name an investor typed is a cell a spreadsheet never runs as a formula (CSV injection).
+    @Test func csvCellsThatLookLikeFormulasAreInert() async throws {
+        try await TestServer.run(start: Self.start) { server in
+            let code = try await server.createEnterpriseProject(name: "=HYPERLINK(\\\"http://evil.example/\\\",\\\"点击\\\")")
+            try await acceptFiling(server, code)
+            server.clock.advance(by: Self.day * 10)
+            let reply = try await server.call(.get, "/v1/reports/overdue?format=csv", as: .leader)
+            #expect(reply.status == 200)
+            let cells = reply.text.components(separatedBy: "\r\n")[1]
+            #expect(cells.contains(#""'=HYPERLINK(""http://evil.example/"",""点击"")""#), "\(cells)")
+            #expect(!cells.contains(#",=HYPERLINK"#) && !cells.contains(#","=HYPERLINK"#))
+            // The same report as JSON keeps the name as typed.
+            let json = try await server.call(.get, "/v1/reports/overdue", as: .leader)
+            #expect(json.text.contains("=HYPERLINK"))
+        }
+    }
+
     @Test func theCommandLinePrintsTheSameReport() async throws {
         try await TestServer.run(start: Self.start) { server in
             let code = try await server.createEnterpriseProject(name: "命令行项目")

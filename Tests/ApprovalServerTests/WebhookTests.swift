@@ -125,7 +125,9 @@ struct WebhookTests {
                 let pending = try #require(try await deliveries(server, webhook, state: "pending").first)
                 #expect(pending["attempts"] as? Int == 1)
                 #expect(pending["lastStatus"] as? Int == 500)
-                #expect((pending["lastError"] as? String)?.contains("receiver is down") == true)
+                // What went wrong, as a class: never the receiver's own words, which its owner could use to read
+                // back whatever answers at a URL.
+                #expect(pending["lastError"] as? String == "HTTP 500", "\(pending)")
 
                 #expect(try await deliverer(server).deliverBatch() == .init(delivered: 1))
                 #expect(receiver.received.count == 2)
@@ -184,6 +186,27 @@ struct WebhookTests {
             let pending = try #require(try await deliveries(server, webhook).first)
             #expect(pending["state"] as? String == "pending")
             #expect(pending["lastStatus"] == nil && (pending["lastError"] as? String)?.isEmpty == false)
+        }
+    }
+
+    /// Every subscription multiplies each notification into an outbound request: a user keeps at most ten.
+    @Test func aUserKeepsAtMostTenWebhooks() async throws {
+        try await TestServer.run { server in
+            for n in 1...10 {
+                let created = try await server.call(.post, "/v1/webhooks", as: .investor,
+                                                    json: #"{"url": "https://hooks.example.org/\#(n)", "secret": "\#(Self.secret)"}"#)
+                #expect(created.status == 201, "\(created.text)")
+            }
+            let eleventh = try await server.call(.post, "/v1/webhooks", as: .investor,
+                                                 json: #"{"url": "https://hooks.example.org/11", "secret": "\#(Self.secret)"}"#)
+            #expect(eleventh.status == 409 && eleventh.string("type") == "/problems/webhook-limit", "\(eleventh.text)")
+            // Another user's allowance is their own; a deleted webhook frees a place.
+            #expect(try await server.call(.post, "/v1/webhooks", as: .agent,
+                                          json: #"{"url": "https://hooks.example.org/a", "secret": "\#(Self.secret)"}"#).status == 201)
+            let first = try #require(try await server.call(.get, "/v1/webhooks", as: .investor).list("webhooks").first?["id"] as? Int)
+            #expect(try await server.call(.delete, "/v1/webhooks/\(first)", as: .investor).status == 204)
+            #expect(try await server.call(.post, "/v1/webhooks", as: .investor,
+                                          json: #"{"url": "https://hooks.example.org/11", "secret": "\#(Self.secret)"}"#).status == 201)
         }
     }
 
