@@ -133,7 +133,7 @@ public enum DemoData {
         func history(daysBack: Int, _ steps: (InProcessAPI, (Int) throws -> Void) async throws -> Void) async throws {
             let clock = VirtualClock(now.addingTimeInterval(-Double(daysBack) * 86_400))
             let past = ServerContext(database: context.database, registry: context.registry, clock: clock, metrics: context.metrics,
-                                     migrationsFolder: context.migrationsFolder)
+                                     migrationsFolder: context.migrationsFolder, webhookEgress: context.webhookEgress)
             let calendar = context.registry.catalog.calendars.values.sorted { $0.id < $1.id }.first!
             // Moves the clock to 10:00 on the n-th working day from today, never past the real now.
             func wait(_ workingDays: Int) throws {

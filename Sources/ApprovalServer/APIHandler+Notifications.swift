@@ -21,13 +21,7 @@ extension APIHandler {
 
     func createWebhook(_ input: Operations.CreateWebhook.Input) async throws -> Operations.CreateWebhook.Output {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
-        var problems: [APIError.FieldProblem] = []
-        if let url = URL(string: request.url), ["http", "https"].contains(url.scheme?.lowercased()), !(url.host ?? "").isEmpty {
-            // fine
-        } else {
-            problems.append(.init(field: "url", detail: "'\(request.url)' is not an absolute http or https URL"))
-        }
-        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        if let refusal = await context.webhookEgress.refusal(request.url, delivering: false) { throw APIError.invalid(field: "url", refusal) }
         let webhook = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "createWebhook", target: "",
                                                 request: request, status: 201) { connection, user in
             // Each subscription multiplies every notification into outbound requests: a user keeps a few.

@@ -13,9 +13,12 @@ public struct ServerContext: Sendable {
     public let migrationsFolder: URL
     /// Set only in development mode with `--clock virtual`: then admins may move time through the API.
     public let virtualClock: VirtualClock?
+    /// Where webhooks may be sent (checked when one is registered; the deliverer checks again before each delivery).
+    public let webhookEgress: WebhookEgress
 
     public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: ServerMetrics = ServerMetrics(),
-                migrationsFolder: URL, virtualClockControl: Bool = false) {
+                migrationsFolder: URL, virtualClockControl: Bool = false, webhookEgress: WebhookEgress = .strict) {
+        self.webhookEgress = webhookEgress
         self.database = database
         self.registry = registry
         self.clock = clock

@@ -13,9 +13,12 @@ public struct WebhookPolicy: Sendable {
     public var firstRetryDelay: Duration
     public var maxRetryDelay: Duration
     public var requestTimeout: Duration
+    /// Where deliveries may go, checked again before each one.
+    public var egress: WebhookEgress
 
     public init(maxAttempts: Int = 8, firstRetryDelay: Duration = .seconds(30), maxRetryDelay: Duration = .seconds(6 * 3600),
-                requestTimeout: Duration = .seconds(10)) {
+                requestTimeout: Duration = .seconds(10), egress: WebhookEgress = .strict) {
+        self.egress = egress
         self.maxAttempts = maxAttempts
         self.firstRetryDelay = firstRetryDelay
         self.maxRetryDelay = maxRetryDelay
@@ -111,6 +114,20 @@ public struct WebhookDeliverer: Sendable {
         return "network error"
     }
 
+    /// Sends the request: the receiver's status, and what went wrong if it was not a 2xx.
+    private func exchange(_ request: HTTPClientRequest) async -> (status: Int?, failure: String?) {
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(policy.requestTimeout.seconds * 1e9)))
+            let code = Int(response.status.code)
+            // The answer's body is drained and dropped: the record says what happened, never what the receiver
+            // said, so a subscription cannot be used to read back whatever answers at a URL.
+            for try await _ in response.body {}
+            return (code, (200..<300).contains(code) ? nil : "HTTP \(code)")
+        } catch {
+            return (nil, Self.failureClass(error))
+        }
+    }
+
     private func send(_ delivery: ClaimedDelivery) async throws -> Result {
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
@@ -122,19 +139,7 @@ public struct WebhookDeliverer: Sendable {
         request.headers.add(name: WebhookSignature.header,
                             value: WebhookSignature.sign(body: delivery.body, secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970)))
         request.body = .bytes(ByteBuffer(bytes: delivery.body))
-        var status: Int?
-        var failure: String?
-        do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(policy.requestTimeout.seconds * 1e9)))
-            let code = Int(response.status.code)
-            status = code
-            // The answer's body is drained and dropped: the record says what happened, never what the receiver
-            // said, so a subscription cannot be used to read back whatever answers at a URL.
-            for try await _ in response.body {}
-            if !(200..<300).contains(code) { failure = "HTTP \(code)" }
-        } catch {
-            failure = Self.failureClass(error)
-        }
+        let (status, failure) = await policy.egress.refusal(delivery.url, delivering: true) == nil ? await exchange(request) : (nil, "destination not allowed")
         let logger = database.logger
         // No failure means the receiver answered 2xx, so there is a status.
         if failure == nil, let status {

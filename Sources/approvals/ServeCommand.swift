@@ -96,14 +96,14 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if revisited > 0 { logger.info("calendar: \(revisited) projects with provisional deadlines will be re-computed by the sweeper") }
             let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
-                                        virtualClockControl: clock is VirtualClock)
+                                        virtualClockControl: clock is VirtualClock, webhookEgress: try webhooks.egress(development: development))
             if clock is VirtualClock { logger.warning("development mode: virtual clock at \(clock.now()); admins move it with POST /v1/admin/clock") }
             if demo, try await DemoData.seed(context) {
                 logger.notice("demo data loaded; tokens: \(DemoData.users.map { "\($0.token) (\($0.user.role.rawValue))" }.joined(separator: ", "))")
             }
             let app = try buildApplication(context, host: host, port: port,
                                            sweepInterval: sweepInterval > 0 ? .seconds(sweepInterval) : nil,
-                                           webhookInterval: webhooks.interval, webhookPolicy: webhooks.policy, logger: logger)
+                                           webhookInterval: webhooks.interval, webhookPolicy: try webhooks.policy(development: development), logger: logger)
             logger.notice("serving on http://\(host):\(port) (API /v1, contract /openapi.yaml)")
             try await app.runService()
         }

@@ -38,7 +38,19 @@ struct WebhookOptions: ParsableArguments {
         }
     }
 
-    var policy: WebhookPolicy { WebhookPolicy(maxAttempts: webhookMaxAttempts) }
+    /// Where webhooks may go: never inside this network unless `APPROVALS_WEBHOOK_ALLOW` names the host or network
+    /// (comma-separated host names and CIDRs); over https unless allowed, or in development.
+    func egress(development: Bool) throws -> WebhookEgress {
+        do {
+            return try WebhookEgress(allow: ProcessInfo.processInfo.environment["APPROVALS_WEBHOOK_ALLOW"], development: development)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func policy(development: Bool) throws -> WebhookPolicy {
+        WebhookPolicy(maxAttempts: webhookMaxAttempts, egress: try egress(development: development))
+    }
     var interval: Duration? { webhookInterval > 0 ? .seconds(webhookInterval) : nil }
 }
 

@@ -43,7 +43,7 @@ struct SweeperCommand: AsyncParsableCommand {
             }
             var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(interval), logger: logger)]
             if let webhookInterval = webhooks.interval {
-                services.append(WebhookDeliveryService(database: context.database, policy: webhooks.policy, metrics: context.metrics,
+                services.append(WebhookDeliveryService(database: context.database, policy: try webhooks.policy(development: false), metrics: context.metrics,
                                                        interval: webhookInterval, logger: logger))
             }
             try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()

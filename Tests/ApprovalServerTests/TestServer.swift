@@ -61,6 +61,10 @@ struct TestServer: Sendable {
     let userIDs: [TestUser: Int64]
     let context: ServerContext
 
+    static let testEgress: WebhookEgress = {
+        do { return try WebhookEgress(allow: "127.0.0.1", development: false) } catch { fatalError("\(error)") }
+    }()
+
     /// `.live` runs the real HTTP server on a loopback port (for what happens before routing); `.router` skips it.
     static func run(start: Date = testStart, virtualClockControl: Bool = false, setup: TestingSetup = .router,
                     _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
@@ -76,8 +80,10 @@ struct TestServer: Sendable {
                 return ids
             }
             let clock = VirtualClock(start)
+            // The tests' webhook receivers listen on loopback, which an operator would have to allow too.
             let context = ServerContext(database: database, registry: registry, clock: clock,
-                                        migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl)
+                                        migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl,
+                                        webhookEgress: Self.testEgress)
             var logger = Logger(label: "approvals-tests")
             logger.logLevel = .error
             let app = try buildApplication(context, port: 0, logger: logger)

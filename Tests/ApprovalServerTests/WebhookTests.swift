@@ -49,7 +49,7 @@ struct WebhookTests {
     func deliverer(_ server: TestServer, maxAttempts: Int = 3) -> WebhookDeliverer {
         // No backoff wait in tests: a failed delivery is due again at once (the backoff itself is tested below).
         WebhookDeliverer(database: server.database, client: .shared,
-                         policy: WebhookPolicy(maxAttempts: maxAttempts, firstRetryDelay: .zero, requestTimeout: .seconds(5)),
+                         policy: WebhookPolicy(maxAttempts: maxAttempts, firstRetryDelay: .zero, requestTimeout: .seconds(5), egress: TestServer.testEgress),
                          metrics: server.context.metrics)
     }
 
