@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     static let maximumIntervalSeconds = 86_400
 
     func validate() throws {
+        guard !demo || development else {
+            throw ValidationError("--demo needs --development: the demo users' tokens are public, so they must never reach a deployment")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         guard (0...Self.maximumIntervalSeconds).contains(sweepInterval) else {
             throw ValidationError("--sweep-interval must be 0 to \(Self.maximumIntervalSeconds) seconds, not \(sweepInterval)")

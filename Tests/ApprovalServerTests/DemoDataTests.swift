@@ -7,6 +7,22 @@ import Testing
 
 @Suite("serve --demo", .timeLimit(.minutes(5)))
 struct DemoDataTests {
+    /// The demo users' tokens are public: `serve --demo` refuses to start outside development, before it opens
+    /// a database.
+    @Test func demoDataNeedsDevelopmentMode() throws {
+        let process = Process()
+        process.executableURL = SweeperProcessTests.executable
+        process.arguments = ["serve", "--demo", "--port", "0"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--demo needs --development"), "\(text)")
+    }
+
     @Test func demoDataGoesThroughTheAPIAndTheREADMEExamplesWork() async throws {
         try await TestServer.run { server in
             #expect(try await DemoData.seed(server.context))
