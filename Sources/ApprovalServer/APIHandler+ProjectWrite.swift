@@ -21,9 +21,6 @@ extension APIHandler {
         /// The formal documents and the newest progress update as they will stand (for the next due instant).
         var documents: [String: FormalDocument]
         var lastProgress: ProgressUpdate?
-        /// The agent and the newest agreement after a change that wrote rows of its own.
-        var agentAfterRows: User?
-        var agreementAfterRows: AgencyAgreement?
         var events: [NewEvent] = []
         var issuedDocuments: [ProjectWrite.IssuedDocument] = []
 
@@ -64,9 +61,12 @@ extension APIHandler {
         try await write(code: code, operation: operation, request: request, ifMatch: ifMatch, idempotencyKey: idempotencyKey, status: 200,
                         writesRows: true) { state, connection in
             state.events += try await change(&state.record, &state.project, state.today, state.user, connection)
-        } answer: { change, save, _ in
-            respond(save, agent: change.agentAfterRows, agreement: change.agreementAfterRows, documents: change.documents,
-                    lastProgress: change.lastProgress, today: change.today)
+        } answer: { change, save, connection in
+            // The change may have replaced the agent or the agreement: the status shows them as they now stand.
+            let agent = try await save.record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
+            let agreement = try await AgencyAgreementRepository.all(projectID: save.record.id, on: connection, logger: context.logger).last
+            return respond(save, agent: agent, agreement: agreement, documents: change.documents, lastProgress: change.lastProgress,
+                           today: change.today)
         }
     }
 
@@ -247,13 +247,11 @@ extension APIHandler {
 }
 
 extension APIHandler.ProjectChange {
-    /// After a change wrote rows of its own, what they may have changed is read again in its transaction: the
-    /// formal documents and newest progress update (for the next due instant), the agent and the agreement.
+    /// After a change wrote rows of its own, what decides the project's next due instant is read again in its
+    /// transaction: the formal documents and the newest progress update.
     mutating func readAgainAfterRows(on connection: PostgresConnection, logger: Logger) async throws {
         documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: logger)
         lastProgress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: logger)
-        agentAfterRows = try await record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: logger) }
-        agreementAfterRows = try await AgencyAgreementRepository.all(projectID: record.id, on: connection, logger: logger).last
     }
 }
 
