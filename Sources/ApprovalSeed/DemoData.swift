@@ -44,7 +44,7 @@ public enum DemoData {
         try await database.transaction { connection in
             for demo in users {
                 let user = try await UserRepository.create(demo.user, on: connection, logger: database.logger)
-                _ = try await UserRepository.issueToken(for: user.id, secret: demo.token, on: connection, logger: database.logger)
+                _ = try await UserRepository.issueToken(for: user.id, publicSecret: demo.token, on: connection, logger: database.logger)
                 created[demo.token] = user
             }
         }

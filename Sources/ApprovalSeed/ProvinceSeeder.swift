@@ -10,7 +10,8 @@ import PostgresNIO
 /// progress logs, difficult cases and ratings, and each project's events with a valid audit chain. Loaded with
 /// COPY in batches, each batch one transaction, on as many workers as there are cores.
 ///
-/// Seeded data has public tokens (`seed-admin`, `seed-leader`): never run it against a production database.
+/// The first run creates the province's staff and prints a random token for its administrator and its leader,
+/// shown that once (SeedCommand); seed a trial database, never a production one.
 public struct ProvinceSeeder: Sendable {
     public struct Options: Sendable {
         public var projects: Int
@@ -46,6 +47,8 @@ public struct ProvinceSeeder: Sendable {
         public var escalations = 0
         /// Planned actions the engine refused; the generator is wrong if this is not zero.
         public var refused = 0
+        /// Tokens issued by this run (the first): the province's administrator's and leader's, shown once.
+        public var tokens: [Role: String] = [:]
 
         mutating func add(_ other: Summary) {
             projects += other.projects; events += other.events; items += other.items; openProjects += other.openProjects
@@ -53,9 +56,6 @@ public struct ProvinceSeeder: Sendable {
         }
     }
 
-    /// The well-known tokens of the seeded administrator and province leader.
-    public static let adminToken = "seed-admin"
-    public static let leaderToken = "seed-leader"
 
     let database: Database
     let registry: WorkflowRegistry
@@ -101,6 +101,7 @@ public struct ProvinceSeeder: Sendable {
                 }
             }
             var total = Summary()
+            total.tokens = staff.tokens
             for try await summary in group { total.add(summary) }
             // What follows the load is PostgreSQL's work alone; timed for BENCHMARKS.md.
             func timed(_ step: String, _ body: () async throws -> Void) async throws {
@@ -155,6 +156,8 @@ struct SeedStaff: Sendable {
     let coordinators: [String: Int64]
     /// County code → agents working there (county and township level), plus the city's agents.
     let agents: [String: [(id: Int64, name: String)]]
+    /// The tokens issued to the province's administrator and leader by the run that created them.
+    let tokens: [Role: String]
 
     static let marker = "（生成）"
 
@@ -190,13 +193,16 @@ struct SeedStaff: Sendable {
                 }
                 for user in users { _ = try await UserRepository.create(user, on: connection, logger: logger) }
             }
-            for (token, role) in [(ProvinceSeeder.adminToken, "admin"), (ProvinceSeeder.leaderToken, "leader")]
-            where try await UserRepository.authenticate(token: token, on: connection, logger: logger) == nil {
-                let staff = try await UserRepository.named(endingWith: marker, on: connection, logger: logger)
-                guard let id = staff.first(where: { $0.role.rawValue == role && $0.region == ProvinceMap.province })?.id else {
-                    throw SeedError(description: "the seeded province has no \(role) of \(ProvinceMap.province)")
+            // The province's administrator and leader get a random token when they are created: shown once.
+            var tokens: [Role: String] = [:]
+            if existing == 0 {
+                for role in [Role.admin, .leader] {
+                    let staff = try await UserRepository.named(endingWith: marker, on: connection, logger: logger)
+                    guard let id = staff.first(where: { $0.role == role && $0.region == ProvinceMap.province })?.id else {
+                        throw SeedError(description: "the seeded province has no \(role.rawValue) of \(ProvinceMap.province)")
+                    }
+                    tokens[role] = try await UserRepository.issueToken(for: id, on: connection, logger: logger).token
                 }
-                _ = try await UserRepository.issueToken(for: id, secret: token, on: connection, logger: logger)
             }
             var reviewers: [String: [String: Int64]] = [:], coordinators: [String: Int64] = [:]
             var agents: [String: [(id: Int64, name: String)]] = [:]
@@ -211,7 +217,7 @@ struct SeedStaff: Sendable {
                 }
             }
             for county in ProvinceMap.counties { agents[county.code, default: []] += cityAgents[county.city.code] ?? [] }
-            return SeedStaff(reviewers: reviewers, coordinators: coordinators, agents: agents)
+            return SeedStaff(reviewers: reviewers, coordinators: coordinators, agents: agents, tokens: tokens)
         }
     }
 }

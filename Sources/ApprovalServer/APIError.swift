@@ -13,6 +13,8 @@ public struct APIError: Error, Sendable, Hashable {
     public var errors: [FieldProblem] = []
     /// Sent with 412 so the caller can re-read and retry.
     public var etag: String?
+    /// Sent with 429 and 503: seconds until a retry may succeed.
+    public var retryAfter: Int?
 
     /// One field at fault, as the domain names it.
     public typealias FieldProblem = ApprovalCore.FieldProblem
@@ -43,6 +45,11 @@ public struct APIError: Error, Sendable, Hashable {
 
     public static func conflict(_ detail: String, state: String? = nil, type: String = "/problems/conflict") -> APIError {
         APIError(status: 409, type: type, title: "Conflicts with the current state", detail: detail, state: state)
+    }
+
+    /// Asked again sooner than allowed.
+    public static func tooSoon(_ detail: String, retryAfter seconds: Int) -> APIError {
+        APIError(status: 429, type: "/problems/too-many-requests", title: "Too many requests", detail: detail, retryAfter: seconds)
     }
 
     public static func stale(currentETag: String) -> APIError {

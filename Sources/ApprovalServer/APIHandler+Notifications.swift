@@ -76,6 +76,12 @@ extension APIHandler {
             guard subscription.active else {
                 throw APIError.conflict("webhook \(subscription.id) was stopped; subscribe again to receive deliveries")
             }
+            // Re-driving sends requests on the caller's word: once a minute per webhook at most.
+            if let wait = try await WebhookRepository.claimRedrive(subscriptionID: subscription.id, interval: Self.redriveInterval,
+                                                                   on: connection, logger: context.logger) {
+                let seconds = max(1, Int(wait.rounded(.up)))
+                throw APIError.tooSoon("webhook \(subscription.id) was re-driven less than a minute ago; try again in \(seconds) s", retryAfter: seconds)
+            }
             let redriven = try await WebhookRepository.redrive(subscriptionID: subscription.id, ids: ids, on: connection, logger: context.logger)
             // Naming a delivery that cannot be re-driven is an error, not a silent skip.
             if let ids, let missing = ids.first(where: { !redriven.contains($0) }) {
@@ -85,6 +91,8 @@ extension APIHandler {
         }
         return .ok(.init(body: .json(.init(redriven: redriven.sorted()))))
     }
+
+    static let redriveInterval: Double = 60
 
     /// The subscription, when it is the caller's (or the caller is an admin); 404 otherwise.
     private func ownedWebhook(_ id: Int64, user: User, on connection: PostgresConnection) async throws -> WebhookSubscription {

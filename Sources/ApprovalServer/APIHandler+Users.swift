@@ -74,15 +74,26 @@ extension APIHandler {
         let caller = try currentUser()
         try Access.checkAdmin(caller, "issuing tokens")
         let userID = input.path.userId
-        let digest = try Self.requestDigest(operation: "issueToken", target: String(userID), request: [String: String]())
+        var expiresAt: Date?
+        if case let .json(request)? = input.body { expiresAt = request.expiresAt }
+        if let expiresAt {
+            // Real time, as the database judges expiry by its own clock (a virtual clock only moves deadlines).
+            let now = Date()
+            guard expiresAt > now, expiresAt < now.addingTimeInterval(10 * 366 * 86_400) else {
+                throw APIError.invalid(field: "expiresAt", "must be in the future and at most ten years ahead")
+            }
+        }
+        let digest = try Self.requestDigest(operation: "issueToken", target: String(userID),
+                                            request: ["expiresAt": expiresAt.map { String($0.timeIntervalSince1970) } ?? ""])
         let body = try await idempotentCreation(userID: caller.id, key: input.headers.idempotencyKey, digest: digest) { connection in
             // Only active users get tokens: an inactive one (the deadline engine's own account among them) could
             // never use it.
             guard let user = try await UserRepository.find(userID, on: connection, logger: context.logger), user.active else {
                 throw APIError.notFound("active user \(userID)", field: "userId")
             }
-            let token = try await UserRepository.issueToken(for: user.id, on: connection, logger: context.logger)
-            return (Components.Schemas.IssuedToken(id: token.id, token: token.token), redacted: "token \(token.id) of user \(user.id)")
+            let token = try await UserRepository.issueToken(for: user.id, expiresAt: expiresAt, on: connection, logger: context.logger)
+            return (Components.Schemas.IssuedToken(id: token.id, token: token.token, expiresAt: expiresAt),
+                    redacted: "token \(token.id) of user \(user.id)")
         }
         return .created(.init(body: .json(body)))
     }

@@ -143,6 +143,7 @@ struct APIMiddleware: ServerMiddleware {
         var response = HTTPResponse(status: .init(code: error.status))
         response.headerFields[.contentType] = "application/problem+json"
         if let etag = error.etag { response.headerFields[.eTag] = etag }
+        if let retryAfter = error.retryAfter { response.headerFields[.retryAfter] = String(retryAfter) }
         if error.status == 401 { response.headerFields[.wwwAuthenticate] = "Bearer" }
         if error.status >= 500 || error.status == 401 {
             RequestScope.logger.warning("\(operationID): \(error.status) \(error.detail)")

@@ -12,9 +12,10 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
                              webhookInterval: Duration? = nil, webhookPolicy: WebhookPolicy = WebhookPolicy(),
                              logger: Logger = Logger(label: "approvals")) throws -> some ApplicationProtocol {
     let router = Router()
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RequestMiddleware(metrics: context.metrics))
     HealthRoutes.add(to: router, context: context)
-    Dashboard(context: context, library: try Dashboard.loadLibrary()).add(to: router)
+    try Dashboard(context: context).add(to: router)
     try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!, configuration: APIEncoding.configuration,
                                                      middlewares: [APIMiddleware(database: context.database, contract: try ContractValidator.published.get()),
                                                                    StoredStatusMiddleware(context: context)])
@@ -26,7 +27,8 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
         services.append(WebhookDeliveryService(database: context.database, policy: webhookPolicy, metrics: context.metrics,
                                                interval: webhookInterval, logger: logger))
     }
-    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorProblemHandler()])),
+    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorProblemHandler()],
+                                                                          idleTimeout: .nanoseconds(Int64(context.settings.idleTimeout.seconds * 1e9)))),
                        configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
                        services: services, logger: logger)
 }

@@ -8,17 +8,22 @@ import NIOCore
 
 /// The leaders' dashboard (issue 6): server-rendered Chinese pages over the same reports as the API, usable
 /// without JavaScript and printable. Sign-in takes an API token once and keeps a session id in an HttpOnly,
-/// SameSite=Strict cookie; leaders, coordinators and admins only, each within their jurisdiction. Templates
-/// escape every value ({{…}}); the one raw value is the Gantt SVG, which escapes its own texts.
+/// SameSite=Strict cookie (Secure when the public URL is https) that lasts as long as the token; leaders,
+/// coordinators and admins only, each within their jurisdiction. The sign-in form carries a one-time value that
+/// must match a cookie set with the form, so another site cannot sign a browser in under its own token (login
+/// CSRF). Templates escape every value ({{…}}); the one raw value is the Gantt SVG, which escapes its own texts.
+/// Styles come from one stylesheet, as the Content-Security-Policy allows nothing inline.
 struct Dashboard {
     let context: ServerContext
     let library: MustacheLibrary
+    let stylesheet: String
 
     static let cookie = "approvals_session"
+    static let signInCookie = "approvals_sign_in"
     static let readers: Set<Role> = [.leader, .coordinator, .admin]
 
-    /// The templates shipped in the target's resources.
-    static func loadLibrary() throws -> MustacheLibrary {
+    /// The templates and the stylesheet shipped in the target's resources.
+    init(context: ServerContext) throws {
         guard let folder = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
             throw DashboardError(message: "the dashboard templates are missing from the ApprovalServer resources")
         }
@@ -26,18 +31,26 @@ struct Dashboard {
         for file in try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) where file.pathExtension == "mustache" {
             try library.register(String(contentsOf: file, encoding: .utf8), named: file.deletingPathExtension().lastPathComponent)
         }
-        return library
+        self.context = context
+        self.library = library
+        stylesheet = try String(contentsOf: folder.appending(path: "dashboard.css"), encoding: .utf8)
     }
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("/dashboard/sign-in") { _, _ in page("sign-in", ["title": "登录"], user: nil) }
+        router.get("/dashboard/style.css") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/css; charset=utf-8"
+            headers[.cacheControl] = "max-age=3600"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
+        }
+        router.get("/dashboard/sign-in") { _, _ in signInPage(status: .ok, error: nil) }
         router.post("/dashboard/sign-in") { request, _ in try await signIn(request) }
         router.post("/dashboard/sign-out") { request, _ in
-            if let session = Self.sessionID(request) {
+            if let session = Self.cookieValue(Self.cookie, in: request) {
                 try await context.database.transaction { try await DashboardSessionRepository.end(sessionID: session, on: $0, logger: context.database.logger) }
             }
             var response = Self.redirect("/dashboard/sign-in")
-            response.headers[.setCookie] = "\(Self.cookie)=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0"
+            response.headers[.setCookie] = cookie(Self.cookie, "", path: "/dashboard", maxAge: 0)
             return response
         }
         router.get("/dashboard") { request, _ in try await signedIn(request) { user in try await overview(user) } }
@@ -56,25 +69,47 @@ struct Dashboard {
 
     // MARK: Sessions
 
+    /// The sign-in form with a fresh one-time value, also set as a cookie only this site's pages send back.
+    private func signInPage(status: HTTPResponse.Status, error: String?) -> Response {
+        let nonce = UserRepository.makeSecret()
+        var values: [String: Any] = ["title": "登录", "nonce": nonce]
+        if let error { values["error"] = error }
+        var response = page("sign-in", values, user: nil, status: status)
+        response.headers[.setCookie] = cookie(Self.signInCookie, nonce, path: "/dashboard/sign-in", maxAge: 3600)
+        return response
+    }
+
     private func signIn(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: 4096)
         let form = URLComponents(string: "?" + String(buffer: body).replacingOccurrences(of: "+", with: " "))?.queryItems ?? []
-        let token = form.first { $0.name == "token" }?.value?.trimmingCharacters(in: .whitespaces) ?? ""
+        let value = { (name: String) in form.first { $0.name == name }?.value?.trimmingCharacters(in: .whitespaces) ?? "" }
+        // A form posted from another site carries neither this site's cookie (SameSite=Strict) nor its value.
+        guard let nonce = Self.cookieValue(Self.signInCookie, in: request), !nonce.isEmpty, value("nonce") == nonce else {
+            return signInPage(status: .forbidden, error: "登录表单已过期，请重新登录。")
+        }
+        let token = value("token")
         let logger = context.database.logger
         let user = token.isEmpty ? nil : try await context.database.read { try await UserRepository.authenticate(token: token, on: $0, logger: logger) }
-        guard let user else { return page("sign-in", ["title": "登录", "error": "令牌无效或已吊销。"], user: nil, status: .unauthorized) }
+        guard let user else { return signInPage(status: .unauthorized, error: "令牌无效、已过期或已吊销。") }
         guard Self.readers.contains(user.role) else {
-            return page("sign-in", ["title": "登录", "error": "监察页面供领导、代办中心和管理员使用。"], user: nil, status: .forbidden)
+            return signInPage(status: .forbidden, error: "监察页面供领导、代办中心和管理员使用。")
         }
-        let session = try await context.database.transaction { try await DashboardSessionRepository.start(userID: user.id, on: $0, logger: logger) }
+        let session = try await context.database.transaction { try await DashboardSessionRepository.start(token: token, on: $0, logger: logger) }
         var response = Self.redirect("/dashboard")
-        response.headers[.setCookie] = "\(Self.cookie)=\(session); Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=\(Int(DashboardSessionRepository.lifetime))"
+        response.headers[values: .setCookie] = [cookie(Self.cookie, session, path: "/dashboard", maxAge: Int(DashboardSessionRepository.lifetime)),
+                                                cookie(Self.signInCookie, "", path: "/dashboard/sign-in", maxAge: 0)]
         return response
+    }
+
+    /// A cookie only this site's pages send (SameSite=Strict), never to scripts (HttpOnly), and over https only
+    /// when users reach the server over https.
+    private func cookie(_ name: String, _ value: String, path: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict; Max-Age=\(maxAge)\(context.settings.secureCookies ? "; Secure" : "")"
     }
 
     private func signedIn(_ request: Request, _ render: (User) async throws -> Response) async throws -> Response {
         let logger = context.database.logger
-        guard let session = Self.sessionID(request),
+        guard let session = Self.cookieValue(Self.cookie, in: request),
               let user = try await context.database.read({ try await DashboardSessionRepository.user(sessionID: session, on: $0, logger: logger) }),
               Self.readers.contains(user.role) else {
             return Self.redirect("/dashboard/sign-in")
@@ -92,11 +127,11 @@ struct Dashboard {
         return String(value)
     }
 
-    static func sessionID(_ request: Request) -> String? {
+    static func cookieValue(_ name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0] == cookie { return String(parts[1]) }
+                if parts.count == 2, parts[0] == name { return String(parts[1]) }
             }
         }
         return nil

@@ -40,6 +40,19 @@ public struct DeadlineSweeper: Sendable {
         self.lanes = lanes
     }
 
+    /// Prunes what the retention settings let go (stored idempotent answers, settled notifications), batch by
+    /// batch until none is left.
+    public func pruneExpired(batch: Int = 5_000) async throws {
+        let retention = context.settings.retention
+        while !Task.isCancelled {
+            let pruned = try await context.database.transaction { connection in
+                try await Retention.prune(idempotencyAge: retention.idempotencyKeys.seconds, notificationAge: retention.notifications.seconds,
+                                          batch: batch, on: connection, logger: context.database.logger)
+            }
+            if pruned.idempotencyKeys < batch && pruned.notifications < batch { return }
+        }
+    }
+
     /// One batch in one transaction: claim, decide, write the effects with their events, and the projects'
     /// next due instants. A crash anywhere rolls the whole batch back, claim included, so nothing is lost and
     /// nothing happens twice. `afterProject` is told how many projects are decided so far (tests crash it there).
@@ -181,6 +194,11 @@ public struct DeadlineSweeperService: Service {
                 } catch {
                     // A failed batch was rolled back whole; the next sweep retries it.
                     logger.error("sweeper: batch failed and was rolled back: \(String(reflecting: error))")
+                }
+                do {
+                    try await sweeper.pruneExpired()
+                } catch {
+                    logger.error("sweeper: pruning by retention failed: \(String(reflecting: error))")
                 }
                 // A shutdown ends the wait early, and is not an error of the service.
                 try? await Task.sleep(for: interval)

@@ -49,9 +49,6 @@ struct GanttChart {
             + #"<text x="\#(x(today) + 3)" y="\#(y + 14)" class="axis">今天 \#(today)</text>"#
         return """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(y + 24))" role="img" aria-label="项目进度甘特图">
-            <style>.stage{font:bold 13px sans-serif}.label{font:12px sans-serif}.axis{font:11px sans-serif;fill:#555}\
-            .grid{stroke:#ddd}.today{stroke:#c00;stroke-width:2}.run{fill:#4a7bd0}.ended{fill:#5a9e5a}.overdue{fill:#d04a4a}\
-            .pause{fill:#bbb}.deadline{stroke:#222;stroke-width:2}.flag{font:bold 11px sans-serif;fill:#a00}</style>
             \(axis.joined())\(rows.joined())\(todayLine)
             </svg>
             """

@@ -15,10 +15,16 @@ public struct ServerContext: Sendable {
     public let virtualClock: VirtualClock?
     /// Where webhooks may be sent (checked when one is registered; the deliverer checks again before each delivery).
     public let webhookEgress: WebhookEgress
+    public let settings: ServerSettings
+    /// The gauges of `/metrics`, read from the database at most once per `settings.gaugeRefresh`.
+    let gauges: ProbeGauges
 
     public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: ServerMetrics = ServerMetrics(),
-                migrationsFolder: URL, virtualClockControl: Bool = false, webhookEgress: WebhookEgress = .strict) {
+                migrationsFolder: URL, virtualClockControl: Bool = false, webhookEgress: WebhookEgress = .strict,
+                settings: ServerSettings = ServerSettings()) {
         self.webhookEgress = webhookEgress
+        self.settings = settings
+        gauges = ProbeGauges(refresh: settings.gaugeRefresh)
         self.database = database
         self.registry = registry
         self.clock = clock

@@ -62,11 +62,11 @@ public final class ServerMetrics: Sendable {
                              labels: [("source", stored ? "stored" : "computed")]).increment()
     }
 
-    /// Every state gets a value, so a state that emptied shows 0 rather than its last count.
+    /// Every tallied state gets a value, so a state that emptied shows 0 rather than its last count.
     func setItemsByState(_ counts: [String: Int]) {
-        for state in ItemState.allCases.map(\.rawValue) {
+        for state in ItemState.allCases.filter({ ![.notApplicable, .exempted].contains($0) }).map(\.rawValue) {
             let count = counts[state] ?? 0
-            registry.makeGauge(descriptor: .init(metricName: "items", unitName: "", helpText: "Items of all projects by state"),
+            registry.makeGauge(descriptor: .init(metricName: "items", unitName: "", helpText: "Items of all projects by state (those that apply and were not exempted)"),
                                labels: [("state", state)]).set(Double(count))
         }
     }

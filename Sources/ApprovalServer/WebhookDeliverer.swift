@@ -6,19 +6,22 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 
-/// How hard to try: attempts before a delivery is dead-lettered, the exponential backoff between them, and
-/// how long one request may take.
+/// How hard to try: attempts before a delivery is dead-lettered, the exponential backoff between them, how long
+/// one delivery may take in all (connect, send, the answer's head and body), and how long the receiver may stay
+/// silent meanwhile.
 public struct WebhookPolicy: Sendable {
     public var maxAttempts: Int
     public var firstRetryDelay: Duration
     public var maxRetryDelay: Duration
     public var requestTimeout: Duration
+    public var readTimeout: Duration
     /// Where deliveries may go, checked again before each one.
     public var egress: WebhookEgress
 
     public init(maxAttempts: Int = 8, firstRetryDelay: Duration = .seconds(30), maxRetryDelay: Duration = .seconds(6 * 3600),
-                requestTimeout: Duration = .seconds(10), egress: WebhookEgress = .strict) {
+                requestTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(5), egress: WebhookEgress = .strict) {
         self.egress = egress
+        self.readTimeout = readTimeout
         self.maxAttempts = maxAttempts
         self.firstRetryDelay = firstRetryDelay
         self.maxRetryDelay = maxRetryDelay
@@ -49,24 +52,26 @@ public struct WebhookDeliverer: Sendable {
     }
 
     let database: Database
-    let client: HTTPClient
     let policy: WebhookPolicy
     let metrics: ServerMetrics
     let batchSize: Int
 
-    public init(database: Database, client: HTTPClient, policy: WebhookPolicy = WebhookPolicy(), metrics: ServerMetrics,
-                batchSize: Int = 32) {
+    public init(database: Database, policy: WebhookPolicy = WebhookPolicy(), metrics: ServerMetrics, batchSize: Int = 32) {
         self.database = database
-        self.client = client
         self.policy = policy
         self.metrics = metrics
         self.batchSize = batchSize
     }
 
-    /// The HTTP client deliveries need: no redirects (a subscription names exactly where its data may go).
-    public static func makeClient() -> HTTPClient {
+    /// The HTTP client of one delivery: no redirects (a subscription names exactly where its data may go), the
+    /// read timeout, and the URL's host connected at the address the egress check approved (TLS still verifies
+    /// the certificate for the host's name).
+    func makeClient(host: String?, address: String?) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
+        let nanoseconds = { (duration: Duration) in TimeAmount.nanoseconds(Int64(duration.seconds * 1e9)) }
+        configuration.timeout = .init(connect: nanoseconds(policy.requestTimeout), read: nanoseconds(policy.readTimeout))
+        if let host, let address { configuration.dnsOverride = [host: address] }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -114,15 +119,32 @@ public struct WebhookDeliverer: Sendable {
         return "network error"
     }
 
-    /// Sends the request: the receiver's status, and what went wrong if it was not a 2xx.
-    private func exchange(_ request: HTTPClientRequest) async -> (status: Int?, failure: String?) {
+    /// Sends the request, all of it within the request timeout: the receiver's status, and what went wrong if it
+    /// was not a 2xx. A receiver that trickles its answer is cut off at the deadline like one that never answers.
+    private func exchange(_ request: HTTPClientRequest, address: String?) async -> (status: Int?, failure: String?) {
+        let client = makeClient(host: URLComponents(string: request.url)?.host, address: address)
+        defer { client.shutdown { _ in } }
+        let deadline = policy.requestTimeout
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(policy.requestTimeout.seconds * 1e9)))
-            let code = Int(response.status.code)
-            // The answer's body is drained and dropped: the record says what happened, never what the receiver
-            // said, so a subscription cannot be used to read back whatever answers at a URL.
-            for try await _ in response.body {}
-            return (code, (200..<300).contains(code) ? nil : "HTTP \(code)")
+            return try await withThrowingTaskGroup(of: (status: Int?, failure: String?).self) { group in
+                group.addTask {
+                    let response = try await client.execute(request, timeout: .nanoseconds(Int64(deadline.seconds * 1e9)))
+                    let code = Int(response.status.code)
+                    // The answer's body is read and dropped: the record says what happened, never what the
+                    // receiver said, so a subscription cannot be used to read back whatever answers at a URL.
+                    for try await _ in response.body {}
+                    return (code, (200..<300).contains(code) ? nil : "HTTP \(code)")
+                }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return (nil, "timeout")
+                }
+                let first = try await group.next() ?? (nil, "timeout")
+                // Past the deadline the connection is closed, whatever the receiver is still sending.
+                if first.status == nil { try? await client.shutdown() }
+                group.cancelAll()
+                return first
+            }
         } catch {
             return (nil, Self.failureClass(error))
         }
@@ -139,7 +161,11 @@ public struct WebhookDeliverer: Sendable {
         request.headers.add(name: WebhookSignature.header,
                             value: WebhookSignature.sign(body: delivery.body, secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970)))
         request.body = .bytes(ByteBuffer(bytes: delivery.body))
-        let (status, failure) = await policy.egress.refusal(delivery.url, delivering: true) == nil ? await exchange(request) : (nil, "destination not allowed")
+        let (status, failure): (Int?, String?)
+        switch await policy.egress.destination(delivery.url, delivering: true) {
+        case let .allowed(address): (status, failure) = await exchange(request, address: address)
+        case .refused: (status, failure) = (nil, "destination not allowed")
+        }
         let logger = database.logger
         // No failure means the receiver answered 2xx, so there is a status.
         if failure == nil, let status {
@@ -175,8 +201,7 @@ public struct WebhookDeliveryService: Service {
     }
 
     public func run() async throws {
-        let client = WebhookDeliverer.makeClient()
-        let deliverer = WebhookDeliverer(database: database, client: client, policy: policy, metrics: metrics)
+        let deliverer = WebhookDeliverer(database: database, policy: policy, metrics: metrics)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -187,6 +212,5 @@ public struct WebhookDeliveryService: Service {
                 try? await Task.sleep(for: interval)
             }
         }
-        try await client.shutdown()
     }
 }

@@ -41,24 +41,39 @@ public struct WebhookEgress: Sendable {
         self.development = development
     }
 
+    /// Where a delivery may connect, or why it may not.
+    public enum Destination: Sendable, Equatable {
+        /// Connect to `address` (checked) for the URL's host; nil for a host the operator named, resolved as usual.
+        case allowed(address: String?)
+        case refused(String)
+    }
+
     /// Why a webhook may not be sent to `url`; nil when it may. A name that does not resolve (yet) may be
     /// registered, but nothing is sent to it until it resolves (`delivering`).
     public func refusal(_ url: String, delivering: Bool) async -> String? {
+        if case let .refused(reason) = await destination(url, delivering: delivering) { return reason }
+        return nil
+    }
+
+    /// Where a delivery to `url` connects: one of the addresses its host resolved to, all of them checked. The
+    /// delivery connects to that address rather than resolving the name again, so a name that answers with a
+    /// public address to the check and an internal one to the connection (DNS rebinding) reaches nothing inside.
+    public func destination(_ url: String, delivering: Bool) async -> Destination {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = components.host?.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !host.isEmpty else {
-            return "'\(url)' is not an absolute http or https URL"
+            return .refused("'\(url)' is not an absolute http or https URL")
         }
         let named = hosts.contains(host)
         if scheme == "http", !named, !development, IPAddress(host).map({ address in !networks.contains { $0.contains(address) } }) ?? true {
-            return "webhooks are sent over https (http only to a host the operator allows)"
+            return .refused("webhooks are sent over https (http only to a host the operator allows)")
         }
-        if named { return nil }
+        if named { return .allowed(address: nil) }
         let addresses = await Self.resolve(host, port: components.port ?? (scheme == "https" ? 443 : 80))
-        if addresses.isEmpty { return delivering ? "'\(host)' does not resolve to an address" : nil }
+        guard let first = addresses.first else { return delivering ? .refused("'\(host)' does not resolve to an address") : .allowed(address: nil) }
         for address in addresses where address.isInternal && !networks.contains(where: { $0.contains(address) }) {
-            return "'\(host)' resolves to \(address), an address inside this network; the operator can allow it with APPROVALS_WEBHOOK_ALLOW"
+            return .refused("'\(host)' resolves to \(address), an address inside this network; the operator can allow it with APPROVALS_WEBHOOK_ALLOW")
         }
-        return nil
+        return .allowed(address: first.description)
     }
 
     /// The host's addresses (an address literal is its own), resolved off the async threads.

@@ -18,15 +18,6 @@ public enum LeaderReports {
         return (red, yellow, open)
     }
 
-    /// How many items are in each state, for /metrics.
-    public static func itemsByState(on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for try await (state, count) in try await connection.query("SELECT state, count(*)::int FROM items GROUP BY state",
-                                                                  logger: logger).decode((String, Int).self) {
-            counts[state] = count
-        }
-        return counts
-    }
 
     public struct OverdueItem: Sendable, Hashable {
         public enum State: String, Sendable { case open, defaultApproved = "default_approved", escalated }

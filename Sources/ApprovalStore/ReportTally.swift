@@ -18,4 +18,15 @@ public enum ReportTally {
             _ = try await connection.query("SELECT rebuild_report_tallies()", logger: database.logger)
         }
     }
+
+    /// Items of every project by state, from the department tally (its changes summed, so compaction does not
+    /// change the figure). Items that do not apply or were exempted are not tallied.
+    public static func itemsByState(on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for try await (state, count) in try await connection.query("SELECT state, sum(items)::int FROM department_tally WHERE state IS NOT NULL GROUP BY state",
+                                                                  logger: logger).decode((String, Int).self) {
+            counts[state] = count
+        }
+        return counts
+    }
 }

@@ -124,10 +124,14 @@ public enum UserRepository {
     }
 
     /// Issues a new random token for the user; returns its id and the secret, which is never stored.
-    public static func issueToken(for userID: Int64, secret: String = makeSecret(), on connection: PostgresConnection,
+    /// `expiresAt` nil: valid until revoked. A `publicSecret` someone chose (the demo's, the tests') is marked as
+    /// such, and `serve` outside development refuses to start while it signs anyone in.
+    public static func issueToken(for userID: Int64, publicSecret: String? = nil, expiresAt: Date? = nil, on connection: PostgresConnection,
                                   logger: Logger) async throws -> (id: Int64, token: String) {
+        let secret = publicSecret ?? makeSecret()
         let id = try await connection.query("""
-            INSERT INTO tokens (user_id, digest) VALUES (\(userID), \(digest(of: secret))) RETURNING id
+            INSERT INTO tokens (user_id, digest, expires_at, public_secret)
+            VALUES (\(userID), \(digest(of: secret)), \(expiresAt), \(publicSecret != nil)) RETURNING id
             """, logger: logger).collect().first!.decode(Int64.self)
         return (id, secret)
     }
@@ -141,16 +145,21 @@ public enum UserRepository {
 
     public static func digest(of secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
 
-    /// The active user holding this unrevoked token.
+    /// The active user holding this token, unrevoked and unexpired.
     public static func authenticate(token: String, on connection: PostgresConnection, logger: Logger) async throws -> User? {
         try await authenticate(token: token, withStoredStatusOf: nil, on: connection, logger: logger)?.0
     }
 
-    /// The user the bearer `token` signs in (active, token not revoked), and with `code` the project's stored status
+    /// The user the bearer `token` signs in (active, token neither revoked nor expired), and with `code` the project's stored status
     /// answer if there is one: a status read's only round trip when that answer can be sent (StoredStatusMiddleware).
     public static func authenticate(token: String, withStoredStatusOf code: String?, on connection: PostgresConnection,
                                     logger: Logger) async throws -> (User, ProjectStatusDocuments.Stored?)? {
         try await connection.execute(Authentication(digest: digest(of: token), code: code), logger: logger).first { _ in true }
+    }
+
+    /// A token that still signs its user in.
+    static func validToken(_ table: String = "tokens") -> String {
+        "\(table).revoked_at IS NULL AND (\(table).expires_at IS NULL OR \(table).expires_at > now())"
     }
 
     /// Every request runs this, so it is prepared once per connection: planning its join cost PostgreSQL more
@@ -159,7 +168,7 @@ public enum UserRepository {
         static let sql = """
             SELECT u.*, \(ProjectStatusDocuments.columns)
             FROM (SELECT \(columns) FROM users
-                  WHERE active AND id = (SELECT user_id FROM tokens WHERE digest = $1 AND revoked_at IS NULL)) u
+                  WHERE active AND id = (SELECT user_id FROM tokens WHERE digest = $1 AND \(validToken()))) u
             LEFT JOIN (projects p JOIN project_status_documents d ON d.project_id = p.id) ON p.code = $2
             """
         static let bindingDataTypes: [PostgresDataType] = [.bytea, .text]
@@ -194,6 +203,15 @@ public enum UserRepository {
             ORDER BY id
             """, logger: logger).collect()
         return try rows.map(decodeUser)
+    }
+
+    /// Active users a public token (`issueToken(publicSecret:)`) still signs in.
+    public static func holdersOfPublicTokens(on connection: PostgresConnection, logger: Logger) async throws -> [User] {
+        try await connection.query("""
+            SELECT \(unescaped: columns) FROM users
+            WHERE active AND id IN (SELECT user_id FROM tokens WHERE public_secret AND \(unescaped: validToken()))
+            ORDER BY id
+            """, logger: logger).collect().map(decodeUser)
     }
 
     /// The token's owner, for checking who may revoke it.

@@ -145,6 +145,21 @@ public enum WebhookRepository {
             """, logger: logger).collect().map(decodeDelivery)
     }
 
+    /// Marks the subscription re-driven now, unless it was within `interval` seconds: then the seconds left.
+    public static func claimRedrive(subscriptionID: Int64, interval: Double, on connection: PostgresConnection,
+                                    logger: Logger) async throws -> Double? {
+        let claimed = try await connection.query("""
+            UPDATE webhook_subscriptions SET redriven_at = now()
+            WHERE id = \(subscriptionID) AND (redriven_at IS NULL OR redriven_at <= now() - make_interval(secs => \(interval)))
+            RETURNING id
+            """, logger: logger).collect()
+        guard claimed.isEmpty else { return nil }
+        return try await connection.query("""
+            SELECT extract(epoch FROM redriven_at + make_interval(secs => \(interval)) - now())::float8
+            FROM webhook_subscriptions WHERE id = \(subscriptionID)
+            """, logger: logger).collect().first?.decode(Double.self)
+    }
+
     /// Sends dead (or already delivered) deliveries again: pending now, with a fresh count of attempts.
     /// `ids` nil means every dead delivery of the subscription. Returns the ids re-driven.
     public static func redrive(subscriptionID: Int64, ids: [Int64]?, on connection: PostgresConnection,

@@ -13,7 +13,8 @@ struct SeedCommand: AsyncParsableCommand {
         discussion: """
             Every workflow, projects started over the three years before --as-of in the 90 counties of a province, items in \
             every state, agents, progress logs and an audit chain that verifies. Adds to what is there; run `approvals migrate` \
-            first. The seeded admin and leader have public tokens (seed-admin, seed-leader): never seed a production database.
+            first. The run that creates the province's staff prints a random token for its administrator and its leader, shown \
+            that once. Seed a trial database, never a production one.
             """
     )
 
@@ -70,6 +71,9 @@ struct SeedCommand: AsyncParsableCommand {
                 }
             }
             let seconds = Double(started.duration(to: .now).components.seconds)
+            for (role, token) in summary.tokens.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                print("token of the province's \(role.rawValue) (shown once): \(token)")
+            }
             print("""
                 seeded \(summary.projects) projects (\(summary.openProjects) open) as of \(day): \(summary.items) items, \(summary.events) events, \
                 \(summary.defaultApprovals) default approvals, \(summary.escalations) escalations, backlog \(backlog) — \

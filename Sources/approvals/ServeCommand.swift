@@ -34,8 +34,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --clock virtual, the instant to start from (ISO 8601), e.g. 2026-01-05T09:00:00+08:00.")
     var clockStart: String?
 
-    @Flag(help: "Development mode: allows --clock virtual. Never in production.")
+    @Flag(help: "Development mode: allows --clock virtual, --demo, http webhooks and public tokens. Never in production.")
     var development = false
+
+    @Option(help: "The https address users reach this server at, e.g. https://approvals.example.gov.cn; with https, cookies are Secure.")
+    var publicURL: String? = ProcessInfo.processInfo.environment["APPROVALS_PUBLIC_URL"]
+
+    @Option(help: "Seconds a connection may stay silent, a request's headers included, before it is closed.")
+    var idleTimeout: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_HTTP_IDLE_TIMEOUT"] ?? "") ?? 30
+
+    @OptionGroup var retention: RetentionOptions
 
     @Option(help: "Seconds between deadline sweeps in the background; 0 runs no sweeper here (run `approvals sweeper`).")
     var sweepInterval: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_SWEEP_INTERVAL"] ?? "") ?? 30
@@ -52,6 +60,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard !demo || development else {
             throw ValidationError("--demo needs --development: the demo users' tokens are public, so they must never reach a deployment")
         }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ValidationError("--public-url (APPROVALS_PUBLIC_URL) must be an absolute http or https URL, not '\(publicURL)'")
+            }
+        }
+        guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 3600 seconds, not \(idleTimeout)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         guard (0...Self.maximumIntervalSeconds).contains(sweepInterval) else {
             throw ValidationError("--sweep-interval must be 0 to \(Self.maximumIntervalSeconds) seconds, not \(sweepInterval)")
@@ -98,8 +112,23 @@ struct ServeCommand: AsyncParsableCommand {
                 try await DeadlineQueue.revisitProvisionalDeadlines(now: clock.now(), on: $0, logger: logger)
             }
             if revisited > 0 { logger.info("calendar: \(revisited) projects with provisional deadlines will be re-computed by the sweeper") }
+            if !development {
+                // A token anyone can read in the README or the tests must never sign someone in to a deployment.
+                let holders = try await db.read { try await UserRepository.holdersOfPublicTokens(on: $0, logger: logger) }
+                guard holders.isEmpty else {
+                    throw ValidationError("""
+                        refusing to start outside --development: public tokens (demo-*, seed-*, test-*) still sign in \
+                        \(holders.map { "user \($0.id) '\($0.name)' (\($0.role.rawValue))" }.joined(separator: ", ")); \
+                        revoke them (psql: UPDATE tokens SET revoked_at = now() WHERE public_secret) or deactivate those users
+                        """)
+                }
+            }
+            let metricsToken = ProcessInfo.processInfo.environment["APPROVALS_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            let settings = ServerSettings(development: development, publicURL: publicURL.flatMap(URL.init(string:)), metricsToken: metricsToken,
+                                          idleTimeout: .seconds(idleTimeout), retention: retention.retention)
             let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
-                                        virtualClockControl: clock is VirtualClock, webhookEgress: try webhooks.egress(development: development))
+                                        virtualClockControl: clock is VirtualClock, webhookEgress: try webhooks.egress(development: development),
+                                        settings: settings)
             if clock is VirtualClock { logger.warning("development mode: virtual clock at \(clock.now()); admins move it with POST /v1/admin/clock") }
             if demo, try await DemoData.seed(context) {
                 logger.notice("demo data loaded; tokens: \(DemoData.users.map { "\($0.token) (\($0.user.role.rawValue))" }.joined(separator: ", "))")

@@ -54,15 +54,38 @@ struct WebhookOptions: ParsableArguments {
     var interval: Duration? { webhookInterval > 0 ? .seconds(webhookInterval) : nil }
 }
 
+/// Retention of stored idempotent answers and notifications: pruned by whichever process sweeps.
+struct RetentionOptions: ParsableArguments {
+    @Option(help: "Days a stored idempotent answer is kept (a retry with the same Idempotency-Key after that is a new request).")
+    var idempotencyRetentionDays: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_IDEMPOTENCY_RETENTION_DAYS"] ?? "") ?? 7
+
+    @Option(help: "Days a notification is kept once its webhook deliveries are settled.")
+    var notificationRetentionDays: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_NOTIFICATION_RETENTION_DAYS"] ?? "") ?? 365
+
+    func validate() throws {
+        guard (1...3660).contains(idempotencyRetentionDays) else {
+            throw ValidationError("--idempotency-retention-days must be 1 to 3660, not \(idempotencyRetentionDays)")
+        }
+        guard (1...3660).contains(notificationRetentionDays) else {
+            throw ValidationError("--notification-retention-days must be 1 to 3660, not \(notificationRetentionDays)")
+        }
+    }
+
+    var retention: ServerSettings.Retention {
+        .init(idempotencyKeys: .seconds(idempotencyRetentionDays * 86_400), notifications: .seconds(notificationRetentionDays * 86_400))
+    }
+}
+
 extension DatabaseOptions {
     /// For the commands that work on a running deployment's database (`sweeper`, `report`): the schema must
     /// already be current (they never migrate), the definitions are registered, and `body` gets the shared context.
-    func withContext(workflows: String, _ body: (ServerContext) async throws -> Void) async throws {
+    func withContext(workflows: String, settings: ServerSettings = ServerSettings(), _ body: (ServerContext) async throws -> Void) async throws {
         let catalog = try DefinitionCatalog.load(directory: workflows)
         try await DatabaseSession.with(logger: makeLogger()) { db, _ in
             try await DatabaseSession.prepareSchema(db, migrationsFolder: migrationsFolder, apply: false)
             let registry = try await WorkflowRegistry.register(catalog, in: db)
-            try await body(ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: migrationsFolder))
+            try await body(ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: migrationsFolder,
+                                         settings: settings))
         }
     }
 }

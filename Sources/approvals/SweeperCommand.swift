@@ -24,6 +24,8 @@ struct SweeperCommand: AsyncParsableCommand {
 
     @OptionGroup var webhooks: WebhookOptions
 
+    @OptionGroup var retention: RetentionOptions
+
     func validate() throws {
         guard (1...ServeCommand.maximumIntervalSeconds).contains(interval) else {
             throw ValidationError("--interval must be 1 to \(ServeCommand.maximumIntervalSeconds) seconds, not \(interval)")
@@ -32,7 +34,7 @@ struct SweeperCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = database.makeLogger()
-        try await database.withContext(workflows: workflows) { context in
+        try await database.withContext(workflows: workflows, settings: ServerSettings(retention: retention.retention)) { context in
             let sweeper = DeadlineSweeper(context: context)
             if once {
                 let started = ContinuousClock.now

@@ -17,6 +17,24 @@ struct AuditChainTests {
         return codes
     }
 
+    /// What only the table's owner can do: switch the append-only trigger off, edit, and switch it back on.
+    static func asTableOwner(_ server: TestServer, _ edit: String) async throws {
+        try await server.sql("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        try await server.sql(edit)
+        try await server.sql("ALTER TABLE events ENABLE TRIGGER events_append_only")
+    }
+
+    @Test func eventsAreAppendOnly() async throws {
+        try await TestServer.run { server in
+            _ = try await Self.seed(server)
+            for edit in ["UPDATE events SET payload = '{}' WHERE seq = 2", "DELETE FROM events WHERE seq = 4", "TRUNCATE events CASCADE"] {
+                await #expect(throws: (any Error).self, "\(edit)") { try await server.sql(edit) }
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM events") == 8)
+            #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+        }
+    }
+
     @Test func untouchedChainsVerify() async throws {
         try await TestServer.run { server in
             _ = try await Self.seed(server)
@@ -30,7 +48,7 @@ struct AuditChainTests {
     @Test func anEditedPayloadIsFoundAtItsEvent() async throws {
         try await TestServer.run { server in
             let codes = try await Self.seed(server)
-            try await server.sql("""
+            try await Self.asTableOwner(server, """
                 UPDATE events SET payload = jsonb_set(payload, '{action}', '"reject"')
                 WHERE seq = 4 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[1])')
                 """)
@@ -50,7 +68,7 @@ struct AuditChainTests {
     func anyEditedColumnIsFound(_ edit: String) async throws {
         try await TestServer.run { server in
             _ = try await Self.seed(server)
-            try await server.sql(edit)
+            try await Self.asTableOwner(server, edit)
             let report = try await AuditChain.verify(server.database)
             #expect(report.broken.count == 2)
             #expect(report.broken.allSatisfy { $0.seq == 2 })
@@ -60,8 +78,8 @@ struct AuditChainTests {
     @Test func deletedEventsAreFound() async throws {
         try await TestServer.run { server in
             let codes = try await Self.seed(server)
-            try await server.sql("DELETE FROM events WHERE seq = 4 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[0])')")
-            try await server.sql("DELETE FROM events WHERE seq = 2 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[1])')")
+            try await Self.asTableOwner(server, "DELETE FROM events WHERE seq = 4 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[0])')")
+            try await Self.asTableOwner(server, "DELETE FROM events WHERE seq = 2 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[1])')")
             let report = try await AuditChain.verify(server.database)
             #expect(report.broken.count == 2)
             #expect(report.broken.first { $0.projectCode == codes[0] }?.problem.contains("events removed") == true)

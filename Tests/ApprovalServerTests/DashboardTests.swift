@@ -4,13 +4,23 @@ import Testing
 
 @Suite("Leaders' dashboard", .timeLimit(.minutes(5)))
 struct DashboardTests {
+    /// Opens the sign-in form and posts it with `token`, as a browser does: the form's one-time value goes back
+    /// with the cookie set beside it.
+    static func postSignIn(_ server: TestServer, token: String) async throws -> Reply {
+        let form = try await server.call(.get, "/dashboard/sign-in", as: nil)
+        let cookie = try #require(form.header("Set-Cookie"))
+        #expect(cookie.hasPrefix("approvals_sign_in=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
+        let nonce = try #require(form.text.firstMatch(of: /name="nonce" value="([^"]+)"/)?.1)
+        return try await server.call(.post, "/dashboard/sign-in", as: nil, json: "nonce=\(nonce)&token=\(token)",
+                                     headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": String(cookie.split(separator: ";")[0])])
+    }
+
     /// Signs in through the form and returns the session cookie.
     func signIn(_ server: TestServer, as user: TestUser) async throws -> String {
-        let reply = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "token=\(user.token)",
-                                          headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        let reply = try await Self.postSignIn(server, token: user.token)
         #expect(reply.status == 303, "\(reply.text)")
-        let cookie = try #require(reply.header("Set-Cookie"))
-        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+        let cookie = try #require(reply.headers[values: .setCookie].first { $0.hasPrefix("approvals_session=") })
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"))
         return String(cookie.split(separator: ";")[0])
     }
 
@@ -23,11 +33,9 @@ struct DashboardTests {
             let anonymous = try await server.call(.get, "/dashboard", as: nil)
             #expect(anonymous.status == 303 && anonymous.header("Location") == "/dashboard/sign-in")
             #expect(try await server.call(.get, "/dashboard/sign-in", as: nil).text.contains("访问令牌"))
-            let investor = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "token=\(TestUser.investor.token)",
-                                                 headers: ["Content-Type": "application/x-www-form-urlencoded"])
-            #expect(investor.status == 403 && investor.header("Set-Cookie") == nil)
-            let wrong = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "token=nonsense",
-                                              headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            let investor = try await Self.postSignIn(server, token: TestUser.investor.token)
+            #expect(investor.status == 403 && !investor.headers[values: .setCookie].contains { $0.hasPrefix("approvals_session=") })
+            let wrong = try await Self.postSignIn(server, token: "nonsense")
             #expect(wrong.status == 401 && wrong.text.contains("令牌无效"))
 
             let cookie = try await signIn(server, as: .leader)

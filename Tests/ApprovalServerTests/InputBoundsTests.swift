@@ -112,9 +112,9 @@ struct InputBoundsTests {
                 #expect(reply.status >= 400 && reply.status < 500, "\(contentType) → \(reply.text)")
             }
             #expect(try await server.call(.get, "/v1/admin/clock", as: .admin).string("today") == "2026-03-02")
-            // An operation that takes no body refuses one rather than ignoring it.
+            // A field the operation does not take is refused, by name, rather than ignored.
             let admin = try #require(server.userIDs[.admin])
-            expectProblem(try await server.call(.post, "/v1/users/\(admin)/tokens", as: .admin, json: #"{"x": 1}"#), 400, field: "body")
+            expectProblem(try await server.call(.post, "/v1/users/\(admin)/tokens", as: .admin, json: #"{"x": 1}"#), 400, field: "x")
             #expect(try await server.count("SELECT count(*)::int FROM tokens") == TestUser.allCases.count)
         }
     }

@@ -66,7 +66,9 @@ struct TestServer: Sendable {
     }()
 
     /// `.live` runs the real HTTP server on a loopback port (for what happens before routing); `.router` skips it.
+    /// Tests read fresh gauges on every scrape unless they test the refresh interval itself.
     static func run(start: Date = testStart, virtualClockControl: Bool = false, setup: TestingSetup = .router,
+                    settings: ServerSettings = ServerSettings(gaugeRefresh: .zero),
                     _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await DatabaseTemplate.shared.withFreshDatabase(projectRoot: projectRoot) { database, location in
             let registry = try await WorkflowRegistry.register(shippedCatalog, in: database)
@@ -74,7 +76,7 @@ struct TestServer: Sendable {
                 var ids: [TestUser: Int64] = [:]
                 for user in TestUser.allCases {
                     let created = try await UserRepository.create(user.newUser, on: connection, logger: database.logger)
-                    _ = try await UserRepository.issueToken(for: created.id, secret: user.token, on: connection, logger: database.logger)
+                    _ = try await UserRepository.issueToken(for: created.id, publicSecret: user.token, on: connection, logger: database.logger)
                     ids[user] = created.id
                 }
                 return ids
@@ -83,7 +85,7 @@ struct TestServer: Sendable {
             // The tests' webhook receivers listen on loopback, which an operator would have to allow too.
             let context = ServerContext(database: database, registry: registry, clock: clock,
                                         migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl,
-                                        webhookEgress: Self.testEgress)
+                                        webhookEgress: Self.testEgress, settings: settings)
             var logger = Logger(label: "approvals-tests")
             logger.logLevel = .error
             let app = try buildApplication(context, port: 0, logger: logger)

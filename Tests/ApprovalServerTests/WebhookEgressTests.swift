@@ -1,6 +1,8 @@
 import ApprovalServer
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// Webhooks never reach this machine or the network it sits in unless an operator allows it: a webhook is the one
@@ -37,7 +39,7 @@ struct WebhookEgressTests {
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
                 // The operator's allow-list no longer names loopback: the deliverer checks again and sends nothing.
-                let strict = WebhookDeliverer(database: server.database, client: .shared,
+                let strict = WebhookDeliverer(database: server.database,
                                               policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(5)),
                                               metrics: server.context.metrics)
                 #expect(try await strict.deliverBatch() == .init(failed: 1))
@@ -52,5 +54,69 @@ struct WebhookEgressTests {
     @Test func anAllowListNamesHostsAndNetworks() throws {
         #expect(throws: WebhookEgressError.self) { try WebhookEgress(allow: "10.0.0.0/33", development: false) }
         _ = try WebhookEgress(allow: " hooks.internal.example, 10.20.0.0/16 ,fd00::/8", development: false)
+    }
+
+    /// A receiver that answers at once and then sends its body a byte every 200 ms, for ever: one deadline covers
+    /// the whole delivery, so it is cut off like one that never answers, and the next delivery goes on.
+    @Test func aReceiverThatTricklesItsAnswerIsCutOffAtTheDeadline() async throws {
+        let router = Router()
+        router.post("/slow") { _, _ in
+            Response(status: .ok, body: ResponseBody { writer in
+                while !Task.isCancelled {
+                    try await writer.write(ByteBuffer(string: "."))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            })
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await TestServer.run { server in
+                let url = "http://127.0.0.1:\(client.port!)/slow"
+                let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "whsec-0123456789abcdef"}"#)
+                let webhook = try #require(created.int("id"))
+                let code = try await server.createEnterpriseProject()
+                try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+                let deliverer = WebhookDeliverer(database: server.database,
+                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(1),
+                                                                       readTimeout: .seconds(30), egress: TestServer.testEgress),
+                                                 metrics: server.context.metrics)
+                // The batch ends (the test's own limit would end a hang, and fail it).
+                #expect(try await deliverer.deliverBatch() == .init(failed: 1))
+                let record = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor).list("deliveries")
+                #expect(record.first?["lastError"] as? String == "timeout", "\(record)")
+            }
+        }
+    }
+
+    /// A delivery connects to the address its host's check approved, not to whatever the name resolves to next.
+    @Test func aDeliveryConnectsToTheCheckedAddress() async throws {
+        let egress = try WebhookEgress(allow: "127.0.0.0/8, ::1", development: true)
+        let receiver = WebhookReceiver()
+        try await receiver.run { url in
+            let named = url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            guard case let .allowed(address) = await egress.destination(named, delivering: true) else {
+                Issue.record("localhost refused although its addresses are allowed")
+                return
+            }
+            #expect(address == "127.0.0.1" || address == "::1", "\(String(describing: address))")
+            #expect(await WebhookEgress.strict.destination(named, delivering: true) != .allowed(address: address))
+            try await TestServer.run { server in
+                let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "whsec-0123456789abcdef"}"#)
+                #expect(created.status == 201, "\(created.text)")
+                // The test server's own allow-list names 127.0.0.1 alone; the deliverer below allows the name's addresses.
+                try await server.sql("UPDATE webhook_subscriptions SET url = '\(named)'")
+                let code = try await server.createEnterpriseProject()
+                try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+                let deliverer = WebhookDeliverer(database: server.database,
+                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, egress: egress),
+                                                 metrics: server.context.metrics)
+                if address == "127.0.0.1" {
+                    #expect(try await deliverer.deliverBatch() == .init(delivered: 1))
+                    #expect(receiver.received.count == 1)
+                }
+            }
+        }
     }
 }

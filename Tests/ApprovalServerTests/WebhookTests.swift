@@ -48,7 +48,7 @@ struct WebhookTests {
 
     func deliverer(_ server: TestServer, maxAttempts: Int = 3) -> WebhookDeliverer {
         // No backoff wait in tests: a failed delivery is due again at once (the backoff itself is tested below).
-        WebhookDeliverer(database: server.database, client: .shared,
+        WebhookDeliverer(database: server.database,
                          policy: WebhookPolicy(maxAttempts: maxAttempts, firstRetryDelay: .zero, requestTimeout: .seconds(5), egress: TestServer.testEgress),
                          metrics: server.context.metrics)
     }
@@ -166,14 +166,21 @@ struct WebhookTests {
                 // Someone else cannot see or re-drive it.
                 #expect(try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .otherInvestor).status == 404)
                 #expect(try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .otherInvestor).status == 404)
+                // A pending or unknown delivery named explicitly is refused, not silently skipped.
+                let unknown = try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor, json: #"{"deliveries": [999999]}"#)
+                #expect(unknown.status == 409, "\(unknown.text)")
                 let redriven = try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor)
                 #expect(redriven.status == 200, "\(redriven.text)")
                 #expect((redriven.json["redriven"] as? [Int]) == [dead.first?["id"] as? Int].compactMap { $0 })
                 #expect(try await deliverer(server, maxAttempts: 3).deliverDue() == .init(delivered: 1))
                 #expect(try await deliveries(server, webhook, state: "delivered").count == 1)
-                // A pending or unknown delivery named explicitly is refused, not silently skipped.
-                let unknown = try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor, json: #"{"deliveries": [999999]}"#)
-                #expect(unknown.status == 409, "\(unknown.text)")
+                // Once a minute at most: re-driving again at once is refused with the seconds to wait.
+                let again = try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor)
+                #expect(again.status == 429, "\(again.text)")
+                #expect(again.string("type") == "/problems/too-many-requests")
+                #expect((1...60).contains(Int(again.header("Retry-After") ?? "") ?? 0), "\(again.headers)")
+                try await server.sql("UPDATE webhook_subscriptions SET redriven_at = now() - interval '61 seconds'")
+                #expect(try await server.call(.post, "/v1/webhooks/\(webhook)/redrive", as: .investor).status == 200)
             }
         }
     }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// How this deployment runs, beyond the database and the definitions: the settings of README's "Deploying".
+public struct ServerSettings: Sendable {
+    /// Development mode: the virtual clock, http webhooks and the demo's public tokens are allowed.
+    public var development: Bool
+    /// The address users reach the server at (`APPROVALS_PUBLIC_URL`). When it is https, cookies are `Secure`.
+    public var publicURL: URL?
+    /// When set (`APPROVALS_METRICS_TOKEN`), `/metrics` answers only `Authorization: Bearer <token>`.
+    public var metricsToken: String?
+    /// How often the gauges `/metrics` shows are read from the database at most, however often it is scraped.
+    public var gaugeRefresh: Duration
+    /// A connection that sends nothing for this long (a request's headers included) is closed.
+    public var idleTimeout: Duration
+    /// How long a stored idempotent answer is kept, and a notification (with its webhook deliveries) once sent.
+    public var retention: Retention
+
+    public struct Retention: Sendable {
+        public var idempotencyKeys: Duration
+        public var notifications: Duration
+
+        public init(idempotencyKeys: Duration = .seconds(7 * 86_400), notifications: Duration = .seconds(365 * 86_400)) {
+            self.idempotencyKeys = idempotencyKeys
+            self.notifications = notifications
+        }
+    }
+
+    public init(development: Bool = false, publicURL: URL? = nil, metricsToken: String? = nil, gaugeRefresh: Duration = .seconds(15),
+                idleTimeout: Duration = .seconds(30), retention: Retention = Retention()) {
+        self.development = development
+        self.publicURL = publicURL
+        self.metricsToken = metricsToken
+        self.gaugeRefresh = gaugeRefresh
+        self.idleTimeout = idleTimeout
+        self.retention = retention
+    }
+
+    /// Cookies travel only over https when users reach the server over https.
+    var secureCookies: Bool { publicURL?.scheme?.lowercased() == "https" }
+}

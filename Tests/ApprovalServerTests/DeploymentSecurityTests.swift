@@ -1,0 +1,205 @@
+import ApprovalServer
+import ApprovalStore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// What makes the server safe to run inside a government network: sessions that end when their token does, a
+/// sign-in another site cannot drive, headers that keep pages out of frames, connections that cannot be held
+/// open, pruning, probes that cost nothing and say nothing internal, and no public token outside development.
+@Suite("Deployment security: sessions, headers, probes, retention, public tokens", .timeLimit(.minutes(5)))
+struct DeploymentSecurityTests {
+    func tokenID(_ server: TestServer, _ user: TestUser) async throws -> Int {
+        try await server.count("SELECT id::int FROM tokens WHERE user_id = \(server.userIDs[user]!)")
+    }
+
+    @Test func aSignInFormPostedFromElsewhereSignsNoOneIn() async throws {
+        try await TestServer.run { server in
+            // Another site's form carries the token it wants the browser to use, but neither our cookie nor its value.
+            let forged = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "token=\(TestUser.leader.token)",
+                                               headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            #expect(forged.status == 403, "\(forged.text)")
+            #expect(!forged.headers[values: .setCookie].contains { $0.hasPrefix("approvals_session=") })
+            let mismatched = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "nonce=a&token=\(TestUser.leader.token)",
+                                                   headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "approvals_sign_in=b"])
+            #expect(mismatched.status == 403)
+            #expect(try await DashboardTests.postSignIn(server, token: TestUser.leader.token).status == 303)
+        }
+    }
+
+    @Test func revokingOrExpiringATokenEndsItsDashboardSessions() async throws {
+        try await TestServer.run { server in
+            let cookie = try await DashboardTests().signIn(server, as: .leader)
+            #expect(try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": cookie]).status == 200)
+            #expect(try await server.call(.delete, "/v1/tokens/\(try await tokenID(server, .leader))", as: .leader).status == 204)
+            let after = try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": cookie])
+            #expect(after.status == 303 && after.header("Location") == "/dashboard/sign-in")
+
+            // A token issued for a period signs in until then, and its sessions with it.
+            let coordinator = try #require(server.userIDs[.coordinator])
+            let expiry = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+            let issued = try await server.call(.post, "/v1/users/\(coordinator)/tokens", as: .admin, json: #"{"expiresAt": "\#(expiry)"}"#)
+            #expect(issued.status == 201 && issued.string("expiresAt") != nil, "\(issued.text)")
+            let token = try #require(issued.string("token"))
+            #expect(try await server.call(.get, "/v1/me", as: nil, headers: ["Authorization": "Bearer \(token)"]).status == 200)
+            let signIn = try await DashboardTests.postSignIn(server, token: token)
+            let session = String(try #require(signIn.headers[values: .setCookie].first { $0.hasPrefix("approvals_session=") }).split(separator: ";")[0])
+            #expect(try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": session]).status == 200)
+            try await server.sql("UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = \(issued.int("id") ?? 0)")
+            #expect(try await server.call(.get, "/v1/me", as: nil, headers: ["Authorization": "Bearer \(token)"]).status == 401)
+            #expect(try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": session]).status == 303)
+
+            let past = try await server.call(.post, "/v1/users/\(coordinator)/tokens", as: .admin, json: #"{"expiresAt": "2020-01-01T00:00:00Z"}"#)
+            #expect(past.status == 422 && past.string("field") == "expiresAt", "\(past.text)")
+        }
+    }
+
+    @Test func cookiesAreSecureWhenThePublicURLIsHTTPS() async throws {
+        let settings = ServerSettings(publicURL: URL(string: "https://approvals.example.gov.cn"), gaugeRefresh: .zero)
+        try await TestServer.run(settings: settings) { server in
+            let form = try await server.call(.get, "/dashboard/sign-in", as: nil)
+            #expect(form.header("Set-Cookie")?.contains("; Secure") == true)
+            let signIn = try await DashboardTests.postSignIn(server, token: TestUser.leader.token)
+            #expect(signIn.headers[values: .setCookie].allSatisfy { $0.contains("; Secure") }, "\(signIn.headers)")
+        }
+    }
+
+    @Test func everyResponseForbidsFramingAndSniffing() async throws {
+        try await TestServer.run { server in
+            for (path, user) in [("/dashboard/sign-in", nil), ("/v1/me", TestUser.admin), ("/v1/projects/nope", .admin), ("/nowhere", nil)] as [(String, TestUser?)] {
+                let reply = try await server.call(.get, path, as: user)
+                #expect(reply.header("Content-Security-Policy") == "default-src 'self'; frame-ancestors 'none'", "\(path)")
+                #expect(reply.header("X-Content-Type-Options") == "nosniff", "\(path)")
+            }
+            // Pages hold no inline style, which the policy would block: styles come from the stylesheet.
+            let page = try await server.call(.get, "/dashboard/sign-in", as: nil).text
+            #expect(!page.contains("<style") && !page.contains("style=") && page.contains(#"href="/dashboard/style.css""#))
+            let css = try await server.call(.get, "/dashboard/style.css", as: nil)
+            #expect(css.status == 200 && css.header("Content-Type") == "text/css; charset=utf-8" && css.text.contains("svg .overdue"))
+        }
+    }
+
+    /// A client that opens a connection and sends its headers a little at a time, or never finishes them, is cut
+    /// off after the idle timeout instead of holding a connection for ever (slowloris).
+    @Test func aConnectionThatNeverFinishesItsHeadersIsClosed() async throws {
+        let settings = ServerSettings(gaugeRefresh: .zero, idleTimeout: .seconds(1))
+        try await TestServer.run(setup: .live, settings: settings) { server in
+            let port = try #require(server.client.port)
+            let closed = try await Self.isClosedByServer(port: port, sending: "GET /v1/me HTTP/1.1\r\nHost: localhost\r\n", within: 10)
+            #expect(closed)
+        }
+    }
+
+    /// Connects, sends `text`, and waits up to `seconds` for the server to close the connection.
+    static func isClosedByServer(port: Int, sending text: String, within seconds: Int) async throws -> Bool {
+        try await Task.detached {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            _ = text.withCString { send(socket, $0, strlen($0), 0) }
+            var buffer = [UInt8](repeating: 0, count: 512)
+            // 0: the server closed it; -1: the wait ran out with the connection still open.
+            return recv(socket, &buffer, buffer.count, 0) == 0
+        }.value
+    }
+
+    @Test func oldIdempotencyKeysAndSettledNotificationsArePruned() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject(extra: "")
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor, headers: ["Idempotency-Key": "old-key"])
+            try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer, headers: ["Idempotency-Key": "new-key"])
+            try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
+            #expect(try await server.count("SELECT count(*)::int FROM notifications") >= 2)
+            try await server.sql("UPDATE idempotency_keys SET created_at = now() - interval '8 days' WHERE key = 'old-key'")
+            try await server.sql("UPDATE notifications SET at = now() - interval '400 days'")
+            // One old notification still has a delivery pending: it stays until the delivery settles.
+            try await server.sql("""
+                INSERT INTO webhook_subscriptions (user_id, url, secret) VALUES (\(server.userIDs[.investor]!), 'https://example.org/h', 'whsec-0123456789abcdef')
+                """)
+            try await server.sql("""
+                INSERT INTO webhook_deliveries (subscription_id, notification_id)
+                SELECT s.id, (SELECT min(id) FROM notifications) FROM webhook_subscriptions s
+                """)
+            try await DeadlineSweeper(context: server.context).pruneExpired()
+            #expect(try await server.count("SELECT count(*)::int FROM idempotency_keys WHERE key = 'old-key'") == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM idempotency_keys WHERE key = 'new-key'") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM notifications") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM webhook_deliveries") == 1)
+        }
+    }
+
+    @Test func metricsNeedTheTokenWhenOneIsSetAndScrapesDoNotQueryEachTime() async throws {
+        let settings = ServerSettings(metricsToken: "metrics-secret-0123", gaugeRefresh: .seconds(3600))
+        try await TestServer.run(settings: settings) { server in
+            #expect(try await server.call(.get, "/metrics", as: nil).status == 401)
+            #expect(try await server.call(.get, "/metrics", as: nil, headers: ["Authorization": "Bearer wrong"]).status == 401)
+            let auth = ["Authorization": "Bearer metrics-secret-0123"]
+            let first = try await server.call(.get, "/metrics", as: nil, headers: auth)
+            #expect(first.status == 200 && first.text.contains(#"items{state="ready"} 0"#), "\(first.text)")
+            // Items are created, but the gauges are read at most once an interval, however often scraped.
+            _ = try await server.createEnterpriseProject()
+            let second = try await server.call(.get, "/metrics", as: nil, headers: auth)
+            #expect(second.text.contains(#"items{state="ready"} 0"#))
+        }
+        // Read again after the interval: from the tallies, not a scan of items.
+        try await TestServer.run { server in
+            _ = try await server.createEnterpriseProject()
+            let items = try await server.count("SELECT count(*)::int FROM items WHERE state = 'ready'")
+            #expect(items > 0)
+            #expect(try await server.call(.get, "/metrics", as: nil).text.contains(#"items{state="ready"} \#(items)"#))
+        }
+    }
+
+    @Test func readinessSaysWhatIsWrongWithoutInternalErrorText() async throws {
+        try await TestServer.run { server in
+            try await server.sql("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+            let ready = try await server.call(.get, "/readyz", as: nil)
+            #expect(ready.status == 503)
+            #expect(ready.string("database") == "schema differs from the migrations: see the server's log", "\(ready.text)")
+            #expect(!ready.text.contains("0001") && !ready.text.contains("checksum"))
+        }
+    }
+
+    @Test func serveOutsideDevelopmentRefusesToStartWhilePublicTokensSignIn() async throws {
+        try await TestServer.run { server in
+            // The tests' tokens are public (chosen, not drawn), like the demo's.
+            let holders = try await server.database.read { try await UserRepository.holdersOfPublicTokens(on: $0, logger: server.database.logger) }
+            #expect(holders.count == TestUser.allCases.count)
+            let process = Process()
+            process.executableURL = SweeperProcessTests.executable
+            process.arguments = ["serve", "--port", "0", "--no-migrate", "--workflows", projectRoot.appending(path: "Workflows").path,
+                                 "--migrations", projectRoot.appending(path: "Migrations").path, "--log-level", "error"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = server.location.url
+            process.environment = environment
+            let output = FileManager.default.temporaryDirectory.appending(path: "serve-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: output)
+            process.standardOutput = FileHandle.nullDevice
+            let (exit, exited) = AsyncStream<Void>.makeStream()
+            process.terminationHandler = { _ in exited.finish() }
+            try process.run()
+            for await _ in exit {}
+            let text = try String(contentsOf: output, encoding: .utf8)
+            #expect(process.terminationStatus != 0)
+            #expect(text.contains("public tokens") && text.contains("(admin)"), "\(text)")
+
+            // A random token is not public; once the public ones are revoked, nobody holds one.
+            try await server.sql("UPDATE tokens SET revoked_at = now() WHERE public_secret")
+            let admin = try #require(server.userIDs[.admin])
+            _ = try await server.database.transaction { try await UserRepository.issueToken(for: admin, on: $0, logger: server.database.logger) }
+            #expect(try await server.database.read { try await UserRepository.holdersOfPublicTokens(on: $0, logger: server.database.logger) }.isEmpty)
+        }
+    }
+}
