@@ -19,6 +19,11 @@ public struct ProjectCode: Sendable, Hashable, CustomStringConvertible {
         guard let month = Int(segments[0].suffix(2)), (1...12).contains(month) else {
             throw ProjectCodeError(message: "'\(text)': the time code \(segments[0]) is YYMM and \(segments[0].suffix(2)) is not a month")
         }
+        // Local issue writes 00 in both: a given code with either would be taken for a local one, and could take
+        // a serial the region is about to issue.
+        guard segments[2] != "00", segments[3] != "00" else {
+            throw ProjectCodeError(message: "'\(text)': the department and type segments 00 are reserved for codes issued locally; leave the code out to have one issued")
+        }
         guard segments[1] == region else {
             throw ProjectCodeError(message: "'\(text)': the code's region \(segments[1]) is not the project's region \(region)")
         }
@@ -32,6 +37,9 @@ public struct ProjectCode: Sendable, Hashable, CustomStringConvertible {
         let time = padded(year % 100, 2) + padded(month, 2)
         text = "\(time)-\(region)-00-00-\(padded(serial, 6))"
     }
+
+    /// The largest serial a code can carry (six digits).
+    public static let maximumSerial = 999_999
 
     /// The prefix whose serials count up together for locally issued codes.
     public static func localPrefix(region: String, on date: CivilDate) -> String {

@@ -15,7 +15,11 @@ extension APIHandler {
             var newProject = newProject
             if newProject.code.isEmpty {
                 let prefix = ProjectCode.localPrefix(region: newProject.region, on: newProject.startedOn)
-                let serial = try await ProjectRepository.nextLocalSerial(prefix: prefix, on: connection, logger: context.logger)
+                guard let serial = try await ProjectRepository.nextLocalSerial(prefix: prefix, maximum: ProjectCode.maximumSerial,
+                                                                                on: connection, logger: context.logger) else {
+                    throw APIError.conflict("no local project code is left in region \(newProject.region) this month; ask the national platform for a code",
+                                            type: "/problems/codes-exhausted")
+                }
                 newProject.code = ProjectCode(localFor: newProject.region, on: newProject.startedOn, serial: serial).text
             }
             let workflow = project.workflow
@@ -25,7 +29,14 @@ extension APIHandler {
                 workflowVersion: workflow.version, workflowDigest: context.registry.digests[newProject.workflowVersionID] ?? "",
                 attributes: newProject.attributes)), actorID: user.id, at: context.clock.now(), on: newProject.startedOn)
             guard var record = try await ProjectRepository.insert(newProject, on: connection, logger: context.logger) else {
-                throw APIError.conflict("a project with code \(newProject.code) already exists")
+                // Whether a code is taken is said only to someone who may see the project that has it (as a read of
+                // it would answer 404): the same refusal otherwise, whoever holds it.
+                let existing = try await ProjectRepository.find(code: newProject.code, on: connection, logger: context.logger)
+                if let existing, Access.canSee(region: existing.region, investorOrganisation: existing.investorOrganisation,
+                                                agentID: existing.agentID, user: user, reviews: { _ in false }) {
+                    throw APIError.conflict("a project with code \(newProject.code) already exists")
+                }
+                throw APIError.invalid(field: "code", "this code cannot be registered; if the national platform issued it to your organisation, ask the approval centre")
             }
             var write = ProjectWrite()
             write.events.append(created, to: &record)

@@ -133,11 +133,20 @@ public enum ProjectRepository {
         return entries
     }
 
-    /// The next serial for locally issued codes with this prefix.
-    public static func nextLocalSerial(prefix: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+    /// The next serial for locally issued codes with this prefix that no project's code has taken, up to `maximum`;
+    /// nil when none is left. (Codes given by the national platform never have the local segments, but rows
+    /// written before that rule may.)
+    public static func nextLocalSerial(prefix: String, maximum: Int, on connection: PostgresConnection, logger: Logger) async throws -> Int? {
         try await connection.query("""
-            INSERT INTO local_code_serials (prefix, last) VALUES (\(prefix), 1)
-            ON CONFLICT (prefix) DO UPDATE SET last = local_code_serials.last + 1 RETURNING last
-            """, logger: logger).collect().first!.decode(Int.self)
+            INSERT INTO local_code_serials (prefix, last) VALUES (\(prefix), 0) ON CONFLICT (prefix) DO NOTHING
+            """, logger: logger)
+        let serial = try await connection.query("""
+            UPDATE local_code_serials l SET last = coalesce((
+                SELECT s FROM generate_series(l.last + 1, \(maximum)) s
+                WHERE NOT EXISTS (SELECT 1 FROM projects WHERE code = l.prefix || lpad(s::text, 6, '0'))
+                ORDER BY s LIMIT 1), \(maximum + 1))
+            WHERE prefix = \(prefix) RETURNING last
+            """, logger: logger).collect().first?.decode(Int.self)
+        return serial.flatMap { $0 <= maximum ? $0 : nil }
     }
 }

@@ -42,9 +42,17 @@ struct ProjectEndpointTests {
                  "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}
                 """)
             #expect(duplicate.status == 409)
+            // Another organisation is not told that the code exists: the refusal names the field, not the project.
+            let squatter = try await server.call(.post, "/v1/projects", as: .otherInvestor, json: """
+                {"workflow": "low-risk", "name": "x", "region": "330302", "code": "2509-330302-89-01-544060",
+                 "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}
+                """)
+            #expect(squatter.status == 422 && squatter.string("field") == "code", "\(squatter.text)")
+            #expect(!squatter.text.contains("exists"))
 
             for (code, problem) in [("2509-330303-89-01-544060", "region 330303"), ("2513-330302-89-01-544060", "not a month"),
-                                    ("2509-330302-89-01-54406", "not a project code")] {
+                                    ("2509-330302-89-01-54406", "not a project code"), ("2603-330302-00-00-000003", "reserved"),
+                                    ("2603-330302-00-01-000003", "reserved"), ("2603-330302-89-00-000003", "reserved")] {
                 let reply = try await server.call(.post, "/v1/projects", as: .investor, json: """
                     {"workflow": "low-risk", "name": "x", "region": "330302", "code": "\(code)",
                      "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}
@@ -53,6 +61,24 @@ struct ProjectEndpointTests {
                 #expect(reply.string("field") == "code")
                 #expect(reply.string("detail")?.contains(problem) == true, "\(reply.text)")
             }
+        }
+    }
+
+    /// A serial taken by a code written before the local segments were reserved is skipped, not handed out again
+    /// and not rolled back, so nobody can block local issue in a region by taking the next serial.
+    @Test func localIssueSkipsSerialsThatAreTaken() async throws {
+        try await TestServer.run { server in
+            let first = try await server.createEnterpriseProject()
+            #expect(first == "2603-330302-00-00-000001")
+            try await server.sql("UPDATE projects SET code = '2603-330302-00-00-000002' WHERE code = '\(first)'")
+            try await server.sql("INSERT INTO local_code_serials VALUES ('2603-330302-00-00-', 0) ON CONFLICT (prefix) DO UPDATE SET last = 0")
+            #expect(try await server.createEnterpriseProject() == "2603-330302-00-00-000001")
+            #expect(try await server.createEnterpriseProject() == "2603-330302-00-00-000003")
+            try await server.sql("UPDATE local_code_serials SET last = 999999")
+            let exhausted = try await server.call(.post, "/v1/projects", as: .investor, json: """
+                {"workflow": "low-risk", "name": "x", "region": "330302", "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}
+                """)
+            #expect(exhausted.status == 409 && exhausted.string("type") == "/problems/codes-exhausted", "\(exhausted.text)")
         }
     }
 
