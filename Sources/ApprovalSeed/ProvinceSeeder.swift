@@ -227,6 +227,6 @@ public struct SeedError: Error, CustomStringConvertible {
     public let description: String
 
     static func explained<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as PSQLError { throw SeedError(description: String(reflecting: error)) }
+        do { return try await body() } catch let error as PSQLError { throw SeedError(description: LoggedError.describe(error)) }
     }
 }

@@ -91,7 +91,7 @@ struct APIMiddleware: ServerMiddleware {
     }
 
     private func internalError(_ error: any Error) -> APIError {
-        RequestScope.logger.error("internal error: \(String(reflecting: error))")
+        RequestScope.logger.error("internal error: \(LoggedError.describe(error))")
         return APIError(status: 500, type: "/problems/internal", title: "Internal error",
                         detail: "the server failed; the request id identifies it in the logs")
     }

@@ -193,12 +193,12 @@ public struct DeadlineSweeperService: Service {
                     return
                 } catch {
                     // A failed batch was rolled back whole; the next sweep retries it.
-                    logger.error("sweeper: batch failed and was rolled back: \(String(reflecting: error))")
+                    logger.error("sweeper: batch failed and was rolled back: \(LoggedError.describe(error))")
                 }
                 do {
                     try await sweeper.pruneExpired()
                 } catch {
-                    logger.error("sweeper: pruning by retention failed: \(String(reflecting: error))")
+                    logger.error("sweeper: pruning by retention failed: \(LoggedError.describe(error))")
                 }
                 // A shutdown ends the wait early, and is not an error of the service.
                 try? await Task.sleep(for: interval)

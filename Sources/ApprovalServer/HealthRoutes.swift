@@ -29,7 +29,7 @@ enum HealthRoutes {
                 checks["database"] = "reachable"
             } catch {
                 // The reason goes to the log, not to whoever asks: error texts name hosts, users and tables.
-                context.database.logger.error("readyz: \(String(reflecting: error))")
+                context.database.logger.error("readyz: \(LoggedError.describe(error))")
                 checks["database"] = error is MigrationError ? "schema differs from the migrations: see the server's log"
                                                              : "unreachable: see the server's log"
                 ready = false

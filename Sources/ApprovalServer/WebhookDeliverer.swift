@@ -110,7 +110,7 @@ public struct WebhookDeliverer: Sendable {
 
     /// What kind of failure a delivery met, for its record: a class, without the error's text.
     static func failureClass(_ error: any Error) -> String {
-        let text = String(reflecting: error).lowercased()
+        let text = LoggedError.describe(error).lowercased()
         if let error = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) { return "timeout" }
         if text.contains("refused") { return "connection refused" }
         if text.contains("ssl") || text.contains("tls") || text.contains("certificate") || text.contains("handshake") { return "TLS" }
@@ -207,7 +207,7 @@ public struct WebhookDeliveryService: Service {
                 do {
                     _ = try await deliverer.deliverDue()
                 } catch {
-                    logger.error("webhooks: delivery batch failed: \(String(reflecting: error))")
+                    logger.error("webhooks: delivery batch failed: \(LoggedError.describe(error))")
                 }
                 try? await Task.sleep(for: interval)
             }

@@ -88,7 +88,7 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         self.database = database
     }
 
-    /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require`, or as libpq does
+    /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=/ca.pem`, or as libpq does
     /// for a Unix socket, `postgres://user@/database?host=/socket/folder` (the port names the socket file).
     public init(url text: String) throws(DatabaseLocationError) {
         guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
@@ -107,8 +107,12 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
             throw DatabaseLocationError(message: "DATABASE_URL has no host (for a Unix socket: postgres://user@/database?host=/socket/folder)")
         }
         let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        guard let tls = TLSMode(rawValue: sslMode) else {
-            throw DatabaseLocationError(message: "DATABASE_URL sslmode must be disable, prefer or require, not '\(sslMode)'")
+        let rootCertificate = components.queryItems?.first { $0.name == "sslrootcert" }?.value
+        guard let tls = TLSMode(sslmode: sslMode, rootCertificate: rootCertificate) else {
+            throw DatabaseLocationError(message: "DATABASE_URL sslmode must be disable, prefer, require, verify-ca or verify-full, not '\(sslMode)'")
+        }
+        if let rootCertificate, !FileManager.default.isReadableFile(atPath: rootCertificate) {
+            throw DatabaseLocationError(message: "DATABASE_URL sslrootcert: cannot read \(rootCertificate)")
         }
         self.init(endpoint: .tcp(host: host, port: components.port ?? 5432, tls: tls),
                   username: username,
@@ -143,7 +147,9 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     public var url: String {
         let credentials = username + (password.map { ":\($0)" } ?? "")
         switch endpoint {
-        case let .tcp(host, port, tls): return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"
+        case let .tcp(host, port, tls):
+            let root = tls.rootCertificate.map { "&sslrootcert=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0)" } ?? ""
+            return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls.sslmode)\(root)"
         case let .socket(path):
             let file = URL(filePath: path)
             let port = file.lastPathComponent.split(separator: ".").last.map(String.init) ?? "5432"
@@ -152,16 +158,57 @@ public struct DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// `sslmode` as libpq names it: `require` refuses a server that will not speak TLS (a connection that could
-/// otherwise be stripped of it); `prefer` uses TLS when the server offers it.
-public enum TLSMode: String, Sendable, Hashable {
+/// How to talk TLS to PostgreSQL, as libpq's `sslmode` says: `disable`; `prefer` (TLS when the server offers it)
+/// and `require` (TLS or no connection), both without checking the certificate; `verify-ca` (a certificate signed
+/// by `sslrootcert`, or the system's roots) and `verify-full` (that, issued for the host connected to).
+public enum TLSMode: Sendable, Hashable {
     case disable, prefer, require
+    case verifyCA(rootCertificate: String?)
+    case verifyFull(rootCertificate: String?)
+
+    init?(sslmode: String, rootCertificate: String?) {
+        switch sslmode {
+        case "disable": self = .disable
+        case "prefer": self = .prefer
+        case "require": self = .require
+        case "verify-ca": self = .verifyCA(rootCertificate: rootCertificate)
+        case "verify-full": self = .verifyFull(rootCertificate: rootCertificate)
+        default: return nil
+        }
+    }
+
+    var sslmode: String {
+        switch self {
+        case .disable: "disable"
+        case .prefer: "prefer"
+        case .require: "require"
+        case .verifyCA: "verify-ca"
+        case .verifyFull: "verify-full"
+        }
+    }
+
+    var rootCertificate: String? {
+        switch self {
+        case let .verifyCA(path), let .verifyFull(path): path
+        default: nil
+        }
+    }
 
     var configuration: PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
         switch self {
-        case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
+        case .disable:
+            return .disable
+        case .prefer:
+            tls.certificateVerification = .none
+            return .prefer(tls)
+        case .require:
+            tls.certificateVerification = .none
+            return .require(tls)
+        case let .verifyCA(path), let .verifyFull(path):
+            tls.certificateVerification = self == .verifyFull(rootCertificate: path) ? .fullVerification : .noHostnameVerification
+            if let path { tls.trustRoots = .file(path) }
+            return .require(tls)
         }
     }
 }

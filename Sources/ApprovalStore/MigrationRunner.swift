@@ -112,7 +112,7 @@ public struct MigrationRunner: Sendable {
                 }
                 logger.info("applied migration \(migration.fileName)")
             } catch {
-                throw MigrationError(message: "migration \(migration.fileName) failed and was rolled back: \(String(reflecting: error))")
+                throw MigrationError(message: "migration \(migration.fileName) failed and was rolled back: \(LoggedError.describe(error))")
             }
         }
         return pending.map(\.fileName)

@@ -1,6 +1,7 @@
 import ApprovalServer
 import ApprovalStore
 import Foundation
+import PostgresNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -200,6 +201,22 @@ struct DeploymentSecurityTests {
             let admin = try #require(server.userIDs[.admin])
             _ = try await server.database.transaction { try await UserRepository.issueToken(for: admin, on: $0, logger: server.database.logger) }
             #expect(try await server.database.read { try await UserRepository.holdersOfPublicTokens(on: $0, logger: server.database.logger) }.isEmpty)
+        }
+    }
+
+    /// A failed query's bind values (a name, a phone number, a token's digest) never reach a log line.
+    @Test func loggedDatabaseErrorsCarryTheStatementNotItsValues() async throws {
+        try await TestServer.run { server in
+            let secret = "phone-13800138000"
+            do {
+                _ = try await server.database.read { try await $0.query("SELECT \(secret)::int", logger: server.database.logger).collect() }
+                Issue.record("the cast succeeded")
+            } catch {
+                #expect(String(reflecting: error).contains(secret))  // what PostgresNIO itself would print
+                let logged = LoggedError.describe(error)
+                #expect(!logged.contains(secret), "\(logged)")
+                #expect(logged.contains("SQLSTATE 22P02") && logged.contains("SELECT $1::int"), "\(logged)")
+            }
         }
     }
 }

@@ -1,4 +1,7 @@
 import ApprovalStore
+import Foundation
+import Logging
+import PostgresNIO
 import Testing
 
 @Suite("DATABASE_URL: TLS as asked, credentials never repeated", .timeLimit(.minutes(5)))
@@ -12,6 +15,8 @@ struct DatabaseLocationTests {
         // Passed on to a child process as it was asked.
         #expect(try DatabaseLocation(url: "postgres://app:pw@db.example/approvals?sslmode=require").url.hasSuffix("?sslmode=require"))
         #expect(throws: DatabaseLocationError.self) { try DatabaseLocation(url: "postgres://app:pw@db.example/approvals?sslmode=allow") }
+        #expect(try DatabaseLocation(url: "postgres://app:pw@db.example/approvals?sslmode=verify-full&sslrootcert=/etc/hostname").endpoint
+                == .tcp(host: "db.example", port: 5432, tls: .verifyFull(rootCertificate: "/etc/hostname")))
     }
 
     @Test func aPasswordIsNeverInAMessage() throws {
@@ -24,5 +29,81 @@ struct DatabaseLocationTests {
             }
         }
         #expect(!(try DatabaseLocation(url: "postgres://app:s3cr3t-pw@db.example/approvals")).description.contains("s3cr3t"))
+    }
+}
+
+/// `verify-full` against a real server speaking TLS with a certificate of our own making.
+@Suite("DATABASE_URL: verify-full checks the server's certificate against sslrootcert", .timeLimit(.minutes(5)))
+struct DatabaseTLSTests {
+    let logger = Logger(label: "test")
+
+    /// Runs `command` and waits for it.
+    static func run(_ command: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/env")
+        process.arguments = command
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad, userInfo: ["command": command.joined(separator: " ")]) }
+    }
+
+    /// A self-signed certificate for `name`, and its key.
+    static func certificate(for name: String, in folder: URL) throws -> (certificate: String, key: String) {
+        let certificate = folder.appending(path: "\(name).crt").path, key = folder.appending(path: "\(name).key").path
+        try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
+                 "-addext", "subjectAltName=DNS:\(name)", "-keyout", key, "-out", certificate])
+        return (certificate, key)
+    }
+
+    /// Whether a query gets through within five seconds (the pool keeps retrying a connection the handshake
+    /// refused, so a refusal shows as no answer).
+    func connects(_ url: String) async -> Bool {
+        guard let location = try? DatabaseLocation(url: url) else { return false }
+        let logger = logger
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                (try? await Database.withClient(location, logger: logger) { database in
+                    try await database.read { try await $0.query("SELECT 1", logger: logger).collect().count == 1 }
+                }) ?? false
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test func verifyFullTrustsOnlyTheGivenRootForTheHostConnectedTo() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "approvals-tls-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(chmod(folder.path, 0o755) == 0)
+        let server = try Self.certificate(for: "localhost", in: folder)
+        let stranger = try Self.certificate(for: "stranger.example", in: folder)
+        #expect(chmod(server.certificate, 0o644) == 0)
+        // PostgreSQL reads its key only when its own user owns it and nobody else may read it.
+        if getuid() == 0 { try Self.run(["chown", "postgres", server.key]) }
+        let port = Int.random(in: 20_000..<30_000)
+        let cluster = try EmbeddedPostgres(folder: folder.appending(path: "cluster"), settings: [
+            "fsync": "off", "listen_addresses": "'127.0.0.1'", "port": "\(port)", "ssl": "on",
+            "ssl_cert_file": "'\(server.certificate)'", "ssl_key_file": "'\(server.key)'",
+        ])
+        _ = try await cluster.startOffThePool()
+        defer { cluster.stop() }
+        let base = "postgres://postgres@localhost:\(port)/postgres"
+        #expect(await connects("\(base)?sslmode=require"))
+        #expect(await connects("\(base)?sslmode=verify-full&sslrootcert=\(server.certificate)"))
+        // Another root: the server's certificate is not trusted.
+        #expect(await !connects("\(base)?sslmode=verify-full&sslrootcert=\(stranger.certificate)"))
+        // The right root, another name: verify-ca passes, verify-full does not.
+        let byAddress = "postgres://postgres@127.0.0.1:\(port)/postgres"
+        #expect(await connects("\(byAddress)?sslmode=verify-ca&sslrootcert=\(server.certificate)"))
+        #expect(await !connects("\(byAddress)?sslmode=verify-full&sslrootcert=\(server.certificate)"))
+        #expect(throws: DatabaseLocationError.self) { try DatabaseLocation(url: "\(base)?sslmode=verify-full&sslrootcert=/nonexistent.pem") }
     }
 }
