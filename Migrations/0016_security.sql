@@ -26,6 +26,11 @@ WHERE digest IN (SELECT sha256(convert_to(secret, 'UTF8')) FROM unnest(ARRAY[
 DELETE FROM dashboard_sessions;
 ALTER TABLE dashboard_sessions ADD COLUMN token_id bigint NOT NULL REFERENCES tokens;
 
+-- An agreement the agency centre recorded from a paper one the investor signed, rather than one the investor
+-- authorised in the system: shown as such, and the investor is told (two people for consent by absence).
+ALTER TABLE agency_agreements ADD COLUMN on_paper boolean NOT NULL DEFAULT false;
+UPDATE agency_agreements a SET on_paper = true FROM users u WHERE u.id = a.authorised_by AND u.role <> 'investor';
+
 -- When a subscription was last re-driven: re-driving is rate-limited per subscription.
 ALTER TABLE webhook_subscriptions ADD COLUMN redriven_at timestamptz;
 

@@ -10,9 +10,13 @@ public struct AgencyAgreement: Sendable, Hashable {
     public var renewals: Int
     public var endedOn: CivilDate?
     public var endReason: String?
+    /// Recorded by the agency centre from a paper agreement the investor signed, not authorised by the investor
+    /// in the system.
+    public let onPaper: Bool
 
     public init(id: Int64, state: State, scope: [String], startsOn: CivilDate, validUntil: CivilDate?, renewals: Int,
-                endedOn: CivilDate?, endReason: String?) {
+                endedOn: CivilDate?, endReason: String?, onPaper: Bool = false) {
+        self.onPaper = onPaper
         self.id = id
         self.state = state
         self.scope = scope

@@ -49,6 +49,8 @@ extension DomainEvent {
             if let startsOn = event.startsOn { payload["startsOn"] = .string(startsOn.description) }
             if let validUntil = event.validUntil { payload["validUntil"] = .string(validUntil.description) }
             if let reason = event.reason { payload["reason"] = .string(reason) }
+            // Only when true, so events written before it was recorded keep their stored shape.
+            if event.onPaper { payload["onPaper"] = .bool(true) }
             return payload
         case let .progressLogged(progress, kind, text, nextStepOn):
             var payload: [String: JSONValue] = ["progress": .int(progress), "type": .string(kind.rawValue), "text": .string(text)]
@@ -131,7 +133,7 @@ extension DomainEvent {
         case let .agreement(change):
             self = .agreement(AgreementEvent(change, agreement: try read.int("agreement"), scope: payload["scope"].map(read.strings),
                                              startsOn: try read.optionalDate("startsOn"), validUntil: try read.optionalDate("validUntil"),
-                                             reason: read.optionalString("reason")))
+                                             reason: read.optionalString("reason"), onPaper: payload["onPaper"] == .bool(true)))
         case .progressLogged:
             let type = try read.string("type")
             guard let progressKind = ProgressUpdate.Kind(rawValue: type) else { throw read.problem("unknown progress type '\(type)'") }

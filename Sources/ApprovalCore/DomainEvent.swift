@@ -124,9 +124,12 @@ public struct AgreementEvent: Sendable, Hashable {
     public var startsOn: CivilDate?
     public var validUntil: CivilDate?
     public var reason: String?
+    /// An authorisation the agency centre recorded from a paper agreement (the investor did not sign in the system).
+    public var onPaper: Bool
 
     public init(_ change: EventKind.AgreementChange, agreement: Int64, scope: [String]? = nil, startsOn: CivilDate? = nil,
-                validUntil: CivilDate? = nil, reason: String? = nil) {
+                validUntil: CivilDate? = nil, reason: String? = nil, onPaper: Bool = false) {
+        self.onPaper = onPaper
         self.change = change
         self.agreement = agreement
         self.scope = scope

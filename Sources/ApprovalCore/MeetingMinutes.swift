@@ -134,12 +134,17 @@ extension Project {
     /// to which each department is invited once, to decide open items of that stage that are its own. Every
     /// problem with the invitations is reported at once; answers the meeting's date.
     public func scheduleMeeting(stage stageID: String, on date: CivilDate?, as written: String, invitations: [(department: String, items: [String])],
-                                today: CivilDate) throws(MeetingMinutes.Refusal) -> CivilDate {
+                                today: CivilDate, notice: Int = 0, calendar: WorkdayCalendar? = nil) throws(MeetingMinutes.Refusal) -> CivilDate {
         guard let stage = workflow.stages.first(where: { $0.id == stageID }) else {
             throw .invalid([.init(field: "stage", detail: "workflow '\(workflow.id)' has no stage '\(stageID)'; stages: \(workflow.stages.map(\.id).joined(separator: ", "))")])
         }
         guard let date, date >= today else {
             throw .invalid([.init(field: "scheduledOn", detail: "'\(written)' is not a date (\(CivilDate.acceptedForm)) from today (\(today)) on")])
+        }
+        // The departments are told ahead: a meeting called for today could be closed at once, its absentees deemed
+        // to consent before they heard of it.
+        if notice > 0, let calendar, let earliest = try? calendar.deadline(adding: notice, to: today).value, date < earliest {
+            throw .invalid([.init(field: "scheduledOn", detail: "a meeting is called at least \(notice) working day\(notice == 1 ? "" : "s") ahead, so the invited departments hear of it: \(earliest) at the earliest")])
         }
         var problems: [MeetingMinutes.Problem] = []
         var seen: Set<String> = []

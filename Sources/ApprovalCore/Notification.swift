@@ -8,6 +8,8 @@ public enum Audience: String, Sendable, CaseIterable {
     case department
     /// The reviewers of the stage's lead department (牵头部门): escalations.
     case leadDepartment = "lead_department"
+    /// The reviewers of the departments invited to a joint meeting: they must hear of it before it is held.
+    case invitedDepartment = "invited_department"
     /// The leaders covering the project's region: escalations and projects turning red.
     case leader
     /// The agency centre (代办中心) covering the project's region: overdue follow-ups and difficult cases.
@@ -18,7 +20,7 @@ public enum Audience: String, Sendable, CaseIterable {
 /// generator) notifies the same people; the store only finds the recipients and writes the rows.
 public enum Notification {
     /// Who hears about an event of this kind, and its title (Chinese, as the approval centre says it).
-    /// Events not listed here (creation, renames, meetings scheduled) notify no one.
+    /// Events not listed here (creation, renames, meetings closed) notify no one.
     public static func rule(_ event: DomainEvent) -> (audiences: [Audience], title: String)? {
         let applicant: [Audience] = [.investor, .agent]
         switch event {
@@ -42,6 +44,12 @@ public enum Notification {
             case .submit, .resume, .withdraw, .exempt, .fulfilCommitment, .promiseDecision:
                 return nil
             }
+        case let .agreement(event) where event.change == .authorised && event.onPaper:
+            // Someone else recorded the investor's consent: the investor hears of it, so no agreement (and no
+            // consent by absence that follows from it) rests on one person's word.
+            return ([.investor], "代办中心已登记纸质代办协议")
+        case .meetingScheduled:
+            return ([.invitedDepartment, .investor, .agent], "联审联办会议通知")
         case .meetingAbsenceEscalated:
             return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
         case .itemWarning:
@@ -59,7 +67,7 @@ public enum Notification {
             return ([.agent, .investor], "疑难会商已有结论")
         case .agentAssigned, .agentHandedOver:
             return ([.investor, .agent], "代办员已确定")
-        case .projectCreated, .projectRenamed, .formalDocumentIssued, .meetingScheduled, .meetingClosed, .agentEnded, .agreement,
+        case .projectCreated, .projectRenamed, .formalDocumentIssued, .meetingClosed, .agentEnded, .agreement,
              .progressLogged, .rated:
             return nil
         }

@@ -140,10 +140,13 @@ extension APIHandler {
             if request.action == .authorise {
                 let terms = try AgencyAgreement.authorise(current: current, scope: request.scope, startsOn: startsOn, validUntil: validUntil,
                                                           project: project, today: today)
+                // Only the investor signs in the system; anyone else authorising records a paper agreement.
+                let onPaper = user.role != .investor
                 let agreement = try await AgencyAgreementRepository.authorise(projectID: record.id, scope: terms.scope, startsOn: terms.startsOn,
-                                                                              validUntil: terms.validUntil, by: user.id, on: connection, logger: context.logger)
+                                                                              validUntil: terms.validUntil, by: user.id, onPaper: onPaper,
+                                                                              on: connection, logger: context.logger)
                 return (agreement, AgreementEvent(.authorised, agreement: agreement.id, scope: terms.scope, startsOn: terms.startsOn,
-                                                  validUntil: terms.validUntil))
+                                                  validUntil: terms.validUntil, onPaper: onPaper))
             }
             guard var agreement = current else { throw AgreementRefusal.noAgreement }
             let event: AgreementEvent

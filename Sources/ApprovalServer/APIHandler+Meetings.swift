@@ -29,7 +29,8 @@ extension APIHandler {
             let scheduledOn: CivilDate
             do throws(MeetingMinutes.Refusal) {
                 scheduledOn = try project.scheduleMeeting(stage: request.stage, on: CivilDate(input: request.scheduledOn), as: request.scheduledOn,
-                                                          invitations: invitations, today: today)
+                                                          invitations: invitations, today: today, notice: context.settings.meetingNotice,
+                                                          calendar: context.registry.calendar(for: project.workflow))
             } catch {
                 throw APIError.refused(error)
             }

@@ -51,7 +51,8 @@ enum ProjectStatusMapper {
     static func agreement(_ agreement: AgencyAgreement, today: CivilDate) -> Components.Schemas.AgencyAgreement {
         .init(id: agreement.id, state: .init(rawValue: agreement.state.rawValue)!, scope: agreement.scope,
               startsOn: agreement.startsOn.description, validUntil: agreement.validUntil?.description, renewals: agreement.renewals,
-              endedOn: agreement.endedOn?.description, reason: agreement.endReason, inForce: agreement.isInForce(on: today))
+              endedOn: agreement.endedOn?.description, reason: agreement.endReason, inForce: agreement.isInForce(on: today),
+              onPaper: agreement.onPaper)
     }
 
     static func progress(_ update: ProgressUpdate) -> Components.Schemas.ProgressUpdate {

@@ -14,6 +14,8 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Duration
     /// How long a stored idempotent answer is kept, and a notification (with its webhook deliveries) once sent.
     public var retention: Retention
+    /// Working days between calling a joint meeting and holding it (`APPROVALS_MEETING_NOTICE_DAYS`).
+    public var meetingNotice: Int
 
     public struct Retention: Sendable {
         public var idempotencyKeys: Duration
@@ -26,7 +28,8 @@ public struct ServerSettings: Sendable {
     }
 
     public init(development: Bool = false, publicURL: URL? = nil, metricsToken: String? = nil, gaugeRefresh: Duration = .seconds(15),
-                idleTimeout: Duration = .seconds(30), retention: Retention = Retention()) {
+                idleTimeout: Duration = .seconds(30), retention: Retention = Retention(), meetingNotice: Int = 1) {
+        self.meetingNotice = meetingNotice
         self.development = development
         self.publicURL = publicURL
         self.metricsToken = metricsToken

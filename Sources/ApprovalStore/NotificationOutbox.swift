@@ -15,7 +15,9 @@ public enum NotificationOutbox {
         /// Staff whose region covers the project's: its own region, the regions above it, and the whole country
         /// (Jurisdiction.covers), so the lookup is an index probe rather than a pattern per staff row.
         let covering: [String]
-        let leadDepartment: String?
+        /// Departments the event names beyond its item's: the stage's lead department of an escalation, the
+        /// departments invited to a meeting.
+        let namedDepartments: [String]
         let projectID: Int64
         let itemID: String?
         let actorID: Int64
@@ -40,7 +42,11 @@ public enum NotificationOutbox {
             self.investorOrganisation = record.investorOrganisation
             self.agentID = record.agentID
             self.covering = Jurisdiction(record.region)?.coveredBy ?? [record.region]
-            self.leadDepartment = payload["leadDepartment"]?.stringValue
+            if case let .meetingScheduled(_, _, _, _, invitations) = event.event {
+                namedDepartments = invitations.keys.sorted()
+            } else {
+                namedDepartments = payload["leadDepartment"]?.stringValue.map { [$0] } ?? []
+            }
             self.projectID = record.id
             self.itemID = event.itemID
             self.actorID = event.actorID
@@ -72,8 +78,9 @@ public enum NotificationOutbox {
             SELECT n.*, u.id, u.role, u.department, u.active
             FROM notice n JOIN users u ON u.role IN ('reviewer', 'leader', 'coordinator')
                                       AND u.region = ANY (string_to_array(n.covering, ','))
-                                      -- Of the reviewers, only the two departments a notice can name.
-                                      AND (u.role <> 'reviewer' OR u.department IN (n.item_department, n.lead_department))
+                                      -- Of the reviewers, only the departments a notice can name.
+                                      AND (u.role <> 'reviewer' OR u.department = n.item_department
+                                           OR u.department = ANY (string_to_array(n.named_departments, ',')))
         ), recipient AS (
             SELECT DISTINCT ON (c.n, c.user_id) c.n, c.user_id, a.audience, c.project_id, c.seq, c.kind,
                    NULLIF(c.item_id, '') AS item_id, c.title, c.body, c.at
@@ -83,7 +90,12 @@ public enum NotificationOutbox {
                    (a.audience = 'investor' AND c.role = 'investor')
                 OR (a.audience = 'agent' AND c.role = 'agent')
                 OR (a.audience = c.role AND c.role IN ('leader', 'coordinator'))
-                OR (a.audience = 'lead_department' AND c.role = 'reviewer' AND c.department = NULLIF(c.lead_department, ''))
+                -- A department named by the event hears of it only if it may see the project: one with an item
+                -- that applies to it (Access.canSee).
+                OR (a.audience IN ('lead_department', 'invited_department') AND c.role = 'reviewer'
+                    AND c.department = ANY (string_to_array(c.named_departments, ','))
+                    AND EXISTS (SELECT 1 FROM items i WHERE i.project_id = c.project_id AND i.department = c.department
+                                                        AND i.state NOT IN ('not_applicable', 'exempted')))
                 OR (a.audience = 'department' AND c.role = 'reviewer' AND c.department = c.item_department))
             ORDER BY c.n, c.user_id, a.rank
         ), notification AS (

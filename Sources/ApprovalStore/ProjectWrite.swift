@@ -144,11 +144,11 @@ public struct ProjectWrite: Sendable {
                                 AS item_department
                 FROM unnest(\(notices.map { $0.audiences.map(\.rawValue).joined(separator: ",") })::text[],
                                        \(notices.map(\.investorOrganisation))::text[], \(notices.map { $0.agentID ?? -1 })::int8[],
-                                       \(notices.map { $0.covering.joined(separator: ",") })::text[], \(notices.map { $0.leadDepartment ?? "" })::text[],
+                                       \(notices.map { $0.covering.joined(separator: ",") })::text[], \(notices.map { $0.namedDepartments.joined(separator: ",") })::text[],
                                        \(notices.map(\.projectID))::int8[], \(notices.map { $0.itemID ?? "" })::text[],
                                        \(notices.map(\.actorID))::int8[], \(notices.map(\.seq))::int8[], \(notices.map(\.kind))::text[], \(notices.map(\.title))::text[],
                                        \(notices.map(\.body))::text[], \(notices.map(\.at))::timestamptz[]) WITH ORDINALITY
-                    AS n(audiences, organisation, agent_id, covering, lead_department, project_id, item_id, actor_id, seq,
+                    AS n(audiences, organisation, agent_id, covering, named_departments, project_id, item_id, actor_id, seq,
                          kind, title, body, at, n)
                 WHERE n.project_id IN (SELECT id FROM saved)
             ), \(unescaped: NotificationOutbox.recipientsSQL), delivery AS (

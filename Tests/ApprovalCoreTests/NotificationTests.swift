@@ -19,9 +19,14 @@ struct NotificationRuleTests {
                 == [.agent, .department, .leadDepartment, .leader])
         #expect(Notification.rule(warning(.red))?.audiences == [.agent, .leader])
         #expect(Notification.rule(warning(.yellow))?.audiences == [.agent])
-        // Creation, renames, scheduled meetings and submissions notify no one.
-        let silent: [DomainEvent] = [.projectRenamed(from: "a", to: "b"), item(.submit),
-                                     .meetingScheduled(meeting: 1, kind: "joint_review", stage: "s", scheduledOn: day("2026-03-02"), invitations: [:])]
+        // The invited departments hear of a meeting ahead of it, and so do the investor and the agent.
+        #expect(Notification.rule(.meetingScheduled(meeting: 1, kind: "joint_review", stage: "s", scheduledOn: day("2026-03-03"), invitations: [:]))?
+                .audiences == [.invitedDepartment, .investor, .agent])
+        // An agreement recorded on paper by the agency centre is told to the investor; one the investor signs is not.
+        #expect(Notification.rule(.agreement(AgreementEvent(.authorised, agreement: 1, onPaper: true)))?.audiences == [.investor])
+        #expect(Notification.rule(.agreement(AgreementEvent(.authorised, agreement: 1))) == nil)
+        // Creation, renames, closed meetings and submissions notify no one.
+        let silent: [DomainEvent] = [.projectRenamed(from: "a", to: "b"), item(.submit), .meetingClosed(meeting: 1, attendance: [:])]
         for event in silent { #expect(Notification.rule(event) == nil, "\(event.kind)") }
     }
 }

@@ -77,6 +77,7 @@ struct AgencyTests {
                                                    json: #"{"action": "authorise", "scope": ["energy-review", "soil-water-conservation"], "validUntil": "2026-06-30"}"#)
             #expect(authorised.status == 200, "\(authorised.text)")
             #expect(authorised.string("state") == "active" && authorised.json["inForce"] as? Bool == true)
+            #expect(authorised.json["onPaper"] as? Bool == false)
 
             let submitted = try await server.act(code, "energy-review", #"{"action": "submit"}"#, as: .agent)
             #expect(submitted.status == 200, "\(submitted.text)")
@@ -183,6 +184,21 @@ struct AgencyTests {
             #expect(last?["endedBy"] as? String == "ended" && last?["reason"] as? String == "投资方终止委托")
             #expect(try await server.call(.post, "/v1/projects/\(code)/agent/end", as: .coordinator, json: #"{"reason": "again"}"#).status == 409)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+        }
+    }
+
+    /// The agency centre may record an agreement the investor signed on paper; it is marked as such, and the
+    /// investor hears of it, so consent (and consent by absence later) never rests on one person's word alone.
+    @Test func aPaperAgreementIsMarkedAndTheInvestorIsTold() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            let recorded = try await server.call(.post, "/v1/projects/\(code)/agreement", as: .coordinator,
+                                                 json: #"{"action": "authorise", "scope": ["energy-review"]}"#)
+            #expect(recorded.status == 200 && recorded.json["onPaper"] as? Bool == true, "\(recorded.text)")
+            let status = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
+            #expect(((status.json["agency"] as? [String: Any])?["agreement"] as? [String: Any])?["onPaper"] as? Bool == true, "\(status.text)")
+            let told = try await server.call(.get, "/v1/notifications", as: .investor).list("notifications")
+            #expect(told.contains { $0["kind"] as? String == "agreement.authorised" && $0["title"] as? String == "代办中心已登记纸质代办协议" }, "\(told)")
         }
     }
 

@@ -87,7 +87,7 @@ struct AuthorizationMatrixTests {
                  body: { _ in nil }, expected: seeing),
         Endpoint(name: "POST /v1/projects/{code}/meetings", method: .post, path: { code, _, _ in "/v1/projects/\(code)/meetings" },
                  body: { _ in """
-                     {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02",
+                     {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-03",
                       "invitations": [{"department": "development-reform", "items": ["project-filing"]}]}
                      """ },
                  expected: seeingOr(403, allowed: [.admin, .coordinator]).mapValues { $0 == 200 ? 201 : $0 }),

@@ -4,7 +4,7 @@ import Testing
 @Suite("Joint review meetings: absence is consent, promises cap deadlines", .timeLimit(.minutes(5)))
 struct MeetingTests {
     static let schedule = """
-        {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02", "invitations": [
+        {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-03", "invitations": [
           {"department": "development-reform", "items": ["project-filing", "energy-review"]},
           {"department": "water-resources", "items": ["soil-water-conservation"]}]}
         """
@@ -18,12 +18,16 @@ struct MeetingTests {
             }
             #expect(try await server.call(.post, "/v1/projects/\(code)/meetings", as: .reviewer, json: Self.schedule).status == 403)
             let wrong = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: """
-                {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-02", "invitations": [
+                {"kind": "joint_review", "stage": "project-approval-land-use", "scheduledOn": "2026-03-03", "invitations": [
                   {"department": "water-resources", "items": ["project-filing"]}]}
                 """)
             #expect(wrong.status == 422)
             #expect(wrong.string("field") == "invitations[0].items[0]")
 
+            // Called for today, it could be closed at once with its absentees deemed to consent: a working day ahead at least.
+            let today = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator,
+                                              json: Self.schedule.replacingOccurrences(of: "2026-03-03", with: "2026-03-02"))
+            #expect(today.status == 422 && today.string("field") == "scheduledOn" && today.text.contains("2026-03-03"), "\(today.text)")
             let scheduled = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: Self.schedule,
                                                   headers: ["Idempotency-Key": "m-1"])
             #expect(scheduled.status == 201, "\(scheduled.text)")
@@ -34,6 +38,21 @@ struct MeetingTests {
             #expect(retried.int("id") == meetingID)
             let listed = try await server.call(.get, "/v1/projects/\(code)/meetings", as: .investor)
             #expect(listed.list("meetings").count == 1)
+            // The invited departments' reviewers, the investor and nobody else are told of it.
+            func heard(_ user: TestUser) async throws -> String? {
+                try await server.call(.get, "/v1/notifications", as: user).list("notifications")
+                    .first { $0["kind"] as? String == "meeting.scheduled" }?["audience"] as? String
+            }
+            #expect(try await heard(.reviewer) == "invited_department")
+            #expect(try await heard(.investor) == "investor")
+            #expect(try await heard(.ecologyReviewer) == nil)
+            #expect(try await heard(.otherRegionReviewer) == nil)
+            // Its minutes wait for the day it is held.
+            let early = try await server.call(.post, "/v1/projects/\(code)/meetings/\(meetingID)/close", as: .coordinator, json: """
+                {"attendance": [{"department": "development-reform", "status": "absent"}, {"department": "water-resources", "status": "absent"}]}
+                """)
+            #expect(early.status == 422 && early.string("field") == "meetingId", "\(early.text)")
+            server.clock.advance(by: 86_400)
 
             let incomplete = try await server.call(.post, "/v1/projects/\(code)/meetings/\(meetingID)/close", as: .coordinator,
                                                    json: #"{"attendance": [{"department": "water-resources", "status": "attended"}]}"#)
@@ -49,8 +68,8 @@ struct MeetingTests {
                 #expect(closed.item(item)["state"] as? String == "default_approved")
                 #expect(closed.item(item)["defaultApprovalReason"] as? String == "absence")
             }
-            // Accepted Monday 03-02 with a 20-day limit; promised 2 working days at the meeting: Wednesday 03-04.
-            #expect(closed.item("soil-water-conservation")["deadline"] as? String == "2026-03-04")
+            // Accepted Monday 03-02 with a 20-day limit; promised 2 working days at Tuesday's meeting: Thursday 03-05.
+            #expect(closed.item("soil-water-conservation")["deadline"] as? String == "2026-03-05")
             #expect(closed.item("soil-water-conservation")["state"] as? String == "accepted")
 
             let again = try await server.call(.post, "/v1/projects/\(code)/meetings/\(meetingID)/close", as: .coordinator,
@@ -73,11 +92,12 @@ struct MeetingTests {
             }
             let stage = try #require(try await server.call(.get, "/v1/projects/\(code)", as: .admin).item("fire-safety-design-review")["stage"] as? String)
             let scheduled = try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator, json: """
-                {"kind": "joint_review", "stage": "\(stage)", "scheduledOn": "2026-03-02", "invitations": [
+                {"kind": "joint_review", "stage": "\(stage)", "scheduledOn": "2026-03-03", "invitations": [
                   {"department": "fire-safety-review", "items": ["fire-safety-design-review"]},
                   {"department": "housing-construction", "items": ["construction-drawing-review"]}]}
                 """)
             #expect(scheduled.status == 201, "\(scheduled.text)")
+            server.clock.advance(by: 86_400)
             let closed = try await server.call(.post, "/v1/projects/\(code)/meetings/\(try #require(scheduled.int("id")))/close", as: .coordinator, json: """
                 {"attendance": [{"department": "fire-safety-review", "status": "absent"}, {"department": "housing-construction", "status": "leave"}]}
                 """)
