@@ -1,10 +1,28 @@
 /// A GB/T 2260 division code used as a jurisdiction: 330000 (province) covers 33xxxx, 330300 (city) covers
-/// 3303xx, 330302 (district) only itself, and 000000 the whole country.
+/// 3303xx, 330302 (district) only itself, and 000000 the whole country. Only codes of that shape are accepted:
+/// a province code that exists, then a city (or 90, the province's directly administered counties), then a
+/// county; `300000` is no jurisdiction (by prefix it would cover seven provinces), nor is `330003`.
 public struct Jurisdiction: Sendable, Hashable {
     public let region: String
 
+    /// What a region must look like, for messages.
+    public static let expectedForm = "a division code (GB/T 2260): a province PP0000, a city PPCC00 or a county PPCCXX, e.g. 330302"
+
+    /// The provinces, autonomous regions, municipalities and special administrative regions.
+    static let provinces: Set<String> = [
+        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46",
+        "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+    ]
+
     public init?(_ region: String) {
         guard region.count == 6, region.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let province = region.prefix(2), city = region.dropFirst(2).prefix(2), county = region.suffix(2)
+        guard region == "000000" || (Self.provinces.contains(String(province)) && (city != "00" || county == "00")) else { return nil }
+        self.region = region
+    }
+
+    /// A region as stored before this shape was enforced: any six digits, so old rows still load.
+    public init(stored region: String) {
         self.region = region
     }
 

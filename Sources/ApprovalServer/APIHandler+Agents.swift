@@ -72,7 +72,7 @@ extension APIHandler {
     static func agentScope(_ user: User, region: String?) throws(APIError) -> (prefix: String?, only: Int64?) {
         var prefix: String?
         if let region {
-            guard let jurisdiction = Jurisdiction(region) else { throw .badRequest("'\(region)' is not a 6-digit division code", field: "region") }
+            guard let jurisdiction = Jurisdiction(region) else { throw .badRequest("'\(region)' is not \(Jurisdiction.expectedForm)", field: "region") }
             prefix = jurisdiction.prefix
         }
         switch user.role {

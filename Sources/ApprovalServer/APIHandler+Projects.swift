@@ -63,7 +63,7 @@ extension APIHandler {
                                                              region: request.region, user: user)
         problems += forWhom
         if Jurisdiction(request.region) == nil {
-            problems.append(.init(field: "region", detail: "'\(request.region)' is not a 6-digit division code"))
+            problems.append(.init(field: "region", detail: "'\(request.region)' is not \(Jurisdiction.expectedForm)"))
         }
         var code = ""
         if let national = request.code {
@@ -100,7 +100,7 @@ extension APIHandler {
                                    workflowID: query.workflow, limit: query.limit ?? 50)
         if let state = query.state { filter.completed = state == .completed }
         if let region = query.region {
-            guard let jurisdiction = Jurisdiction(region) else { throw APIError.badRequest("'\(region)' is not a 6-digit division code", field: "region") }
+            guard let jurisdiction = Jurisdiction(region) else { throw APIError.badRequest("'\(region)' is not \(Jurisdiction.expectedForm)", field: "region") }
             filter.regionPrefix = jurisdiction.prefix
         }
         if let cursor = query.cursor {

@@ -40,7 +40,7 @@ public struct User: Sendable, Hashable {
     public var agentLevel: AgentLevel? = nil
     public var agentCapacity: Int? = nil
 
-    public var jurisdiction: Jurisdiction { Jurisdiction(region)! }
+    public var jurisdiction: Jurisdiction { Jurisdiction(region) ?? Jurisdiction(stored: region) }
 }
 
 public struct NewUser: Sendable {
@@ -70,7 +70,7 @@ public struct NewUser: Sendable {
     public func problems(departments: [String: Department]) -> [(field: String, detail: String)] {
         var problems: [(String, String)] = []
         if name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(("name", "must not be empty")) }
-        if Jurisdiction(region) == nil { problems.append(("region", "'\(region)' is not a 6-digit division code")) }
+        if Jurisdiction(region) == nil { problems.append(("region", "'\(region)' is not \(Jurisdiction.expectedForm)")) }
         switch (role, department) {
         case (.reviewer, nil): problems.append(("department", "a reviewer belongs to a department"))
         case let (.reviewer, id?) where departments[id] == nil:

@@ -35,7 +35,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
-        if let region, Jurisdiction(region) == nil { throw ValidationError("--region must be a 6-digit division code, not '\(region)'") }
+        if let region, Jurisdiction(region) == nil { throw ValidationError("--region must be \(Jurisdiction.expectedForm), not '\(region)'") }
         if let asOf, CivilDate(input: asOf) == nil { throw ValidationError("--as-of must be a date (\(CivilDate.acceptedForm)), not '\(asOf)'") }
     }
 

@@ -38,6 +38,9 @@ struct UserEndpointTests {
                 (#"{"name": "x", "role": "reviewer", "region": "330302", "department": "ministry-of-magic"}"#, "department"),
                 (#"{"name": "x", "role": "investor", "region": "330302"}"#, "organisation"),
                 (#"{"name": "x", "role": "leader", "region": "330302", "department": "transport"}"#, "department"),
+                // A leader of "300000" would read seven provinces by prefix.
+                (#"{"name": "x", "role": "leader", "region": "300000"}"#, "region"),
+                (#"{"name": "x", "role": "coordinator", "region": "330003"}"#, "region"),
             ]
             for (body, field) in cases {
                 let reply = try await server.call(.post, "/v1/users", as: .admin, json: body)
