@@ -43,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent, a request's headers included, before it is closed.")
     var idleTimeout: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_HTTP_IDLE_TIMEOUT"] ?? "") ?? 30
 
+    @Option(help: "Working days between calling a joint meeting and holding it, so the invited departments hear of it first.")
+    var meetingNoticeDays: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_MEETING_NOTICE_DAYS"] ?? "") ?? 1
+
     @OptionGroup var retention: RetentionOptions
 
     @Option(help: "Seconds between deadline sweeps in the background; 0 runs no sweeper here (run `approvals sweeper`).")
@@ -65,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--public-url (APPROVALS_PUBLIC_URL) must be an absolute http or https URL, not '\(publicURL)'")
             }
         }
+        guard (1...30).contains(meetingNoticeDays) else { throw ValidationError("--meeting-notice-days must be 1 to 30, not \(meetingNoticeDays)") }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 3600 seconds, not \(idleTimeout)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         guard (0...Self.maximumIntervalSeconds).contains(sweepInterval) else {
@@ -125,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let metricsToken = ProcessInfo.processInfo.environment["APPROVALS_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             let settings = ServerSettings(development: development, publicURL: publicURL.flatMap(URL.init(string:)), metricsToken: metricsToken,
-                                          idleTimeout: .seconds(idleTimeout), retention: retention.retention)
+                                          idleTimeout: .seconds(idleTimeout), retention: retention.retention, meetingNotice: meetingNoticeDays)
             let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
                                         virtualClockControl: clock is VirtualClock, webhookEgress: try webhooks.egress(development: development),
                                         settings: settings)
