@@ -19,7 +19,7 @@ ALTER TABLE tokens ADD COLUMN public_secret boolean NOT NULL DEFAULT false;
 UPDATE tokens SET public_secret = true
 WHERE digest IN (SELECT sha256(convert_to(secret, 'UTF8')) FROM unnest(ARRAY[
     'demo-admin', 'demo-investor', 'demo-reviewer', 'demo-planning-reviewer', 'demo-coordinator', 'demo-leader', 'demo-agent',
-    'seed-admin', 'seed-leader']) AS secret);
+    'demo-agent-city', 'demo-agent-township', 'seed-admin', 'seed-leader']) AS secret);
 
 -- A dashboard session lasts only as long as the token it was opened with: revoking or expiring the token ends it.
 -- Sessions opened before this migration name no token and end now.

@@ -143,8 +143,13 @@ extension Project {
         }
         // The departments are told ahead: a meeting called for today could be closed at once, its absentees deemed
         // to consent before they heard of it.
-        if notice > 0, let calendar, let earliest = try? calendar.deadline(adding: notice, to: today).value, date < earliest {
-            throw .invalid([.init(field: "scheduledOn", detail: "a meeting is called at least \(notice) working day\(notice == 1 ? "" : "s") ahead, so the invited departments hear of it: \(earliest) at the earliest")])
+        if notice > 0 {
+            guard let calendar, let earliest = try? calendar.deadline(adding: notice, to: today).value else {
+                throw .invalid([.init(field: "scheduledOn", detail: "the meeting's notice of \(notice) working days cannot be counted")])
+            }
+            if date < earliest {
+                throw .invalid([.init(field: "scheduledOn", detail: "a meeting is called at least \(notice) working day\(notice == 1 ? "" : "s") ahead, so the invited departments hear of it: \(earliest) at the earliest")])
+            }
         }
         var problems: [MeetingMinutes.Problem] = []
         var seen: Set<String> = []

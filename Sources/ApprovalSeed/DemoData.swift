@@ -8,6 +8,10 @@ import Foundation
 /// and the README's curl examples work as printed. Everything goes through the API's own handlers, so the
 /// demo projects have real events and a valid audit chain. Never for production: the tokens are public.
 public enum DemoData {
+    /// Secrets anyone can read (this file, the README, old seeds): `serve` outside development refuses to start
+    /// while one of them signs someone in.
+    public static var publicSecrets: [String] { users.map(\.token) + ["seed-admin", "seed-leader"] }
+
     public struct DemoUser: Sendable {
         public let token: String
         public let user: NewUser

@@ -14,6 +14,8 @@ public struct WebhookEgress: Sendable {
     private let hosts: Set<String>
     private let networks: [IPNetwork]
     private let development: Bool
+    /// Names answered before DNS is asked, as a hosts file would (tests use it to point a name at an address).
+    private var fixedNames: [String: [IPAddress]] = [:]
 
     /// Nothing internal, https only: the default.
     public static let strict = WebhookEgress(hosts: [], networks: [], development: false)
@@ -68,12 +70,22 @@ public struct WebhookEgress: Sendable {
             return .refused("webhooks are sent over https (http only to a host the operator allows)")
         }
         if named { return .allowed(address: nil) }
-        let addresses = await Self.resolve(host, port: components.port ?? (scheme == "https" ? 443 : 80))
-        guard let first = addresses.first else { return delivering ? .refused("'\(host)' does not resolve to an address") : .allowed(address: nil) }
+        let addresses = if let fixed = fixedNames[host] { fixed } else { await Self.resolve(host, port: components.port ?? (scheme == "https" ? 443 : 80)) }
+        // IPv4 first: every address was checked, and a host without IPv6 routes still reaches a dual-stack receiver.
+        guard let first = addresses.first(where: { $0.bytes.count == 4 }) ?? addresses.first else {
+            return delivering ? .refused("'\(host)' does not resolve to an address") : .allowed(address: nil)
+        }
         for address in addresses where address.isInternal && !networks.contains(where: { $0.contains(address) }) {
             return .refused("'\(host)' resolves to \(address), an address inside this network; the operator can allow it with APPROVALS_WEBHOOK_ALLOW")
         }
         return .allowed(address: first.description)
+    }
+
+    /// The same fence, with `names` resolved to the given addresses without asking DNS.
+    public func resolving(_ names: [String: [String]]) -> WebhookEgress {
+        var copy = self
+        copy.fixedNames = names.mapValues { $0.compactMap(IPAddress.init) }
+        return copy
     }
 
     /// The host's addresses (an address literal is its own), resolved off the async threads.

@@ -73,7 +73,23 @@ public enum AuditReplay {
             positions[record.id] = projects.count
             projects.append(project)
         }
-        try await ProjectRepository.replay(into: &projects, at: positions, registry: registry, on: connection, logger: logger)
+        let unreplayed = projects
+        do {
+            try await ProjectRepository.replay(into: &projects, at: positions, registry: registry, on: connection, logger: logger)
+        } catch {
+            // An event that no longer replays (edited, re-hashed) fails the batch: replay project by project to say whose.
+            for record in records {
+                guard let position = positions[record.id] else { continue }
+                var one = [unreplayed[position]]
+                do {
+                    try await ProjectRepository.replay(into: &one, at: [record.id: 0], registry: registry, on: connection, logger: logger)
+                    projects[position] = one[0]
+                } catch {
+                    broken.append(.init(projectCode: record.code, seq: record.lastSeq, problem: "its item events do not replay (\(error))"))
+                    positions[record.id] = nil
+                }
+            }
+        }
         var rows: [Int64: [String: String]] = [:]
         for try await (projectID, itemID, state) in try await connection.query("""
             SELECT project_id, item_id, state FROM items WHERE project_id = ANY(\(Array(positions.keys)))

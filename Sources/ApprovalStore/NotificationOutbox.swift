@@ -41,7 +41,7 @@ public enum NotificationOutbox {
             self.audiences = audiences
             self.investorOrganisation = record.investorOrganisation
             self.agentID = record.agentID
-            self.covering = Jurisdiction(record.region)?.coveredBy ?? [record.region]
+            self.covering = (Jurisdiction(record.region) ?? Jurisdiction(stored: record.region)).coveredBy
             if case let .meetingScheduled(_, _, _, _, invitations) = event.event {
                 namedDepartments = invitations.keys.sorted()
             } else {

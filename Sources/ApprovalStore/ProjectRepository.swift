@@ -140,11 +140,16 @@ public enum ProjectRepository {
         try await connection.query("""
             INSERT INTO local_code_serials (prefix, last) VALUES (\(prefix), 0) ON CONFLICT (prefix) DO NOTHING
             """, logger: logger)
+        // Walks forward from the last serial issued while the code is taken: one index probe per taken serial
+        // (legacy codes only), not a scan of the million serials a month may hold.
         let serial = try await connection.query("""
-            UPDATE local_code_serials l SET last = coalesce((
-                SELECT s FROM generate_series(l.last + 1, \(maximum)) s
-                WHERE NOT EXISTS (SELECT 1 FROM projects WHERE code = l.prefix || lpad(s::text, 6, '0'))
-                ORDER BY s LIMIT 1), \(maximum + 1))
+            WITH RECURSIVE current AS (SELECT last FROM local_code_serials WHERE prefix = \(prefix) FOR UPDATE),
+            probe(s) AS (
+                SELECT last + 1 FROM current
+                UNION ALL
+                SELECT s + 1 FROM probe
+                WHERE s <= \(maximum) AND EXISTS (SELECT 1 FROM projects WHERE code = \(prefix) || lpad(s::text, 6, '0')))
+            UPDATE local_code_serials SET last = least((SELECT max(s) FROM probe), \(maximum + 1))
             WHERE prefix = \(prefix) RETURNING last
             """, logger: logger).collect().first?.decode(Int.self)
         return serial.flatMap { $0 <= maximum ? $0 : nil }

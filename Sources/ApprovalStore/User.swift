@@ -205,11 +205,14 @@ public enum UserRepository {
         return try rows.map(decodeUser)
     }
 
-    /// Active users a public token (`issueToken(publicSecret:)`) still signs in.
-    public static func holdersOfPublicTokens(on connection: PostgresConnection, logger: Logger) async throws -> [User] {
+    /// Active users a public token still signs in: one issued with a chosen secret (`issueToken(publicSecret:)`),
+    /// or one whose secret is among `known` (the demo's and the old seed's, whenever and however they were issued).
+    public static func holdersOfPublicTokens(known: [String], on connection: PostgresConnection, logger: Logger) async throws -> [User] {
         try await connection.query("""
             SELECT \(unescaped: columns) FROM users
-            WHERE active AND id IN (SELECT user_id FROM tokens WHERE public_secret AND \(unescaped: validToken()))
+            WHERE active AND id IN (SELECT user_id FROM tokens
+                                    WHERE (public_secret OR digest IN (SELECT sha256(convert_to(secret, 'UTF8')) FROM unnest(\(known)::text[]) secret))
+                                      AND \(unescaped: validToken()))
             ORDER BY id
             """, logger: logger).collect().map(decodeUser)
     }

@@ -118,9 +118,11 @@ struct ServeCommand: AsyncParsableCommand {
             if revisited > 0 { logger.info("calendar: \(revisited) projects with provisional deadlines will be re-computed by the sweeper") }
             if !development {
                 // A token anyone can read in the README or the tests must never sign someone in to a deployment.
-                let holders = try await db.read { try await UserRepository.holdersOfPublicTokens(on: $0, logger: logger) }
+                let holders = try await db.read {
+                    try await UserRepository.holdersOfPublicTokens(known: DemoData.publicSecrets, on: $0, logger: logger)
+                }
                 guard holders.isEmpty else {
-                    throw ValidationError("""
+                    throw RefusedStart(description: """
                         refusing to start outside --development: public tokens (demo-*, seed-*, test-*) still sign in \
                         \(holders.map { "user \($0.id) '\($0.name)' (\($0.role.rawValue))" }.joined(separator: ", ")); \
                         revoke them (psql: UPDATE tokens SET revoked_at = now() WHERE public_secret) or deactivate those users
@@ -144,4 +146,9 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         }
     }
+}
+
+/// Why `serve` will not start with this database, printed without the usage text (the arguments were fine).
+struct RefusedStart: Error, CustomStringConvertible {
+    let description: String
 }

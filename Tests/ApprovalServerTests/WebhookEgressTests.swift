@@ -89,22 +89,21 @@ struct WebhookEgressTests {
         }
     }
 
-    /// A delivery connects to the address its host's check approved, not to whatever the name resolves to next.
+    /// A delivery connects to the address its host's check approved, never resolving the name again: here the name
+    /// exists only in the fence's own table (DNS knows nothing of `.invalid`), so the delivery arrives only if it
+    /// was sent to the checked address.
     @Test func aDeliveryConnectsToTheCheckedAddress() async throws {
-        let egress = try WebhookEgress(allow: "127.0.0.0/8, ::1", development: true)
+        let egress = try WebhookEgress(allow: "127.0.0.0/8", development: true).resolving(["hooks.pinned.invalid": ["127.0.0.1"]])
         let receiver = WebhookReceiver()
         try await receiver.run { url in
-            let named = url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
-            guard case let .allowed(address) = await egress.destination(named, delivering: true) else {
-                Issue.record("localhost refused although its addresses are allowed")
-                return
-            }
-            #expect(address == "127.0.0.1" || address == "::1", "\(String(describing: address))")
-            #expect(await WebhookEgress.strict.destination(named, delivering: true) != .allowed(address: address))
+            let named = url.replacingOccurrences(of: "127.0.0.1", with: "hooks.pinned.invalid")
+            #expect(await egress.destination(named, delivering: true) == .allowed(address: "127.0.0.1"))
+            // Pointed inside the network, the same name is refused.
+            let rebound = try WebhookEgress(allow: nil, development: true).resolving(["hooks.pinned.invalid": ["93.184.216.34", "10.0.0.7"]])
+            if case .allowed = await rebound.destination(named, delivering: true) { Issue.record("a name with an internal address was allowed") }
             try await TestServer.run { server in
                 let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "whsec-0123456789abcdef"}"#)
                 #expect(created.status == 201, "\(created.text)")
-                // The test server's own allow-list names 127.0.0.1 alone; the deliverer below allows the name's addresses.
                 try await server.sql("UPDATE webhook_subscriptions SET url = '\(named)'")
                 let code = try await server.createEnterpriseProject()
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
@@ -112,10 +111,41 @@ struct WebhookEgressTests {
                 let deliverer = WebhookDeliverer(database: server.database,
                                                  policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, egress: egress),
                                                  metrics: server.context.metrics)
-                if address == "127.0.0.1" {
-                    #expect(try await deliverer.deliverBatch() == .init(delivered: 1))
-                    #expect(receiver.received.count == 1)
-                }
+                #expect(try await deliverer.deliverBatch() == .init(delivered: 1))
+                #expect(receiver.received.count == 1)
+            }
+        }
+    }
+
+    /// A receiver that sends its answer's head and then nothing: cut off by the read timeout, well before the
+    /// delivery's deadline.
+    @Test func aSilentReceiverIsCutOffByTheReadTimeout() async throws {
+        let router = Router()
+        router.post("/silent") { _, _ in
+            Response(status: .ok, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: "."))
+                try await Task.sleep(for: .seconds(60))
+            })
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await TestServer.run { server in
+                let url = "http://127.0.0.1:\(client.port!)/silent"
+                let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "whsec-0123456789abcdef"}"#)
+                let webhook = try #require(created.int("id"))
+                let code = try await server.createEnterpriseProject()
+                try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+                let deliverer = WebhookDeliverer(database: server.database,
+                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(60),
+                                                                       readTimeout: .seconds(1), egress: TestServer.testEgress),
+                                                 metrics: server.context.metrics)
+                let started = ContinuousClock.now
+                #expect(try await deliverer.deliverBatch() == .init(failed: 1))
+                // Well inside the 60 s deadline: it was the read timeout that ended it.
+                #expect(started.duration(to: .now) < .seconds(30))
+                let record = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor).list("deliveries")
+                #expect(record.first?["lastError"] as? String == "timeout", "\(record)")
             }
         }
     }
