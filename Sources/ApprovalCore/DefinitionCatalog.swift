@@ -13,13 +13,16 @@ public struct DefinitionSource: Sendable {
 
 /// Everything in a `Workflows/` directory, validated together: departments, calendars and workflows.
 ///
-/// Layout: `departments.yaml`, `calendars/<id>.yaml`, and every other `*.yaml` at the top is a workflow.
+/// Layout: `departments.yaml`, `materials.yaml` (the reusable material kinds; optional), `calendars/<id>.yaml`,
+/// and every other `*.yaml` at the top is a workflow.
 public struct DefinitionCatalog: Sendable {
     public let departments: [String: Department]
     public let calendars: [String: WorkdayCalendar]
     public let calendarDefinitions: [String: CalendarDefinition]
     /// Keyed by workflow id; a directory holds the current version of each workflow.
     public let workflows: [String: WorkflowDefinition]
+    /// The reusable material kinds the workflows' items require and produce.
+    public let materialKinds: [String: MaterialKind]
     /// The files the catalog was loaded from, so the store can keep each workflow's exact text and digest.
     public let sources: [DefinitionSource]
 
@@ -67,10 +70,17 @@ public struct DefinitionCatalog: Sendable {
         // broken calendar is reported once rather than again as "unknown calendar" in each workflow.
         let calendarIDs = Set(calendarDefinitions.keys).union(sources.filter { isCalendar($0.path) }.map { calendarID(of: $0.path) })
 
-        var workflows: [String: WorkflowDefinition] = [:]
-        for source in sources where !isCalendar(source.path) && fileName(source.path) != "departments.yaml" {
+        var kinds: [String: MaterialKind] = [:]
+        for source in sources where isMaterials(source.path) {
             let reader = YAMLReader(file: source.path)
-            if let workflow = WorkflowDefinition.parse(source.text, reader: reader, departments: departments, calendarIDs: calendarIDs) {
+            kinds = MaterialKind.parseAll(source.text, reader: reader)
+            issues += reader.issues
+        }
+
+        var workflows: [String: WorkflowDefinition] = [:]
+        for source in sources where !isShared(source.path) {
+            let reader = YAMLReader(file: source.path)
+            if let workflow = WorkflowDefinition.parse(source.text, reader: reader, departments: departments, calendarIDs: calendarIDs, kinds: kinds) {
                 if let other = workflows[workflow.id] {
                     reader.report("duplicate workflow id '\(workflow.id)', also defined in \(other.file)", line: 1, column: 1)
                 } else {
@@ -82,7 +92,7 @@ public struct DefinitionCatalog: Sendable {
         guard issues.isEmpty else { throw DefinitionErrors(issues: issues) }
         return DefinitionCatalog(departments: departments,
                                  calendars: calendarDefinitions.mapValues { $0.compile() },
-                                 calendarDefinitions: calendarDefinitions, workflows: workflows, sources: sources)
+                                 calendarDefinitions: calendarDefinitions, workflows: workflows, materialKinds: kinds, sources: sources)
     }
 
     /// The deployment's time zone, which its calendars share (validated): where days end at 24:00, so where
@@ -100,7 +110,7 @@ public struct DefinitionCatalog: Sendable {
     /// Parses an earlier version of a workflow, kept by the store, against this catalog's departments and
     /// calendars: running projects keep the version they started with after the YAML changes.
     public func loadEarlierVersion(_ source: DefinitionSource) throws(DefinitionErrors) -> WorkflowDefinition {
-        let shared = sources.filter { Self.isCalendar($0.path) || Self.fileName($0.path) == "departments.yaml" }
+        let shared = sources.filter { Self.isShared($0.path) }
         let catalog = try DefinitionCatalog.load(shared + [source])
         guard let workflow = catalog.workflows.values.first else {
             throw DefinitionErrors(issues: [DefinitionIssue(file: source.path, line: 1, column: 1, message: "holds no workflow")])
@@ -139,6 +149,13 @@ public struct DefinitionCatalog: Sendable {
     private static func fileName(_ path: String) -> String { String(path.split(separator: "/").last ?? "") }
 
     private static func isCalendar(_ path: String) -> Bool { path.split(separator: "/").dropLast().last == "calendars" }
+
+    private static func isMaterials(_ path: String) -> Bool { fileName(path) == "materials.yaml" && !isCalendar(path) }
+
+    /// Files every workflow is checked against, rather than workflows themselves.
+    private static func isShared(_ path: String) -> Bool {
+        isCalendar(path) || isMaterials(path) || fileName(path) == "departments.yaml"
+    }
 
     private static func calendarID(of path: String) -> String {
         String(fileName(path).split(separator: ".").first ?? "")

@@ -11,7 +11,7 @@ extension WorkflowDefinition {
     /// Parses one workflow file and checks it against the departments and calendars it names. Every problem
     /// is reported through `reader`; the result is nil when there was any.
     static func parse(_ text: String, reader: YAMLReader, departments: [String: Department],
-                      calendarIDs: Set<String>) -> WorkflowDefinition? {
+                      calendarIDs: Set<String>, kinds: [String: MaterialKind] = [:]) -> WorkflowDefinition? {
         guard let root = reader.compose(text),
               let top = reader.fields(root, of: "the workflow",
                                       required: ["id", "version", "name", "calendar", "total_limit", "stages"],
@@ -33,7 +33,7 @@ extension WorkflowDefinition {
         let warnings = parseWarnings(top, reader: reader)
         let attributes = parseAttributes(top, reader: reader)
         let declared = Dictionary(attributes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let stages = parseStages(top, reader: reader, departments: departments, attributes: declared)
+        let stages = parseStages(top, reader: reader, departments: departments, attributes: declared, kinds: kinds)
         let phases = parsePhases(top, reader: reader, stageIDs: stages.map(\.id))
 
         guard let id, let version, let name, let calendarID, let totalLimit else { return nil }
@@ -94,7 +94,7 @@ extension WorkflowDefinition {
     }
 
     private static func parseStages(_ top: Fields, reader: YAMLReader, departments: [String: Department],
-                                    attributes: [String: AttributeDeclaration]) -> [StageDefinition] {
+                                    attributes: [String: AttributeDeclaration], kinds: [String: MaterialKind]) -> [StageDefinition] {
         var stages: [StageDefinition] = []
         var itemIDs = Set<String>()
         for node in reader.sequence(top, "stages", in: "the workflow") ?? [] {
@@ -111,7 +111,7 @@ extension WorkflowDefinition {
                     reader.report("the workflow has more than \(maximumItems) items; split it into several workflows", at: itemNode)
                     break
                 }
-                guard let item = parseItem(itemNode, stageID: id, reader: reader, departments: departments,
+                guard let item = parseItem(itemNode, stageID: id, reader: reader, departments: departments, kinds: kinds,
                                            attributes: attributes) else { continue }
                 if !itemIDs.insert(item.id).inserted {
                     reader.report("duplicate item id '\(item.id)'; item ids are unique across all stages", at: itemNode)
@@ -131,12 +131,12 @@ extension WorkflowDefinition {
     }
 
     private static func parseItem(_ node: Node, stageID: String, reader: YAMLReader,
-                                  departments: [String: Department],
+                                  departments: [String: Department], kinds: [String: MaterialKind],
                                   attributes: [String: AttributeDeclaration]) -> ItemDefinition? {
         // Returns nil only when the item has no usable id.
         guard let fields = reader.fields(node, of: "an item", required: ["id", "name", "department", "limit"],
                                          optional: ["depends_on", "when", "exempt_when", "exemption_source",
-                                                    "on_timeout", "deficiency_acceptance"]),
+                                                    "on_timeout", "deficiency_acceptance", "requires", "produces"]),
               let id = reader.identifier(fields, "id", in: "an item")
         else { return nil }
         let what = "item '\(id)'"
@@ -170,9 +170,11 @@ extension WorkflowDefinition {
         let deficiency = reader.boolean(fields, "deficiency_acceptance", in: what) ?? false
         // An item with a bad department or limit is kept (its file is refused anyway) so that its dependencies
         // are still checked and every error of the file is reported in one run.
+        let (requirements, produces) = MaterialRequirement.parse(fields, of: what, allowsDeficiency: deficiency, kinds: kinds, reader: reader)
         return ItemDefinition(id: id, name: name ?? id, department: department ?? "", limit: limit ?? 0, dependsOn: dependsOn,
                               condition: condition, exemptWhen: exemptWhen, exemptionSource: exemptionSource,
-                              onTimeout: onTimeout, allowsDeficiencyAcceptance: deficiency, stageID: stageID)
+                              onTimeout: onTimeout, allowsDeficiencyAcceptance: deficiency, stageID: stageID,
+                              requirements: requirements, produces: produces)
     }
 
     private static func department(_ fields: Fields, _ key: String, in what: String, reader: YAMLReader,

@@ -22,6 +22,10 @@ public struct ItemDefinition: Sendable, Hashable {
     /// 容缺受理: may be accepted with non-core materials missing on the investor's written commitment.
     public let allowsDeficiencyAcceptance: Bool
     public let stageID: String
+    /// What an application for it must carry (申请材料清单).
+    public var requirements: [MaterialRequirement] = []
+    /// The kind of document it issues once decided (a licence, permit or opinion), for the items after it.
+    public var produces: String?
 }
 
 /// A stage (审批阶段) — a container of parallel items with one lead department (一家牵头) and a time limit.

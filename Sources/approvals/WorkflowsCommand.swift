@@ -49,6 +49,8 @@ struct WorkflowsCommand: ParsableCommand {
                     print("ok  calendar \(calendar.id)  \(calendar.name): covers \(calendar.coverage.lowerBound) to \(calendar.coverage.upperBound)")
                 }
                 print("ok  \(catalog.departments.count) departments")
+                let required = catalog.workflows.values.flatMap(\.items).reduce(0) { $0 + $1.requirements.count }
+                print("ok  \(catalog.materialKinds.count) material kinds, \(required) required materials")
             }
         }
     }

@@ -60,10 +60,18 @@ struct DefinitionValidationTests {
             depends_on: [y]
     """
 
-    func issues(workflow: String = workflow, calendar: String = calendar, departments: String = departments) -> [DefinitionIssue] {
+    static let materials = """
+    kinds:
+      - {id: licence, name: 营业执照}
+      - {id: permit, name: 许可证}
+    """
+
+    func issues(workflow: String = workflow, calendar: String = calendar, departments: String = departments,
+                materials: String = materials) -> [DefinitionIssue] {
         do {
             _ = try DefinitionCatalog.load([
                 DefinitionSource(path: "defs/departments.yaml", text: departments),
+                DefinitionSource(path: "defs/materials.yaml", text: materials),
                 DefinitionSource(path: "defs/calendars/test-cal.yaml", text: calendar),
                 DefinitionSource(path: "defs/wf.yaml", text: workflow),
             ])
@@ -107,6 +115,70 @@ struct DefinitionValidationTests {
         #expect(found.count == 2)
         #expect(found.contains { $0.line == 19 && $0.message.contains("unknown key 'limt' in an item") && $0.message.contains("expected one of") })
         #expect(found.contains { $0.message.contains("missing required key 'limit'") })
+    }
+
+    /// Item x with requirements, as the tests below break them.
+    func withRequirements(_ lines: String) -> String {
+        replacing("        limit: 5\n      - id: y", with: "        limit: 5\n" + lines + "      - id: y")
+    }
+
+    @Test func materialRequirementsLoadWithTheirKinds() throws {
+        let catalog = try DefinitionCatalog.load([
+            DefinitionSource(path: "defs/departments.yaml", text: Self.departments),
+            DefinitionSource(path: "defs/materials.yaml", text: Self.materials),
+            DefinitionSource(path: "defs/calendars/test-cal.yaml", text: Self.calendar),
+            DefinitionSource(path: "defs/wf.yaml", text: withRequirements("""
+                    requires:
+                      - {id: form, name: 申请表, core: true}
+                      - {id: licence, name: 营业执照, core: true, kind: licence}
+                    produces: permit
+
+            """)),
+        ])
+        let item = try #require(catalog.workflows["wf"]?.item("x"))
+        #expect(item.requirements.map(\.id) == ["form", "licence"])
+        #expect(item.requirements[1].kind == "licence" && item.requirements[1].core)
+        #expect(item.produces == "permit")
+        #expect(catalog.materialKinds["licence"]?.name == "营业执照")
+        // The shipped workflows: every item says what it requires, and what an item issues is reused by kind.
+        let shipped = shippedCatalog.workflows.values.flatMap(\.items)
+        #expect(shipped.allSatisfy { !$0.requirements.isEmpty })
+        #expect(shipped.contains { $0.requirements.contains { $0.kind == "project-approval-document" } })
+    }
+
+    @Test func unknownMaterialKind() {
+        expectIssue(issues(workflow: withRequirements("""
+                    requires:
+                      - {id: form, name: 申请表, core: true, kind: passport}
+
+            """)), line: 21, "material 'form' of item 'x'", "unknown material kind 'passport'")
+        expectIssue(issues(workflow: withRequirements("""
+                    produces: medal
+
+            """)), line: 20, "item 'x' names unknown material kind 'medal'")
+    }
+
+    @Test func repeatedRequirementAndMissingCore() {
+        expectIssue(issues(workflow: withRequirements("""
+                    requires:
+                      - {id: form, name: 申请表, core: true}
+                      - {id: form, name: 申请书, core: false}
+
+            """)), line: 22, "item 'x' requires 'form' twice")
+        expectIssue(issues(workflow: withRequirements("""
+                    requires:
+                      - {id: form, name: 申请表}
+
+            """)), line: 21, "missing required key 'core'")
+    }
+
+    @Test func deficiencyAcceptanceNeedsANonCoreMaterial() {
+        expectIssue(issues(workflow: withRequirements("""
+                    deficiency_acceptance: true
+                    requires:
+                      - {id: form, name: 申请表, core: true}
+
+            """)), line: 22, "item 'x' allows deficiency acceptance", "core: false")
     }
 
     @Test func unknownDepartment() {

@@ -99,7 +99,7 @@ struct DeploymentSecurityTests {
     /// Connects, sends `text` (with `trickle`, a byte every 200 ms), and waits up to `seconds` for the server to
     /// close the connection.
     static func isClosedByServer(port: Int, sending text: String, trickle: Bool, within seconds: Int) async throws -> Bool {
-        try await Task.detached {
+        try await onOwnThread {
             let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(socket) }
             var address = sockaddr_in()
@@ -125,7 +125,15 @@ struct DeploymentSecurityTests {
             var buffer = [UInt8](repeating: 0, count: 512)
             // 0: the server closed it; -1: the wait ran out with the connection still open.
             return recv(socket, &buffer, buffer.count, 0) == 0
-        }.value
+        }
+    }
+
+    /// Runs blocking socket calls on a thread of their own: blocking one of the test run's few pooled threads for
+    /// seconds starves everything else running meanwhile.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     @Test func oldIdempotencyKeysAndSettledNotificationsArePruned() async throws {

@@ -37,23 +37,26 @@ struct DatabaseLocationTests {
 struct DatabaseTLSTests {
     let logger = Logger(label: "test")
 
-    /// Runs `command` and waits for it.
-    static func run(_ command: [String]) throws {
+    /// Runs `command` and waits for it without blocking a thread of the tests' small concurrency pool (a blocked
+    /// pool starves the database pools' run loops, and the whole test run hangs).
+    static func run(_ command: [String]) async throws {
         let process = Process()
         process.executableURL = URL(filePath: "/usr/bin/env")
         process.arguments = command
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        let (exit, exited) = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in exited.finish() }
         try process.run()
-        process.waitUntilExit()
+        for await _ in exit {}
         guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad, userInfo: ["command": command.joined(separator: " ")]) }
     }
 
     /// A self-signed certificate for `name`, and its key.
-    static func certificate(for name: String, in folder: URL) throws -> (certificate: String, key: String) {
+    static func certificate(for name: String, in folder: URL) async throws -> (certificate: String, key: String) {
         let certificate = folder.appending(path: "\(name).crt").path, key = folder.appending(path: "\(name).key").path
-        try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
-                 "-addext", "subjectAltName=DNS:\(name)", "-keyout", key, "-out", certificate])
+        try await run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
+                       "-addext", "subjectAltName=DNS:\(name)", "-keyout", key, "-out", certificate])
         return (certificate, key)
     }
 
@@ -83,11 +86,11 @@ struct DatabaseTLSTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(chmod(folder.path, 0o755) == 0)
-        let server = try Self.certificate(for: "localhost", in: folder)
-        let stranger = try Self.certificate(for: "stranger.example", in: folder)
+        let server = try await Self.certificate(for: "localhost", in: folder)
+        let stranger = try await Self.certificate(for: "stranger.example", in: folder)
         #expect(chmod(server.certificate, 0o644) == 0)
         // PostgreSQL reads its key only when its own user owns it and nobody else may read it.
-        if getuid() == 0 { try Self.run(["chown", "postgres", server.key]) }
+        if getuid() == 0 { try await Self.run(["chown", "postgres", server.key]) }
         let port = Int.random(in: 20_000..<30_000)
         let cluster = try EmbeddedPostgres(folder: folder.appending(path: "cluster"), settings: [
             "fsync": "off", "listen_addresses": "'127.0.0.1'", "port": "\(port)", "ssl": "on",
