@@ -20,16 +20,18 @@ struct APIMiddleware: ServerMiddleware {
             let statusCode = operationID == "getProjectStatus" ? metadata.pathParameters["code"]?.removingPercentEncoding : nil
             let storedStatusCode = statusCode?.contains("\u{0}") == false ? statusCode : nil
             let (user, storedStatus) = try await authenticate(request, storedStatusFor: storedStatusCode)
-            let data = try await Self.checked(body, path: request.path ?? "")
+            // An upload's body is the file, passed on as it streams in; every other body is JSON, read and checked.
+            let streamed = Self.streamedBodies.contains(operationID)
+            let data = streamed ? nil : try await Self.checked(body, path: request.path ?? "")
             if let problem = contract.problem(operationID: operationID, request: request, pathParameters: metadata.pathParameters, body: data) {
                 throw problem
             }
-            let body = data.map { HTTPBody($0) }
+            let body = streamed ? body : data.map { HTTPBody($0) }
             var (response, responseBody) = try await RequestScope.$user.withValue(user) {
                 try await RequestScope.$storedStatus.withValue(storedStatus) { try await next(request, body, metadata) }
             }
             // The runtime percent-encodes header values; ETag and Location must reach the client verbatim.
-            for name in [HTTPField.Name.eTag, .location] {
+            for name in [HTTPField.Name.eTag, .location, .contentDisposition, .contentRange] {
                 if let value = response.headerFields[name] { response.headerFields[name] = value.removingPercentEncoding ?? value }
             }
             return (response, responseBody)
@@ -39,6 +41,9 @@ struct APIMiddleware: ServerMiddleware {
     }
 
     static let maximumBodyBytes = 1 << 20
+
+    /// Operations whose body is a file (checked by size and content as it arrives) rather than JSON.
+    static let streamedBodies: Set<String> = ["uploadMaterial", "uploadMaterialVersion"]
 
     /// PostgreSQL text cannot hold U+0000, so a NUL anywhere in the input is refused here as the caller's
     /// mistake rather than failing later as a database error; bodies are capped at 1 MiB.

@@ -41,8 +41,14 @@ public struct DeadlineSweeper: Sendable {
     }
 
     /// Prunes what the retention settings let go (stored idempotent answers, settled notifications), batch by
-    /// batch until none is left.
+    /// batch until none is left, and material contents no version refers to (a day after they were stored, so an
+    /// upload still being recorded is never taken).
     public func pruneExpired(batch: Int = 5_000) async throws {
+        let digests = try await context.database.transaction { connection in
+            try await MaterialRepository.collectGarbage(olderThan: 86_400, on: connection, logger: context.database.logger)
+        }
+        try context.settings.materials.directory?.remove(digests: digests)
+        context.settings.materials.directory?.removeAbandonedUploads(olderThan: 86_400)
         let retention = context.settings.retention
         while !Task.isCancelled {
             let pruned = try await context.database.transaction { connection in

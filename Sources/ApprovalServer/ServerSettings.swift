@@ -1,3 +1,4 @@
+import ApprovalStore
 import Foundation
 
 /// How this deployment runs, beyond the database and the definitions: the settings of README's "Deploying".
@@ -16,6 +17,29 @@ public struct ServerSettings: Sendable {
     public var retention: Retention
     /// Working days between calling a joint meeting and holding it (`APPROVALS_MEETING_NOTICE_DAYS`).
     public var meetingNotice: Int
+    /// Where uploaded materials go and how large they may be.
+    public var materials: MaterialSettings
+
+    public struct MaterialSettings: Sendable {
+        /// New contents go here; `directory`, when set, also serves contents stored there earlier.
+        public var directory: DirectoryContentStore?
+        public var maximumFileBytes: Int
+        public var organisationQuotaBytes: Int
+
+        public init(directory: DirectoryContentStore? = nil, maximumFileBytes: Int = 50 << 20, organisationQuotaBytes: Int = 2 << 30) {
+            self.directory = directory
+            self.maximumFileBytes = maximumFileBytes
+            self.organisationQuotaBytes = organisationQuotaBytes
+        }
+
+        /// Where new uploads are stored.
+        var uploadStore: any MaterialContentStore { directory ?? DatabaseContentStore() }
+
+        /// The store holding a content recorded as `storedIn`.
+        func store(for storedIn: String) -> (any MaterialContentStore)? {
+            storedIn == "database" ? DatabaseContentStore() : directory
+        }
+    }
 
     public struct Retention: Sendable {
         public var idempotencyKeys: Duration
@@ -28,7 +52,9 @@ public struct ServerSettings: Sendable {
     }
 
     public init(development: Bool = false, publicURL: URL? = nil, metricsToken: String? = nil, gaugeRefresh: Duration = .seconds(15),
-                idleTimeout: Duration = .seconds(30), retention: Retention = Retention(), meetingNotice: Int = 1) {
+                idleTimeout: Duration = .seconds(30), retention: Retention = Retention(), meetingNotice: Int = 1,
+                materials: MaterialSettings = MaterialSettings()) {
+        self.materials = materials
         self.meetingNotice = meetingNotice
         self.development = development
         self.publicURL = publicURL

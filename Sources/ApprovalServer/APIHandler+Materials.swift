@@ -1,0 +1,208 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import OpenAPIRuntime
+import PostgresNIO
+
+/// The material library (材料库, issue 24): an investor organisation's documents, uploaded once (streamed, typed by
+/// content, stored once per SHA-256) and downloaded whole or by range.
+extension APIHandler {
+    static func materialBody(_ material: Material) -> Components.Schemas.Material {
+        let versions = material.versions.map { version in
+            Components.Schemas.MaterialVersion(version: version.version, fileName: version.fileName,
+                                               mediaType: .init(rawValue: version.content.mediaType) ?? .applicationPdf,
+                                               size: Int64(version.content.size), sha256: version.content.digestHex, uploadedAt: version.uploadedAt)
+        }
+        return .init(id: material.id, name: material.name, kind: material.kind, validFrom: material.validFrom?.description,
+                     validUntil: material.validUntil?.description, current: versions[versions.count - 1], versions: versions)
+    }
+
+    /// The organisation whose library the caller keeps: investors only.
+    private func libraryOwner() throws -> (User, String) {
+        let user = try currentUser()
+        guard user.role == .investor, let organisation = user.organisation else {
+            throw APIError.forbidden("the material library is an investor organisation's; sign in as its investor")
+        }
+        return (user, organisation)
+    }
+
+    /// A material the caller may read; 404 otherwise, whether or not it exists.
+    private func visibleMaterial(_ id: Int64, on connection: PostgresConnection) async throws -> Material {
+        let user = try currentUser()
+        guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first,
+              user.role == .investor && user.organisation == material.organisation else {
+            throw APIError.notFound("material \(id)", field: "materialId")
+        }
+        return material
+    }
+
+    func listMaterials(_ input: Operations.ListMaterials.Input) async throws -> Operations.ListMaterials.Output {
+        let (_, organisation) = try libraryOwner()
+        let materials = try await database.read {
+            try await MaterialRepository.find(organisation: organisation, kind: input.query.kind, before: input.query.before,
+                                              limit: Self.pageLimit(input.query.limit), on: $0, logger: context.logger)
+        }
+        return .ok(.init(body: .json(.init(materials: materials.map(Self.materialBody)))))
+    }
+
+    func getMaterial(_ input: Operations.GetMaterial.Input) async throws -> Operations.GetMaterial.Output {
+        let material = try await database.read { try await visibleMaterial(input.path.materialId, on: $0) }
+        return .ok(.init(body: .json(Self.materialBody(material))))
+    }
+
+    func uploadMaterial(_ input: Operations.UploadMaterial.Input) async throws -> Operations.UploadMaterial.Output {
+        let (user, organisation) = try libraryOwner()
+        let name = input.query.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        var problems: [FieldProblem] = []
+        if name.isEmpty { problems.append(.init(field: "name", detail: "must not be empty")) }
+        if let kind = input.query.kind, context.registry.catalog.materialKinds[kind] == nil {
+            problems.append(.init(field: "kind", detail: "unknown material kind '\(kind)'; known: \(context.registry.catalog.materialKinds.keys.sorted().joined(separator: ", "))"))
+        }
+        let (validFrom, validUntil) = try Self.validity(from: input.query.validFrom, until: input.query.validUntil, problems: &problems)
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        guard case let .any(body) = input.body else { throw APIError.badRequest("expected the file as the request body", field: "body") }
+        let material = try await receive(body, organisation: organisation) { content, connection in
+            let id = try await MaterialRepository.create(organisation: organisation, name: name, kind: input.query.kind, validFrom: validFrom,
+                                                         validUntil: validUntil, fileName: name, content: content, by: user.id,
+                                                         on: connection, logger: context.logger)
+            return id
+        }
+        return .created(.init(body: .json(Self.materialBody(material))))
+    }
+
+    func uploadMaterialVersion(_ input: Operations.UploadMaterialVersion.Input) async throws -> Operations.UploadMaterialVersion.Output {
+        let (user, organisation) = try libraryOwner()
+        var problems: [FieldProblem] = []
+        let (validFrom, validUntil) = try Self.validity(from: input.query.validFrom, until: input.query.validUntil, problems: &problems)
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        guard case let .any(body) = input.body else { throw APIError.badRequest("expected the file as the request body", field: "body") }
+        let existing = try await database.read { try await visibleMaterial(input.path.materialId, on: $0) }
+        let material = try await receive(body, organisation: organisation) { content, connection in
+            try await MaterialRepository.addVersion(materialID: existing.id, fileName: existing.name, content: content, validFrom: validFrom,
+                                                    validUntil: validUntil, by: user.id, on: connection, logger: context.logger)
+            return existing.id
+        }
+        return .created(.init(body: .json(Self.materialBody(material))))
+    }
+
+    /// Receives an upload into the library and records it with `record`, all in one transaction: a refused, failed
+    /// or interrupted upload leaves nothing. The size limit is checked first against the declared length, then
+    /// as the bytes arrive; the organisation's quota after.
+    private func receive(_ body: HTTPBody, organisation: String,
+                         record: @escaping (StoredContent, PostgresConnection) async throws -> Int64) async throws -> Material {
+        let settings = context.settings.materials
+        if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
+        do {
+            return try await database.transaction { connection in
+                let content = try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
+                                                                   on: connection, logger: context.logger)
+                let id = try await record(content, connection)
+                let used = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
+                guard used <= settings.organisationQuotaBytes else {
+                    throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: used - content.size)
+                }
+                guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
+                    throw APIError.notFound("material \(id)")
+                }
+                return material
+            }
+        } catch let error as MaterialUploadError {
+            throw Self.refusal(error)
+        }
+    }
+
+    static func refusal(_ error: MaterialUploadError) -> APIError {
+        switch error {
+        case let .tooLarge(limit):
+            APIError(status: 413, type: "/problems/too-large", title: "File too large",
+                     detail: "a file may be at most \(limit) bytes (\(limit >> 20) MB)", field: "body")
+        case let .overQuota(quota, used):
+            APIError(status: 413, type: "/problems/quota", title: "Library quota reached",
+                     detail: "the organisation's library may hold \(quota >> 20) MB and holds \(used >> 20) MB; this file would pass it", field: "body")
+        case let .unaccepted(looksLike):
+            APIError(status: 415, type: "/problems/unsupported-type", title: "Unsupported file type",
+                     detail: "the file is \(looksLike), not a PDF, OFD, JPEG or PNG (its content decides, not its name)", field: "body")
+        }
+    }
+
+    private static func validity(from: String?, until: String?, problems: inout [FieldProblem]) throws -> (CivilDate?, CivilDate?) {
+        var validFrom: CivilDate?, validUntil: CivilDate?
+        if let from { if let date = CivilDate(input: from) { validFrom = date } else { problems.append(.init(field: "validFrom", detail: "'\(from)' is not a date (\(CivilDate.acceptedForm))")) } }
+        if let until { if let date = CivilDate(input: until) { validUntil = date } else { problems.append(.init(field: "validUntil", detail: "'\(until)' is not a date (\(CivilDate.acceptedForm))")) } }
+        if let validFrom, let validUntil, validUntil < validFrom {
+            problems.append(.init(field: "validUntil", detail: "\(validUntil) is before validFrom \(validFrom)"))
+        }
+        return (validFrom, validUntil)
+    }
+
+    func downloadMaterial(_ input: Operations.DownloadMaterial.Input) async throws -> Operations.DownloadMaterial.Output {
+        let user = try currentUser()
+        let material = try await database.read { try await visibleMaterial(input.path.materialId, on: $0) }
+        guard let version = input.query.version.map({ wanted in material.versions.first { $0.version == wanted } }) ?? material.current else {
+            throw APIError.notFound("version \(input.query.version ?? 0) of material \(material.id)", field: "version")
+        }
+        let content = version.content
+        let etag = "\"sha256:\(content.digestHex)\""
+        if input.headers.ifNoneMatch?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) == true {
+            return .notModified(.init())
+        }
+        let range = try Self.byteRange(input.headers.range, size: content.size)
+        guard let store = context.settings.materials.store(for: content.storedIn) else {
+            throw MaterialStoreError(message: "content \(content.id) is stored in a \(content.storedIn), which this server is not configured with")
+        }
+        try await database.transaction {
+            try await MaterialRepository.recordDownload(materialID: material.id, version: version.version, by: user.id, on: $0, logger: context.logger)
+        }
+        let type = MaterialType(rawValue: content.mediaType) ?? .pdf
+        let bytes = HTTPBody(store.reader(content, range: range ?? 0..<content.size, database: database),
+                             length: .known(Int64(range?.count ?? content.size)), iterationBehavior: .single)
+        let fileName = material.name + "." + type.fileExtension
+        // RFC 5987's attr-char: ASCII letters, digits and !#$&+-.^_`|~ stay as they are.
+        let attributeCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&+-.^_`|~")
+        let encoded = fileName.addingPercentEncoding(withAllowedCharacters: attributeCharacters) ?? "material"
+        let disposition = "attachment; filename=\"material-\(material.id).\(type.fileExtension)\"; filename*=UTF-8''\(encoded)"
+        if let range {
+            return .partialContent(.init(headers: .init(eTag: etag, contentRange: "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(content.size)",
+                                                        contentDisposition: disposition), body: Self.partialBody(bytes, type)))
+        }
+        return .ok(.init(headers: .init(eTag: etag, contentDisposition: disposition, acceptRanges: "bytes"), body: Self.wholeBody(bytes, type)))
+    }
+
+    /// The one range of `Range: bytes=a-b`, `bytes=a-` or `bytes=-n` within `size`; nil for the whole file (no
+    /// header, or several ranges, which are answered whole); 416 when it lies outside the file.
+    static func byteRange(_ header: String?, size: Int) throws -> Range<Int>? {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let unsatisfiable = APIError(status: 416, type: "/problems/range-not-satisfiable", title: "Range not satisfiable",
+                                     detail: "'\(header)' lies outside the file's \(size) bytes", field: "Range")
+        guard parts.count == 2 else { return nil }
+        if parts[0].isEmpty {
+            guard let suffix = Int(parts[1]), suffix > 0 else { throw unsatisfiable }
+            return max(0, size - suffix)..<size
+        }
+        guard let start = Int(parts[0]), start >= 0, start < size else { throw unsatisfiable }
+        guard !parts[1].isEmpty else { return start..<size }
+        guard let end = Int(parts[1]), end >= start else { throw unsatisfiable }
+        return start..<(min(end, size - 1) + 1)
+    }
+
+    private static func wholeBody(_ bytes: HTTPBody, _ type: MaterialType) -> Operations.DownloadMaterial.Output.Ok.Body {
+        switch type {
+        case .pdf: .pdf(bytes)
+        case .ofd: .applicationOfd(bytes)
+        case .jpeg: .jpeg(bytes)
+        case .png: .png(bytes)
+        }
+    }
+
+    private static func partialBody(_ bytes: HTTPBody, _ type: MaterialType) -> Operations.DownloadMaterial.Output.PartialContent.Body {
+        switch type {
+        case .pdf: .pdf(bytes)
+        case .ofd: .applicationOfd(bytes)
+        case .jpeg: .jpeg(bytes)
+        case .png: .png(bytes)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import ApprovalCore
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A material in an organisation's library, with its versions (newest last).
+public struct Material: Sendable, Hashable {
+    public struct Version: Sendable, Hashable {
+        public let version: Int
+        public let fileName: String
+        public let content: StoredContent
+        public let uploadedAt: Date
+    }
+
+    public let id: Int64
+    public let organisation: String
+    public let name: String
+    public let kind: String?
+    public let validFrom: CivilDate?
+    public let validUntil: CivilDate?
+    public let createdAt: Date
+    public let versions: [Version]
+
+    public var current: Version? { versions.last }
+}
+
+/// Why an upload was refused.
+public enum MaterialUploadError: Error, Sendable, Hashable {
+    case tooLarge(limit: Int)
+    case unaccepted(looksLike: String)
+    case overQuota(quota: Int, used: Int)
+}
+
+/// The material library's rows: contents (stored once per SHA-256), materials and their versions.
+public enum MaterialRepository {
+    /// Receives an upload's bytes, checking its type from its first bytes and its size as it arrives, hashing as it
+    /// goes, and stores them in `store` unless the same bytes are stored already. Runs inside the caller's
+    /// transaction: an upload that fails or is cut off leaves nothing behind.
+    public static func receive<Upload: AsyncSequence>(_ upload: Upload, limit: Int, store: any MaterialContentStore,
+                                                       on connection: PostgresConnection, logger: Logger) async throws -> StoredContent
+        where Upload.Element == ArraySlice<UInt8> {
+        let contentID = try await connection.query("""
+            INSERT INTO material_contents (size, media_type, stored_in) VALUES (0, '', \(store.location)) RETURNING id
+            """, logger: logger).collect().first!.decode(Int64.self)
+        let writer = try store.writer(contentID: contentID, on: connection, logger: logger)
+        do {
+            var hasher = SHA256()
+            var pending: [UInt8] = []
+            pending.reserveCapacity(MaterialContents.chunkSize)
+            var size = 0, index = 0
+            var type: MaterialType?
+            for try await piece in upload {
+                size += piece.count
+                guard size <= limit else { throw MaterialUploadError.tooLarge(limit: limit) }
+                hasher.update(data: piece)
+                pending.append(contentsOf: piece)
+                if type == nil, pending.count >= MaterialType.prefixLength { type = try detect(pending) }
+                while pending.count >= MaterialContents.chunkSize {
+                    try await writer.write(Array(pending.prefix(MaterialContents.chunkSize)), index: index)
+                    pending.removeFirst(MaterialContents.chunkSize)
+                    index += 1
+                }
+            }
+            let mediaType = try type ?? detect(pending)
+            if !pending.isEmpty { try await writer.write(pending, index: index) }
+            let digest = Data(hasher.finalize())
+            // Two uploads of the same bytes at once: the second waits for the first to commit, then finds it.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(encode(\(digest), 'hex'), 0))", logger: logger)
+            if let existing = try await content(digest: digest, on: connection, logger: logger) {
+                writer.abandon()
+                try await connection.query("DELETE FROM material_contents WHERE id = \(contentID)", logger: logger)
+                return existing
+            }
+            try await writer.finish(digest: digest)
+            try await connection.query("""
+                UPDATE material_contents SET digest = \(digest), size = \(size), media_type = \(mediaType.rawValue) WHERE id = \(contentID)
+                """, logger: logger)
+            return StoredContent(id: contentID, digest: digest, size: size, mediaType: mediaType.rawValue, storedIn: store.location)
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    private static func detect(_ prefix: [UInt8]) throws -> MaterialType {
+        switch MaterialType.detect(Array(prefix.prefix(MaterialType.prefixLength))) {
+        case let .success(type): return type
+        case let .failure(unaccepted): throw MaterialUploadError.unaccepted(looksLike: unaccepted.looksLike)
+        }
+    }
+
+    static let contentColumns = "c.id, c.digest, c.size, c.media_type, c.stored_in"
+
+    static func decodeContent(_ cells: inout RowCells) throws -> StoredContent {
+        StoredContent(id: try cells.next(Int64.self), digest: try cells.next(Data.self), size: try cells.next(Int.self),
+                      mediaType: try cells.next(String.self), storedIn: try cells.next(String.self))
+    }
+
+    static func content(digest: Data, on connection: PostgresConnection, logger: Logger) async throws -> StoredContent? {
+        try await connection.query("SELECT \(unescaped: contentColumns) FROM material_contents c WHERE c.digest = \(digest)", logger: logger)
+            .collect().first.map { row in
+                var cells = RowCells(row)
+                return try decodeContent(&cells)
+            }
+    }
+
+    /// Bytes the organisation's versions take, each distinct content counted once.
+    public static func usedBytes(organisation: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query("""
+            SELECT coalesce(sum(size), 0)::int8 FROM material_contents
+            WHERE id IN (SELECT v.content_id FROM material_versions v JOIN materials m ON m.id = v.material_id
+                         WHERE m.organisation = \(organisation))
+            """, logger: logger).collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// A new material with its first version.
+    public static func create(organisation: String, name: String, kind: String?, validFrom: CivilDate?, validUntil: CivilDate?,
+                              fileName: String, content: StoredContent, by userID: Int64, on connection: PostgresConnection,
+                              logger: Logger) async throws -> Int64 {
+        let id = try await connection.query("""
+            INSERT INTO materials (organisation, name, kind, valid_from, valid_until, created_by)
+            VALUES (\(organisation), \(name), \(kind), \(validFrom?.description)::date, \(validUntil?.description)::date, \(userID))
+            RETURNING id
+            """, logger: logger).collect().first!.decode(Int64.self)
+        try await addVersion(materialID: id, fileName: fileName, content: content, validFrom: nil, validUntil: nil, by: userID,
+                             on: connection, logger: logger)
+        return id
+    }
+
+    /// The next version of a material; new validity dates replace the old ones when given.
+    public static func addVersion(materialID: Int64, fileName: String, content: StoredContent, validFrom: CivilDate?, validUntil: CivilDate?,
+                                  by userID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO material_versions (material_id, version, content_id, file_name, uploaded_by)
+            SELECT \(materialID), coalesce(max(version), 0) + 1, \(content.id), \(fileName), \(userID)
+            FROM material_versions WHERE material_id = \(materialID)
+            """, logger: logger)
+        if validFrom != nil || validUntil != nil {
+            try await connection.query("""
+                UPDATE materials SET valid_from = coalesce(\(validFrom?.description)::date, valid_from),
+                                     valid_until = coalesce(\(validUntil?.description)::date, valid_until)
+                WHERE id = \(materialID)
+                """, logger: logger)
+        }
+    }
+
+    static let materialColumns = "m.id, m.organisation, m.name, m.kind, m.valid_from::text, m.valid_until::text, m.created_at"
+
+    /// Materials by id, or an organisation's (newest first, before `before`, of `kind`), with their versions.
+    public static func find(ids: [Int64]? = nil, organisation: String? = nil, kind: String? = nil, before: Int64? = nil, limit: Int = 1000,
+                            on connection: PostgresConnection, logger: Logger) async throws -> [Material] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: materialColumns), v.version, v.file_name, v.uploaded_at, \(unescaped: contentColumns)
+            FROM (SELECT * FROM materials m
+                  WHERE (\(ids)::int8[] IS NULL OR m.id = ANY(\(ids ?? [])))
+                    AND (\(organisation)::text IS NULL OR m.organisation = \(organisation))
+                    AND (\(kind)::text IS NULL OR m.kind = \(kind))
+                    AND (\(before)::int8 IS NULL OR m.id < \(before))
+                  ORDER BY m.id DESC LIMIT \(limit)) m
+            JOIN material_versions v ON v.material_id = m.id JOIN material_contents c ON c.id = v.content_id
+            ORDER BY m.id DESC, v.version
+            """, logger: logger).collect()
+        var materials: [Material] = []
+        var versions: [Material.Version] = []
+        var head: (Int64, String, String, String?, String?, String?, Date)?
+        func close() {
+            guard let (id, organisation, name, kind, from, until, created) = head else { return }
+            materials.append(Material(id: id, organisation: organisation, name: name, kind: kind, validFrom: from.flatMap(CivilDate.init(iso:)),
+                                      validUntil: until.flatMap(CivilDate.init(iso:)), createdAt: created, versions: versions))
+            versions = []
+        }
+        for row in rows {
+            var cells = RowCells(row)
+            let material = (try cells.next(Int64.self), try cells.next(String.self), try cells.next(String.self), try cells.next(String?.self),
+                            try cells.next(String?.self), try cells.next(String?.self), try cells.next(Date.self))
+            if head?.0 != material.0 { close(); head = material }
+            let version = try cells.next(Int.self), fileName = try cells.next(String.self), uploadedAt = try cells.next(Date.self)
+            versions.append(Material.Version(version: version, fileName: fileName, content: try decodeContent(&cells), uploadedAt: uploadedAt))
+        }
+        close()
+        return materials
+    }
+
+    /// Records that `userID` downloaded a version (the access log).
+    public static func recordDownload(materialID: Int64, version: Int, by userID: Int64, on connection: PostgresConnection,
+                                      logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO material_downloads (material_id, version, user_id) VALUES (\(materialID), \(version), \(userID))
+            """, logger: logger)
+    }
+
+    /// Deletes contents no version refers to (left by a version that was never committed, or in future by
+    /// deletions) and returns their digests, for the directory store to remove their files.
+    public static func collectGarbage(olderThan seconds: Double, on connection: PostgresConnection, logger: Logger) async throws -> [Data] {
+        try await connection.query("""
+            DELETE FROM material_contents c
+            WHERE c.created_at < now() - make_interval(secs => \(seconds))
+              AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
+            RETURNING coalesce(c.digest, ''::bytea)
+            """, logger: logger).collect().map { try $0.decode(Data.self) }.filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,198 @@
+import ApprovalServer
+import ApprovalStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The material library: documents uploaded once, stored once, typed by content, read back byte for byte.
+@Suite("Material library: upload once, stored once, downloaded exactly", .timeLimit(.minutes(5)))
+struct MaterialLibraryTests {
+    /// A PDF of `size` bytes: the magic, then bytes that differ with `seed`.
+    static func pdf(size: Int, seed: UInt8 = 1) -> [UInt8] {
+        Array("%PDF-1.7\n".utf8) + (0..<max(0, size - 9)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+
+    /// Sends `bytes` as the body, as a client uploading a file does.
+    static func send(_ server: TestServer, _ method: HTTPRequest.Method, _ path: String, bytes: [UInt8], as user: TestUser,
+                     headers extra: [String: String] = [:]) async throws -> (Reply, [UInt8]) {
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer \(user.token)"
+        headers[.contentType] = "application/pdf"
+        for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
+        let response = try await server.client.executeRequest(uri: path, method: method, headers: headers,
+                                                              body: bytes.isEmpty ? nil : ByteBuffer(bytes: bytes))
+        let body = Array(buffer: response.body)
+        return (Reply(status: response.status.code, headers: response.headers, text: String(decoding: body, as: UTF8.self)), body)
+    }
+
+    static func upload(_ server: TestServer, _ bytes: [UInt8], name: String = "营业执照", kind: String? = "business-licence",
+                       as user: TestUser = .investor) async throws -> Reply {
+        let query = "name=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" + (kind.map { "&kind=\($0)" } ?? "")
+        return try await send(server, .post, "/v1/materials?\(query)", bytes: bytes, as: user).0
+    }
+
+    @Test func anUploadIsStoredOnceAndReadBackByteForByte() async throws {
+        try await TestServer.run { server in
+            let file = Self.pdf(size: 3 * 1_048_576 + 12_345)
+            let uploaded = try await Self.upload(server, file)
+            #expect(uploaded.status == 201, "\(uploaded.text)")
+            let current = try #require(uploaded.json["current"] as? [String: Any])
+            #expect(current["sha256"] as? String == Self.hex(file))
+            #expect(current["size"] as? Int == file.count && current["mediaType"] as? String == "application/pdf")
+            let id = try #require(uploaded.int("id"))
+
+            // The same bytes again, under another name: a second material, one stored content.
+            #expect(try await Self.upload(server, file, name: "营业执照副本").status == 201)
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+            #expect(try await server.call(.get, "/v1/materials", as: .investor).list("materials").count == 2)
+
+            let (whole, bytes) = try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor)
+            #expect(whole.status == 200 && bytes == file)
+            #expect(whole.header("ETag") == "\"sha256:\(Self.hex(file))\"")
+            #expect(whole.header("Content-Type") == "application/pdf")
+            #expect(whole.header("Content-Disposition")?.contains("filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7.pdf") == true,
+                    "\(whole.header("Content-Disposition") ?? "")")
+            // A range across a stored piece's edge, the last bytes, and an unchanged copy.
+            let (part, slice) = try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor,
+                                                    headers: ["Range": "bytes=1048570-1048590"])
+            #expect(part.status == 206 && slice == Array(file[1_048_570...1_048_590]))
+            #expect(part.header("Content-Range") == "bytes 1048570-1048590/\(file.count)")
+            let (tail, end) = try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor, headers: ["Range": "bytes=-100"])
+            #expect(tail.status == 206 && end == Array(file.suffix(100)))
+            let beyond = try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor,
+                                             headers: ["Range": "bytes=\(file.count + 10)-"]).0
+            #expect(beyond.status == 416)
+            let unchanged = try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor,
+                                                headers: ["If-None-Match": "\"sha256:\(Self.hex(file))\""]).0
+            #expect(unchanged.status == 304)
+            #expect(try await server.count("SELECT count(*)::int FROM material_downloads") == 3)
+
+            // A renewed licence: version 2, and version 1 still readable.
+            let renewed = Self.pdf(size: 5000, seed: 9)
+            let second = try await Self.send(server, .post, "/v1/materials/\(id)/versions?validUntil=2031-06-30", bytes: renewed, as: .investor).0
+            #expect(second.status == 201 && (second.json["versions"] as? [Any])?.count == 2 && second.string("validUntil") == "2031-06-30", "\(second.text)")
+            #expect(try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor).1 == renewed)
+            #expect(try await Self.send(server, .get, "/v1/materials/\(id)/content?version=1", bytes: [], as: .investor).1 == file)
+        }
+    }
+
+    @Test func anotherOrganisationCannotLearnThatAMaterialExists() async throws {
+        try await TestServer.run { server in
+            let id = try #require(try await Self.upload(server, Self.pdf(size: 2000)).int("id"))
+            #expect(try await server.call(.get, "/v1/materials/\(id)", as: .otherInvestor).status == 404)
+            #expect(try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .otherInvestor).0.status == 404)
+            #expect(try await server.call(.get, "/v1/materials/999999", as: .otherInvestor).status == 404)
+            #expect(try await server.call(.get, "/v1/materials", as: .otherInvestor).list("materials").isEmpty)
+            #expect(try await Self.upload(server, Self.pdf(size: 100), as: .reviewer).status == 403)
+        }
+    }
+
+    @Test func theContentDecidesTheTypeAndTheSizeIsLimited() async throws {
+        try await TestServer.run { server in
+            // An executable renamed .pdf, sent as application/pdf.
+            let program = [0x7F, 0x45, 0x4C, 0x46] + [UInt8](repeating: 0, count: 600)
+            let refused = try await Self.upload(server, program, name: "营业执照.pdf")
+            #expect(refused.status == 415 && refused.string("type") == "/problems/unsupported-type", "\(refused.text)")
+            #expect(try await Self.upload(server, Self.pdf(size: 60 << 20)).status == 413)
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 7, count: 100)
+            let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + [UInt8](repeating: 8, count: 100)
+            var ofd: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 22) + [7, 0, 0, 0] + Array("OFD.xml".utf8)
+            ofd += [UInt8](repeating: 1, count: 50)
+            for (bytes, type) in [(png, "image/png"), (jpeg, "image/jpeg"), (ofd, "application/ofd")] {
+                let reply = try await Self.upload(server, bytes, name: "照片", kind: nil)
+                #expect((reply.json["current"] as? [String: Any])?["mediaType"] as? String == type, "\(reply.text)")
+            }
+            let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 22) + [5, 0, 0, 0] + Array("a.exe".utf8)
+            #expect(try await Self.upload(server, zip, name: "x", kind: nil).status == 415)
+            #expect(try await Self.upload(server, Self.pdf(size: 100), kind: "passport").string("field") == "kind")
+            // Nothing of the refused uploads was kept.
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 3)
+        }
+    }
+
+    @Test func theOrganisationsQuotaIsKept() async throws {
+        let settings = ServerSettings(gaugeRefresh: .zero, materials: .init(organisationQuotaBytes: 10_000))
+        try await TestServer.run(settings: settings) { server in
+            #expect(try await Self.upload(server, Self.pdf(size: 6000)).status == 201)
+            let over = try await Self.upload(server, Self.pdf(size: 6000, seed: 2))
+            #expect(over.status == 413 && over.string("type") == "/problems/quota", "\(over.text)")
+            // The same bytes again take no more room.
+            #expect(try await Self.upload(server, Self.pdf(size: 6000)).status == 201)
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+        }
+    }
+
+    /// A stream that ends in an error half way: what a client that disconnects mid-upload sends.
+    struct BrokenUpload: AsyncSequence, Sendable {
+        typealias Element = ArraySlice<UInt8>
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var sent = 0
+            mutating func next() async throws -> ArraySlice<UInt8>? {
+                sent += 1
+                guard sent <= 3 else { throw CancellationError() }
+                return (sent == 1 ? Array("%PDF-1.7\n".utf8) + [UInt8](repeating: 1, count: 700_000) : [UInt8](repeating: 2, count: 700_000))[...]
+            }
+        }
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator() }
+    }
+
+    @Test(arguments: [false, true])
+    func aDirectoryStoreKeepsOneFilePerContentAndAnInterruptedUploadLeavesNothing(directory: Bool) async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "approvals-materials-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try DirectoryContentStore(root: folder)
+        let settings = ServerSettings(gaugeRefresh: .zero, materials: .init(directory: directory ? store : nil))
+        try await TestServer.run(settings: settings) { server in
+            let file = Self.pdf(size: 1_500_000)
+            let id = try #require(try await Self.upload(server, file).int("id"))
+            _ = try await Self.upload(server, file, name: "再传一次")
+            #expect(try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor).1 == file)
+            let files = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".uploads") && $0.count > 3 }
+            #expect(files == (directory ? ["\(Self.hex(file).prefix(2))/\(Self.hex(file))"] : []))
+            #expect(try await server.count("SELECT count(*)::int FROM material_chunks") == (directory ? 0 : 2))
+
+            let uploadStore: any MaterialContentStore = directory ? store : DatabaseContentStore()
+            await #expect(throws: CancellationError.self) {
+                try await server.database.transaction { connection in
+                    _ = try await MaterialRepository.receive(BrokenUpload(), limit: 50 << 20, store: uploadStore, on: connection, logger: server.database.logger)
+                }
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appending(path: ".uploads").path).isEmpty)
+            // Content no version refers to (its material was never recorded) is collected a day later, file and all.
+            let orphan = Self.pdf(size: 4000, seed: 5)
+            try await server.database.transaction { connection in
+                let pieces = AsyncStream<ArraySlice<UInt8>> { stream in
+                    stream.yield(orphan[...])
+                    stream.finish()
+                }
+                _ = try await MaterialRepository.receive(pieces, limit: 50 << 20, store: uploadStore, on: connection, logger: server.database.logger)
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 2)
+            try await DeadlineSweeper(context: server.context).pruneExpired()
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 2)  // not yet a day old
+            try await server.sql("UPDATE material_contents SET created_at = now() - interval '2 days'")
+            try await DeadlineSweeper(context: server.context).pruneExpired()
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+            #expect(!FileManager.default.fileExists(atPath: store.path(of: Data(SHA256.hash(data: orphan))).path))
+            #expect(try await Self.send(server, .get, "/v1/materials/\(id)/content", bytes: [], as: .investor).1 == file)
+            // A stream longer than the limit is cut off as it arrives, whatever length it declared.
+            await #expect(throws: MaterialUploadError.tooLarge(limit: 1_000_000)) {
+                try await server.database.transaction { connection in
+                    let pieces = AsyncStream<ArraySlice<UInt8>> { stream in
+                        stream.yield(Array("%PDF-".utf8)[...])
+                        stream.yield([UInt8](repeating: 0, count: 1_000_000)[...])
+                        stream.finish()
+                    }
+                    _ = try await MaterialRepository.receive(pieces,
+                                                             limit: 1_000_000, store: uploadStore, on: connection, logger: server.database.logger)
+                }
+            }
+        }
+    }
+}
