@@ -56,3 +56,18 @@ CREATE TABLE material_downloads (
     at          timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX material_downloads_material ON material_downloads (material_id, at);
+
+-- A library material attached to one requirement of one item of a project: the application's materials. The
+-- attaching and detaching are events of the project's audit chain too.
+CREATE TABLE item_materials (
+    project_id     bigint  NOT NULL REFERENCES projects,
+    item_id        text    NOT NULL,
+    requirement_id text    NOT NULL,
+    material_id    bigint  NOT NULL,
+    version        integer NOT NULL,
+    attached_by    bigint  NOT NULL REFERENCES users,
+    attached_on    date    NOT NULL,
+    PRIMARY KEY (project_id, item_id, requirement_id),
+    FOREIGN KEY (material_id, version) REFERENCES material_versions
+);
+CREATE INDEX item_materials_material ON item_materials (material_id);

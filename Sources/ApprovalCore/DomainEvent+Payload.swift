@@ -71,6 +71,11 @@ extension DomainEvent {
             return ["level": .string(warning.level.rawValue), "reason": .string(warning.reason), "usedDays": .int(Int64(warning.usedDays)),
                     "forecastDays": .int(Int64(warning.forecastDays)), "totalLimit": .int(Int64(warning.totalLimit)),
                     "criticalPath": .array(warning.criticalPath.map(JSONValue.string))]
+        case let .materialAttached(attachment):
+            return ["requirement": .string(attachment.requirement), "material": .int(attachment.material),
+                    "version": .int(Int64(attachment.version)), "name": .string(attachment.name), "sha256": .string(attachment.sha256)]
+        case let .materialDetached(requirement, material):
+            return ["requirement": .string(requirement), "material": .int(material)]
         }
     }
 
@@ -154,6 +159,12 @@ extension DomainEvent {
             self = .projectWarning(ProjectWarning(level: warning, reason: try read.string("reason"), usedDays: Int(try read.int("usedDays")),
                                                   forecastDays: Int(try read.int("forecastDays")), totalLimit: Int(try read.int("totalLimit")),
                                                   criticalPath: payload["criticalPath"].map(read.strings) ?? []))
+        case .materialAttached:
+            self = .materialAttached(MaterialAttachment(requirement: try read.string("requirement"), material: try read.int("material"),
+                                                        version: Int(try read.int("version")), name: try read.string("name"),
+                                                        sha256: try read.string("sha256")))
+        case .materialDetached:
+            self = .materialDetached(requirement: try read.string("requirement"), material: try read.int("material"))
         }
     }
 }

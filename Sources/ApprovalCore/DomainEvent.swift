@@ -24,6 +24,9 @@ public enum DomainEvent: Sendable, Hashable {
     /// An item entered its yellow window.
     case itemWarning(remainingDays: Int, deadline: CivilDate?)
     case projectWarning(ProjectWarning)
+    /// A library material attached to one requirement of the event's item (the application's materials).
+    case materialAttached(MaterialAttachment)
+    case materialDetached(requirement: String, material: Int64)
 
     public var kind: EventKind {
         switch self {
@@ -46,7 +49,27 @@ public enum DomainEvent: Sendable, Hashable {
         case let .rated(changed, _, _, _): changed ? .ratingChanged : .ratingGiven
         case .itemWarning: .itemWarning
         case .projectWarning: .projectWarning
+        case .materialAttached: .materialAttached
+        case .materialDetached: .materialDetached
         }
+    }
+}
+
+/// Which version of which library material an application carries for a requirement, and what its bytes were.
+public struct MaterialAttachment: Sendable, Hashable {
+    public let requirement: String
+    public let material: Int64
+    public let version: Int
+    public let name: String
+    /// SHA-256 of the content, hex: what the department decided on, whatever happens to the library later.
+    public let sha256: String
+
+    public init(requirement: String, material: Int64, version: Int, name: String, sha256: String) {
+        self.requirement = requirement
+        self.material = material
+        self.version = version
+        self.name = name
+        self.sha256 = sha256
     }
 }
 

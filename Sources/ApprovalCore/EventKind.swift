@@ -31,6 +31,9 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
     case itemWarning
     /// The project turned yellow or red.
     case projectWarning
+    /// 申请材料: a library material attached to, or detached from, an item's requirement.
+    case materialAttached
+    case materialDetached
 
     /// What happened to an agency agreement.
     public enum AgreementChange: String, Sendable, Hashable, CaseIterable {
@@ -41,7 +44,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
     public static let all: [EventKind] = [
         .projectCreated, .projectRenamed, .formalDocumentIssued, .formalDocumentOverdue, .meetingScheduled, .meetingClosed, .meetingAbsenceEscalated,
         .agentAssigned, .agentHandedOver, .agentEnded, .agentFollowUpOverdue, .progressLogged, .caseRaised, .caseResolved,
-        .ratingGiven, .ratingChanged, .itemWarning, .projectWarning,
+        .ratingGiven, .ratingChanged, .itemWarning, .projectWarning, .materialAttached, .materialDetached,
     ] + ItemAction.Code.allCases.map(EventKind.item) + AgreementChange.allCases.map(EventKind.agreement)
 
     private static let byText: [String: EventKind] = Dictionary(uniqueKeysWithValues: all.map { ($0.text, $0) })
@@ -69,6 +72,8 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
         case .ratingChanged: "rating.changed"
         case .itemWarning: "warning.item"
         case .projectWarning: "warning.project"
+        case .materialAttached: "material.attached"
+        case .materialDetached: "material.detached"
         }
     }
 

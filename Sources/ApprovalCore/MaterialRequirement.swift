@@ -86,3 +86,34 @@ extension MaterialRequirement {
         return id
     }
 }
+
+/// Why a material may not be attached to, or detached from, an item's requirement now.
+public enum AttachmentRefusal: Error, Sendable, Hashable {
+    /// The item or requirement is not one of the project's (404 naming the path parameter).
+    case unknown(FieldProblem)
+    /// The item is past the point where its application can change (409 naming its state).
+    case closed(item: String, state: ItemState)
+}
+
+extension Project {
+    /// The states in which an application's materials may change: before it is accepted, and while the clock is
+    /// stopped for a supplement (补正) or a commitment is being fulfilled.
+    static let openForMaterials: Set<ItemState> = [.blocked, .ready, .submitted, .suspended]
+
+    /// The requirement `requirementID` of item `itemID`, if materials may be attached to it now.
+    public func requirement(_ requirementID: String, ofItem itemID: String) throws(AttachmentRefusal) -> MaterialRequirement {
+        guard let item = item(itemID) else {
+            throw .unknown(FieldProblem(field: "item", detail: "'\(itemID)' is not an item of this project"))
+        }
+        guard let requirement = item.definition.requirements.first(where: { $0.id == requirementID }) else {
+            throw .unknown(FieldProblem(field: "requirement",
+                                        detail: "item '\(itemID)' requires no '\(requirementID)'; it requires: \(item.definition.requirements.map(\.id).joined(separator: ", "))"))
+        }
+        // An item accepted under 容缺 takes the materials its commitment promised until it is fulfilled.
+        let committed = item.state == .accepted && item.commitment != nil && item.commitment?.fulfilledOn == nil
+        guard Self.openForMaterials.contains(item.state) || committed else {
+            throw .closed(item: itemID, state: item.state)
+        }
+        return requirement
+    }
+}

@@ -68,7 +68,7 @@ public enum Notification {
         case .agentAssigned, .agentHandedOver:
             return ([.investor, .agent], "代办员已确定")
         case .projectCreated, .projectRenamed, .formalDocumentIssued, .meetingClosed, .agentEnded, .agreement,
-             .progressLogged, .rated:
+             .progressLogged, .rated, .materialAttached, .materialDetached:
             return nil
         }
     }

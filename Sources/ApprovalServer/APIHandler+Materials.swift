@@ -27,13 +27,18 @@ extension APIHandler {
         return (user, organisation)
     }
 
-    /// A material the caller may read; 404 otherwise, whether or not it exists.
+    /// A material the caller may read: its organisation's investors, and whoever may see a project whose
+    /// application carries it (reviewers only for their own department's items); 404 otherwise, whether or not
+    /// it exists.
     private func visibleMaterial(_ id: Int64, on connection: PostgresConnection) async throws -> Material {
         let user = try currentUser()
-        guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first,
-              user.role == .investor && user.organisation == material.organisation else {
-            throw APIError.notFound("material \(id)", field: "materialId")
-        }
+        let notFound = APIError.notFound("material \(id)", field: "materialId")
+        guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else { throw notFound }
+        if user.role == .investor && user.organisation == material.organisation { return material }
+        let uses = try await ItemMaterialRepository.uses(of: id, on: connection, logger: context.logger)
+        guard uses.contains(where: { use in
+            Access.canSee(region: use.region, investorOrganisation: use.organisation, agentID: use.agentID, user: user, reviews: { $0 == use.department })
+        }) else { throw notFound }
         return material
     }
 
@@ -204,5 +209,77 @@ extension APIHandler {
         case .jpeg: .jpeg(bytes)
         case .png: .png(bytes)
         }
+    }
+}
+
+// MARK: Applications carry materials
+
+extension APIHandler {
+    func attachMaterial(_ input: Operations.AttachMaterial.Input) async throws -> Operations.AttachMaterial.Output {
+        guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
+        let (itemID, requirementID) = (input.path.item, input.path.requirement)
+        let response = try await writeProject(code: input.path.code, operation: "attachMaterial/\(itemID)/\(requirementID)", request: request,
+                                              ifMatch: nil, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
+            let requirement = try await checkMayChangeMaterials(itemID, requirementID, project: project, user: user, projectID: record.id,
+                                                                today: today, connection: connection)
+            // Only the investor's own library: a material of another organisation is as good as absent.
+            guard let material = try await MaterialRepository.find(ids: [request.material], on: connection, logger: context.logger).first,
+                  material.organisation == record.investorOrganisation else {
+                throw APIError.invalid(field: "material", "material \(request.material) is not in the library of \(record.investorOrganisation)")
+            }
+            guard let version = request.version.map({ wanted in material.versions.first { $0.version == wanted } }) ?? material.current else {
+                throw APIError.invalid(field: "version", "material \(material.id) has no version \(request.version ?? 0)")
+            }
+            if let kind = requirement.kind, let held = material.kind, held != kind {
+                throw APIError.invalid(field: "material", "'\(requirement.name)' needs a \(kind); material \(material.id) is a \(held)")
+            }
+            try await ItemMaterialRepository.attach(projectID: record.id, itemID: itemID, requirementID: requirementID, materialID: material.id,
+                                                    version: version.version, by: user.id, on: today, on: connection, logger: context.logger)
+            let attachment = MaterialAttachment(requirement: requirementID, material: material.id, version: version.version, name: material.name,
+                                                sha256: version.content.digestHex)
+            return [NewEvent(.materialAttached(attachment), itemID: itemID, actorID: user.id, at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    func detachMaterial(_ input: Operations.DetachMaterial.Input) async throws -> Operations.DetachMaterial.Output {
+        let (itemID, requirementID) = (input.path.item, input.path.requirement)
+        let response = try await writeProject(code: input.path.code, operation: "detachMaterial/\(itemID)/\(requirementID)", request: [String: String](),
+                                              ifMatch: nil, idempotencyKey: input.headers.idempotencyKey) { record, project, today, user, connection in
+            _ = try await checkMayChangeMaterials(itemID, requirementID, project: project, user: user, projectID: record.id, today: today,
+                                                  connection: connection)
+            guard let material = try await ItemMaterialRepository.detach(projectID: record.id, itemID: itemID, requirementID: requirementID,
+                                                                        on: connection, logger: context.logger) else {
+                throw APIError.conflict("'\(requirementID)' of item '\(itemID)' carries no material", type: "/problems/nothing-attached")
+            }
+            return [NewEvent(.materialDetached(requirement: requirementID, material: material), itemID: itemID, actorID: user.id,
+                             at: context.clock.now(), on: today)]
+        }
+        return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    /// Who may change an application's materials (who may submit it: the investor, or the agent within the
+    /// agreement), and whether the item still takes them.
+    private func checkMayChangeMaterials(_ itemID: String, _ requirementID: String, project: Project, user: User, projectID: Int64,
+                                         today: CivilDate, connection: PostgresConnection) async throws -> MaterialRequirement {
+        let requirement: MaterialRequirement
+        do throws(AttachmentRefusal) {
+            requirement = try project.requirement(requirementID, ofItem: itemID)
+        } catch {
+            switch error {
+            case let .unknown(problem): throw APIError.notFound(problem.detail, field: problem.field)
+            case let .closed(item, state):
+                throw APIError.conflict("item '\(item)' is \(state.rawValue): its application's materials no longer change", state: state.rawValue)
+            }
+        }
+        guard let item = project.item(itemID) else { throw APIError.notFound("item '\(itemID)'", field: "item") }
+        try Access.checkMayPerform(.submit, on: item.definition, user: user)
+        if user.role == .agent {
+            let agreement = try await AgencyAgreementRepository.all(projectID: projectID, on: connection, logger: context.logger).last
+            if let refusal = AgencyAgreement.onBehalfRefusal(latest: agreement, item: itemID, on: today) {
+                throw APIError.forbidden("you may not attach materials to '\(itemID)' for the investor: \(refusal)")
+            }
+        }
+        return requirement
     }
 }

@@ -137,7 +137,8 @@ extension APIHandler {
             let today = context.today
             let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
             return (record, project, respond(record, project, view: view, agent: loaded.agent, agreement: loaded.agreement,
-                                             documents: loaded.documents, lastProgress: loaded.lastProgress, today: today))
+                                             documents: loaded.documents, lastProgress: loaded.lastProgress,
+                                             attachments: loaded.attachments, today: today))
         }
     }
 

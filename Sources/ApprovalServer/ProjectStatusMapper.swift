@@ -13,7 +13,8 @@ enum ProjectStatusMapper {
     }
 
     static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?,
-                       documents: [String: FormalDocument], agency: Agency) -> Components.Schemas.ProjectStatus {
+                       documents: [String: FormalDocument], attachments: [String: [String: AttachedMaterial]] = [:],
+                       agency: Agency) -> Components.Schemas.ProjectStatus {
         let workflow = project.workflow
         return .init(
             code: record.code,
@@ -35,7 +36,7 @@ enum ProjectStatusMapper {
                 .init(id: stage.id, name: stage.name, leadDepartment: stage.leadDepartment, limit: stage.limit,
                       usedDays: stage.usedDays, status: .init(rawValue: stage.status.rawValue)!)
             },
-            items: zip(view.items, project.items).map { item(view: $0, $1, document: documents[$1.id]) },
+            items: zip(view.items, project.items).map { item(view: $0, $1, document: documents[$1.id], attached: attachments[$1.id] ?? [:]) },
             agent: agent.map { .init(id: $0.id, name: $0.name, phone: $0.phone, level: agentLevel($0.agentLevel ?? .county)) },
             agency: .init(agreement: agency.agreement.map { agreement($0, today: agency.today) },
                           lastProgress: agency.lastProgress.map(progress), nextStepOn: agency.lastProgress?.nextStepOn?.description,
@@ -60,7 +61,8 @@ enum ProjectStatusMapper {
               nextStepOn: update.nextStepOn?.description, on: update.on.description, author: update.authorName)
     }
 
-    static func item(view: ProjectView.Item, _ item: ProjectItem, document: FormalDocument?) -> Components.Schemas.ItemStatus {
+    static func item(view: ProjectView.Item, _ item: ProjectItem, document: FormalDocument?,
+                     attached: [String: AttachedMaterial] = [:]) -> Components.Schemas.ItemStatus {
         let openStop = item.state == .suspended ? item.stops.last : nil
         var missing: [String]?
         if case let .supplement(materials)? = openStop?.reason { missing = materials }
@@ -84,8 +86,18 @@ enum ProjectStatusMapper {
             formalDocument: document.map {
                 .init(dueOn: $0.dueOn.description, issuedOn: $0.issuedOn?.description, documentNumber: $0.documentNumber,
                       overdueOn: $0.overdueOn?.description)
-            }
+            },
+            materials: item.definition.requirements.map { requirement($0, attached: attached[$0.id]) }
         )
+    }
+
+    /// One material the item's application requires, with the library material it carries for it, if any.
+    static func requirement(_ requirement: MaterialRequirement, attached: AttachedMaterial?) -> Components.Schemas.ItemMaterial {
+        .init(requirement: requirement.id, name: requirement.name, core: requirement.core, kind: requirement.kind,
+              attached: attached.map {
+                  .init(material: $0.material, version: $0.version, name: $0.name, fileName: $0.fileName, sha256: $0.sha256, size: Int64($0.size),
+                        attachedOn: $0.attachedOn.description)
+              })
     }
 
     /// What the investor must do next: apply for ready items, answer supplement requests, keep commitments.

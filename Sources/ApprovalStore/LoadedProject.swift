@@ -13,6 +13,8 @@ public struct LoadedProject: Sendable {
     public let agreement: AgencyAgreement?
     public let lastProgress: ProgressUpdate?
     public let documents: [String: FormalDocument]
+    /// The library materials the items' applications carry: item → requirement → attachment.
+    public let attachments: [String: [String: AttachedMaterial]]
     /// The request digest and answer stored under the caller's key, when it was used before.
     public let stored: (requestDigest: Data, response: Idempotency.StoredResponse?)?
 
@@ -28,9 +30,10 @@ public struct LoadedProject: Sendable {
         let agreement = try cells.optional(AgencyAgreementRepository.columnCount) { try AgencyAgreementRepository.decode(&$0) }
         let lastProgress = try cells.optional(ProgressLog.columnCount) { try ProgressLog.decode(&$0) }
         let documents = try cells.next(JSONValue?.self).map(FormalDocumentRepository.decode) ?? [:]
+        let attachments = try cells.next(JSONValue?.self).map(ItemMaterialRepository.decode) ?? [:]
         let digest = try cells.next(Data?.self), status = try cells.next(Int?.self), body = try cells.next(String?.self)
         return LoadedProject(record: record, agent: agent, agreement: agreement, lastProgress: lastProgress, documents: documents,
-                               stored: digest.map { ($0, status.flatMap { status in body.map { .init(status: status, body: $0) } }) })
+                             attachments: attachments, stored: digest.map { ($0, status.flatMap { status in body.map { .init(status: status, body: $0) } }) })
     }
 }
 
@@ -41,6 +44,7 @@ extension LoadedProject {
         static let sql = """
             SELECT pr.*, a.*, g.*, pg.*,
                    (SELECT \(FormalDocumentRepository.byItem) FROM formal_documents d WHERE d.project_id = pr.id),
+                   (SELECT \(ItemMaterialRepository.byItem) FROM \(ItemMaterialRepository.joins) WHERE im.project_id = pr.id),
                    k.request_digest, k.response_status, k.response_body
             FROM (SELECT \(ProjectRepository.columns) FROM projects WHERE code = $1::text) pr
             LEFT JOIN LATERAL (SELECT \(UserRepository.columns) FROM users WHERE id = pr.agent_id) a ON true

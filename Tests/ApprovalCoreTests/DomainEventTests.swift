@@ -62,6 +62,8 @@ struct DomainEventTests {
         .rated(changed: false, subject: "agent", score: 5, agent: 7),
         .rated(changed: true, subject: "project-filing", score: 3, agent: nil),
         .itemWarning(remainingDays: 2, deadline: day("2026-03-12")),
+        .materialAttached(MaterialAttachment(requirement: "business-licence", material: 12, version: 2, name: "营业执照", sha256: "ab01")),
+        .materialDetached(requirement: "business-licence", material: 12),
         .projectWarning(ProjectWarning(level: .red, reason: "forecast", usedDays: 60, forecastDays: 95, totalLimit: 90, criticalPath: ["a", "c"])),
     ]
 
@@ -81,6 +83,8 @@ struct DomainEventTests {
         #expect(JSONValue.object(Self.events[3].payload).canonicalText
                 == #"{"action":"accept","commitment":{"dueDate":"2026-03-20","missingMaterials":["节能报告"]},"from":"submitted","to":"accepted"}"#)
         #expect(JSONValue.object(Self.events[25].payload).canonicalText == #"{"agreement":5,"scope":["a"],"validUntil":"2027-06-30"}"#)
+        #expect(JSONValue.object(DomainEvent.materialAttached(MaterialAttachment(requirement: "r", material: 1, version: 1, name: "n", sha256: "00")).payload)
+                .canonicalText == #"{"material":1,"name":"n","requirement":"r","sha256":"00","version":1}"#)
         #expect(JSONValue.object(Self.events.last!.payload).canonicalText
                 == #"{"criticalPath":["a","c"],"forecastDays":95,"level":"red","reason":"forecast","totalLimit":90,"usedDays":60}"#)
     }

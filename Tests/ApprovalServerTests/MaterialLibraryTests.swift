@@ -196,3 +196,65 @@ struct MaterialLibraryTests {
         }
     }
 }
+
+@Suite("Applications carry materials: attached from the library, read by the deciding department", .timeLimit(.minutes(5)))
+struct ItemMaterialTests {
+    func attach(_ server: TestServer, _ code: String, _ item: String, _ requirement: String, material: Int, as user: TestUser = .investor) async throws -> Reply {
+        try await server.call(.put, "/v1/projects/\(code)/items/\(item)/materials/\(requirement)", as: user, json: #"{"material": \#(material)}"#)
+    }
+
+    @Test func aLicenceUploadedOnceServesTwoProjectsAndTheDepartmentReadsItExactly() async throws {
+        try await TestServer.run { server in
+            let licence = MaterialLibraryTests.pdf(size: 250_000, seed: 3)
+            let material = try #require(try await MaterialLibraryTests.upload(server, licence).int("id"))
+            let first = try await server.createEnterpriseProject()
+            let second = try await server.createEnterpriseProject(name: "第二个项目")
+            for code in [first, second] {
+                let attached = try await attach(server, code, "project-filing", "business-licence", material: material)
+                #expect(attached.status == 200, "\(attached.text)")
+                let requirement = (attached.item("project-filing")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "business-licence" }
+                let carried = try #require(requirement?["attached"] as? [String: Any])
+                #expect(carried["material"] as? Int == material && carried["sha256"] as? String == MaterialLibraryTests.hex(licence))
+                #expect(requirement?["core"] as? Bool == true)
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'material.attached'") == 2)
+            // The filing's department reads it, byte for byte; another organisation and another department do not learn it exists.
+            let (read, bytes) = try await MaterialLibraryTests.send(server, .get, "/v1/materials/\(material)/content", bytes: [], as: .reviewer)
+            #expect(read.status == 200 && MaterialLibraryTests.hex(bytes) == MaterialLibraryTests.hex(licence))
+            #expect(try await server.call(.get, "/v1/materials/\(material)", as: .otherInvestor).status == 404)
+            #expect(try await server.call(.get, "/v1/materials/\(material)", as: .ecologyReviewer).status == 404)
+            #expect(try await server.call(.get, "/v1/materials/\(material)", as: .otherRegionReviewer).status == 404)
+            #expect(try await server.count("SELECT count(*)::int FROM material_downloads WHERE user_id = \(server.userIDs[.reviewer]!)") == 1)
+
+            // Detached, the requirement is missing again, and the chain says so.
+            let detached = try await server.call(.delete, "/v1/projects/\(second)/items/project-filing/materials/business-licence", as: .investor)
+            #expect(detached.status == 200, "\(detached.text)")
+            let after = (detached.item("project-filing")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "business-licence" }
+            #expect(after?["attached"] == nil)
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'material.detached'") == 1)
+        }
+    }
+
+    @Test func onlyTheApplicantsOwnMaterialsAndOnlyWhileTheApplicationIsOpen() async throws {
+        try await TestServer.run { server in
+            let mine = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 1000)).int("id"))
+            let theirs = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 1000, seed: 4), as: .otherInvestor).int("id"))
+            let code = try await server.createEnterpriseProject()
+            let foreign = try await attach(server, code, "project-filing", "business-licence", material: theirs)
+            #expect(foreign.status == 422 && foreign.string("field") == "material", "\(foreign.text)")
+            #expect(try await attach(server, code, "project-filing", "passport", material: mine).string("field") == "requirement")
+            #expect(try await attach(server, code, "no-such-item", "business-licence", material: mine).status == 404)
+            #expect(try await attach(server, code, "project-filing", "business-licence", material: mine, as: .reviewer).status == 403)
+            // The agent without an agreement may not; the investor may, until the department accepts.
+            try await server.call(.put, "/v1/projects/\(code)/agent", as: .coordinator, json: #"{"agentId": \#(server.userIDs[.agent]!)}"#)
+            #expect(try await attach(server, code, "project-filing", "business-licence", material: mine, as: .agent).status == 403)
+            #expect(try await attach(server, code, "project-filing", "business-licence", material: mine).status == 200)
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+            let closed = try await attach(server, code, "project-filing", "filing-form", material: mine)
+            #expect(closed.status == 409 && closed.string("state") == "accepted", "\(closed.text)")
+            #expect(try await server.count("SELECT count(*)::int FROM item_materials") == 1)
+        }
+    }
+}
