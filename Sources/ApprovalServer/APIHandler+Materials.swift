@@ -103,6 +103,7 @@ extension APIHandler {
                 let content = try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
                                                                    on: connection, logger: context.logger)
                 let id = try await record(content, connection)
+                try await ProjectStatusDocuments.forget(organisation: organisation, on: connection, logger: context.logger)
                 let used = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
                 guard used <= settings.organisationQuotaBytes else {
                     throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: used - content.size)

@@ -183,6 +183,32 @@ public enum MaterialRepository {
         return materials
     }
 
+    /// The organisation's materials by kind, newest first, as JSON (`decodeKinds` reads it).
+    static func kindsOfOrganisation(_ organisation: String) -> String {
+        """
+        SELECT jsonb_object_agg(kind, ids) FROM (
+            SELECT kind, jsonb_agg(id ORDER BY id DESC) AS ids FROM materials
+            WHERE organisation = \(organisation) AND kind IS NOT NULL GROUP BY kind) k
+        """
+    }
+
+    public static func kinds(organisation: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: [Int64]] {
+        let json = try await connection.query(PostgresQuery(unsafeSQL: kindsOfOrganisation("$1"), binds: {
+            var binds = PostgresBindings()
+            binds.append(organisation)
+            return binds
+        }()), logger: logger).collect().first?.decode(JSONValue?.self)
+        return json.flatMap { $0 }.map(decodeKinds) ?? [:]
+    }
+
+    static func decodeKinds(_ json: JSONValue) -> [String: [Int64]] {
+        guard case let .object(fields) = json else { return [:] }
+        return fields.mapValues { value in
+            guard case let .array(ids) = value else { return [] }
+            return ids.compactMap { if case let .int(id) = $0 { id } else { nil } }
+        }
+    }
+
     /// Records that `userID` downloaded a version (the access log).
     public static func recordDownload(materialID: Int64, version: Int, by userID: Int64, on connection: PostgresConnection,
                                       logger: Logger) async throws {

@@ -209,6 +209,16 @@ struct ItemMaterialTests {
             let material = try #require(try await MaterialLibraryTests.upload(server, licence).int("id"))
             let first = try await server.createEnterpriseProject()
             let second = try await server.createEnterpriseProject(name: "第二个项目")
+            // The library holds a licence: every requirement of that kind offers it, without a second upload.
+            let status = try await server.call(.get, "/v1/projects/\(second)", as: .investor)
+            let offered = (status.item("project-filing")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "business-licence" }
+            #expect(offered?["offered"] as? [Int] == [material], "\(String(describing: offered))")
+            // A document uploaded after the status was read (and stored) is offered at the next read.
+            let idCard = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 900, seed: 6), name: "法定代表人身份证",
+                                                                          kind: "legal-representative-id").int("id"))
+            let again = try await server.call(.get, "/v1/projects/\(second)", as: .investor)
+            let offeredID = (again.item("project-filing")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "legal-representative-id" }
+            #expect(offeredID?["offered"] as? [Int] == [idCard], "\(String(describing: offeredID))")
             for code in [first, second] {
                 let attached = try await attach(server, code, "project-filing", "business-licence", material: material)
                 #expect(attached.status == 200, "\(attached.text)")
@@ -217,7 +227,7 @@ struct ItemMaterialTests {
                 #expect(carried["material"] as? Int == material && carried["sha256"] as? String == MaterialLibraryTests.hex(licence))
                 #expect(requirement?["core"] as? Bool == true)
             }
-            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 2)
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'material.attached'") == 2)
             // The filing's department reads it, byte for byte; another organisation and another department do not learn it exists.
             let (read, bytes) = try await MaterialLibraryTests.send(server, .get, "/v1/materials/\(material)/content", bytes: [], as: .reviewer)
