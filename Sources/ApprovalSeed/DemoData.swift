@@ -3,6 +3,7 @@ import ApprovalCore
 import ApprovalServer
 import ApprovalStore
 import Foundation
+import OpenAPIRuntime
 
 /// `serve --demo`: a few users with well-known tokens and sample projects, so there is something to look at
 /// and the README's curl examples work as printed. Everything goes through the API's own handlers, so the
@@ -76,6 +77,24 @@ public enum DemoData {
             "annual-energy-tce": .case2(1500), "land-area-sqm": .case2(32000), "eia-category": .case3("report-form"),
             "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(true), "involves-river": .case1(false),
         ])
+        // The investor's library: its business licence and its legal representative's identity, uploaded once, and
+        // the filing's application carrying them.
+        func upload(_ name: String, kind: String, _ text: String) async throws -> Int64 {
+            let output = try await act("demo-investor") { handler in
+                try await handler.uploadMaterial(.init(query: .init(name: name, kind: kind, validUntil: "2036-12-31"),
+                                                       body: .any(HTTPBody(DemoData.pdf(text)))))
+            }
+            guard case let .created(created) = output, case let .json(material) = created.body else { throw DemoDataError() }
+            return material.id
+        }
+        let licence = try await upload("营业执照", kind: "business-licence", "Business licence of 温州示范实业有限公司 (demo)")
+        let identity = try await upload("法定代表人身份证明", kind: "legal-representative-id", "Legal representative (demo)")
+        for (requirement, material) in [("business-licence", licence), ("legal-representative-id", identity)] {
+            _ = try await act("demo-investor") { handler in
+                try await handler.attachMaterial(.init(path: .init(code: factory, item: "project-filing", requirement: requirement),
+                                                       body: .json(.init(material: material))))
+            }
+        }
         try await action(factory, "project-filing", .init(action: .submit), as: "demo-investor")
         try await action(factory, "project-filing", .init(action: .accept), as: "demo-reviewer")
         try await action(factory, "project-filing", .init(action: .approve), as: "demo-reviewer")
@@ -125,6 +144,29 @@ public enum DemoData {
 
         try await seedHistory(context, users: created)
         return true
+    }
+
+    /// A small, well-formed one-page PDF saying `text` (ASCII), for the demo's library.
+    static func pdf(_ text: String) -> [UInt8] {
+        let stream = "BT /F1 14 Tf 72 720 Td (\(text)) Tj ET"
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            "<< /Length \(stream.utf8.count) >>\nstream\n\(stream)\nendstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+        var out = "%PDF-1.4\n"
+        var offsets: [Int] = []
+        for (index, object) in objects.enumerated() {
+            offsets.append(out.utf8.count)
+            out += "\(index + 1) 0 obj\n\(object)\nendobj\n"
+        }
+        let xref = out.utf8.count
+        out += "xref\n0 \(objects.count + 1)\n0000000000 65535 f \n"
+        for offset in offsets { out += String(repeating: "0", count: 10 - String(offset).count) + "\(offset) 00000 n \n" }
+        out += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
+        return Array(out.utf8)
     }
 
     /// Two projects with weeks of history behind them, so the leaders' dashboard has something to show: a fire-safety

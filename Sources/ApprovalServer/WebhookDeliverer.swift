@@ -2,6 +2,7 @@ import ApprovalStore
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -120,33 +121,29 @@ public struct WebhookDeliverer: Sendable {
     }
 
     /// Sends the request, all of it within the request timeout: the receiver's status, and what went wrong if it
-    /// was not a 2xx. A receiver that trickles its answer is cut off at the deadline like one that never answers.
+    /// was not a 2xx. A receiver that trickles its answer is cut off at the deadline like one that never answers:
+    /// the deadline shuts the delivery's client down, which ends whatever is still being read.
     private func exchange(_ request: HTTPClientRequest, address: String?) async -> (status: Int?, failure: String?) {
         let client = makeClient(host: URLComponents(string: request.url)?.host, address: address)
-        defer { client.shutdown { _ in } }
-        let deadline = policy.requestTimeout
+        let deadline = TimeAmount.nanoseconds(Int64(policy.requestTimeout.seconds * 1e9))
+        let timedOut = NIOLockedValueBox(false)
+        let timer = client.eventLoopGroup.any().scheduleTask(in: deadline) {
+            timedOut.withLockedValue { $0 = true }
+            client.shutdown { _ in }
+        }
+        defer {
+            timer.cancel()
+            client.shutdown { _ in }
+        }
         do {
-            return try await withThrowingTaskGroup(of: (status: Int?, failure: String?).self) { group in
-                group.addTask {
-                    let response = try await client.execute(request, timeout: .nanoseconds(Int64(deadline.seconds * 1e9)))
-                    let code = Int(response.status.code)
-                    // The answer's body is read and dropped: the record says what happened, never what the
-                    // receiver said, so a subscription cannot be used to read back whatever answers at a URL.
-                    for try await _ in response.body {}
-                    return (code, (200..<300).contains(code) ? nil : "HTTP \(code)")
-                }
-                group.addTask {
-                    try await Task.sleep(for: deadline)
-                    return (nil, "timeout")
-                }
-                let first = try await group.next() ?? (nil, "timeout")
-                // Past the deadline the connection is closed, whatever the receiver is still sending.
-                if first.status == nil { try? await client.shutdown() }
-                group.cancelAll()
-                return first
-            }
+            let response = try await client.execute(request, timeout: deadline)
+            let code = Int(response.status.code)
+            // The answer's body is read and dropped: the record says what happened, never what the receiver said,
+            // so a subscription cannot be used to read back whatever answers at a URL.
+            for try await _ in response.body {}
+            return (code, (200..<300).contains(code) ? nil : "HTTP \(code)")
         } catch {
-            return (nil, Self.failureClass(error))
+            return (nil, timedOut.withLockedValue { $0 } ? "timeout" : Self.failureClass(error))
         }
     }
 

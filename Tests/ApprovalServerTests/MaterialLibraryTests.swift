@@ -127,6 +127,8 @@ struct MaterialLibraryTests {
         }
     }
 
+    struct Disconnected: Error {}
+
     /// A stream that ends in an error half way: what a client that disconnects mid-upload sends.
     struct BrokenUpload: AsyncSequence, Sendable {
         typealias Element = ArraySlice<UInt8>
@@ -134,7 +136,7 @@ struct MaterialLibraryTests {
             var sent = 0
             mutating func next() async throws -> ArraySlice<UInt8>? {
                 sent += 1
-                guard sent <= 3 else { throw CancellationError() }
+                guard sent <= 3 else { throw Disconnected() }
                 return (sent == 1 ? Array("%PDF-1.7\n".utf8) + [UInt8](repeating: 1, count: 700_000) : [UInt8](repeating: 2, count: 700_000))[...]
             }
         }
@@ -157,7 +159,7 @@ struct MaterialLibraryTests {
             #expect(try await server.count("SELECT count(*)::int FROM material_chunks") == (directory ? 0 : 2))
 
             let uploadStore: any MaterialContentStore = directory ? store : DatabaseContentStore()
-            await #expect(throws: CancellationError.self) {
+            await #expect(throws: Disconnected.self) {
                 try await server.database.transaction { connection in
                     _ = try await MaterialRepository.receive(BrokenUpload(), limit: 50 << 20, store: uploadStore, on: connection, logger: server.database.logger)
                 }

@@ -124,7 +124,7 @@ struct WebhookEgressTests {
         router.post("/silent") { _, _ in
             Response(status: .ok, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: "."))
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: .seconds(5))
             })
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -137,13 +137,13 @@ struct WebhookEgressTests {
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
                 let deliverer = WebhookDeliverer(database: server.database,
-                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(60),
+                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(30),
                                                                        readTimeout: .seconds(1), egress: TestServer.testEgress),
                                                  metrics: server.context.metrics)
                 let started = ContinuousClock.now
                 #expect(try await deliverer.deliverBatch() == .init(failed: 1))
-                // Well inside the 60 s deadline: it was the read timeout that ended it.
-                #expect(started.duration(to: .now) < .seconds(30))
+                // Before the receiver's 5 s of silence end, well inside the 30 s deadline: the read timeout ended it.
+                #expect(started.duration(to: .now) < .seconds(5))
                 let record = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor).list("deliveries")
                 #expect(record.first?["lastError"] as? String == "timeout", "\(record)")
             }
