@@ -14,8 +14,10 @@ extension APIHandler {
                                                mediaType: .init(rawValue: version.content.mediaType) ?? .applicationPdf,
                                                size: Int64(version.content.size), sha256: version.content.digestHex, uploadedAt: version.uploadedAt)
         }
+        // A material is created with its first version in one transaction, so it always has one.
+        let current = versions.last ?? .init(version: 0, fileName: material.name, mediaType: .applicationPdf, size: 0, sha256: "", uploadedAt: material.createdAt)
         return .init(id: material.id, name: material.name, kind: material.kind, validFrom: material.validFrom?.description,
-                     validUntil: material.validUntil?.description, current: versions[versions.count - 1], versions: versions)
+                     validUntil: material.validUntil?.description, current: current, versions: versions)
     }
 
     /// The organisation whose library the caller keeps: investors only.
@@ -27,19 +29,20 @@ extension APIHandler {
         return (user, organisation)
     }
 
-    /// A material the caller may read: its organisation's investors, and whoever may see a project whose
-    /// application carries it (reviewers only for their own department's items); 404 otherwise, whether or not
-    /// it exists.
+    /// A material the caller may read: its organisation's investors, all of it; whoever may see a project whose
+    /// application carries it (reviewers only for their own department's items), the versions carried there and
+    /// nothing else; 404 otherwise, whether or not it exists.
     private func visibleMaterial(_ id: Int64, on connection: PostgresConnection) async throws -> Material {
         let user = try currentUser()
         let notFound = APIError.notFound("material \(id)", field: "materialId")
         guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else { throw notFound }
         if user.role == .investor && user.organisation == material.organisation { return material }
         let uses = try await ItemMaterialRepository.uses(of: id, on: connection, logger: context.logger)
-        guard uses.contains(where: { use in
+        let versions = Set(uses.filter { use in
             Access.canSee(region: use.region, investorOrganisation: use.organisation, agentID: use.agentID, user: user, reviews: { $0 == use.department })
-        }) else { throw notFound }
-        return material
+        }.map(\.version))
+        guard !versions.isEmpty else { throw notFound }
+        return material.keeping(versions: versions)
     }
 
     func listMaterials(_ input: Operations.ListMaterials.Input) async throws -> Operations.ListMaterials.Output {
@@ -67,6 +70,11 @@ extension APIHandler {
         let (validFrom, validUntil) = try Self.validity(from: input.query.validFrom, until: input.query.validUntil, problems: &problems)
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         guard case let .any(body) = input.body else { throw APIError.badRequest("expected the file as the request body", field: "body") }
+        let count = try await database.read { try await MaterialRepository.count(organisation: organisation, on: $0, logger: context.logger) }
+        guard count < Self.maximumMaterials else {
+            throw APIError.conflict("the organisation's library holds \(Self.maximumMaterials) materials, the most it may; add versions to existing ones",
+                                    type: "/problems/too-many-materials")
+        }
         let material = try await receive(body, organisation: organisation) { content, connection in
             let id = try await MaterialRepository.create(organisation: organisation, name: name, kind: input.query.kind, validFrom: validFrom,
                                                          validUntil: validUntil, fileName: name, content: content, by: user.id,
@@ -83,6 +91,18 @@ extension APIHandler {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         guard case let .any(body) = input.body else { throw APIError.badRequest("expected the file as the request body", field: "body") }
         let existing = try await database.read { try await visibleMaterial(input.path.materialId, on: $0) }
+        // A new version is the owner's: whoever else may read the material may not replace it.
+        guard existing.organisation == organisation else { throw APIError.notFound("material \(existing.id)", field: "materialId") }
+        guard existing.versions.count < Self.maximumVersions else {
+            throw APIError.conflict("material \(existing.id) has \(Self.maximumVersions) versions, the most one may have; upload it as a new material",
+                                    type: "/problems/too-many-versions")
+        }
+        if let validFrom, validUntil == nil, let stored = existing.validUntil, stored < validFrom {
+            throw APIError.invalid(field: "validFrom", "\(validFrom) is after the material's validUntil \(stored); give validUntil too")
+        }
+        if let validUntil, validFrom == nil, let stored = existing.validFrom, validUntil < stored {
+            throw APIError.invalid(field: "validUntil", "\(validUntil) is before the material's validFrom \(stored)")
+        }
         let material = try await receive(body, organisation: organisation) { content, connection in
             try await MaterialRepository.addVersion(materialID: existing.id, fileName: existing.name, content: content, validFrom: validFrom,
                                                     validUntil: validUntil, by: user.id, on: connection, logger: context.logger)
@@ -100,10 +120,16 @@ extension APIHandler {
         if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
         do {
             return try await database.transaction { connection in
+                // One upload of an organisation at a time counts against its quota: two at once would each see
+                // the other's bytes as not there yet.
+                try await MaterialRepository.lockLibrary(organisation: organisation, on: connection, logger: context.logger)
+                let before = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
+                guard before < settings.organisationQuotaBytes else {
+                    throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: before)
+                }
                 let content = try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
                                                                    on: connection, logger: context.logger)
                 let id = try await record(content, connection)
-                try await ProjectStatusDocuments.forget(organisation: organisation, on: connection, logger: context.logger)
                 let used = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
                 guard used <= settings.organisationQuotaBytes else {
                     throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: used - content.size)
@@ -117,6 +143,11 @@ extension APIHandler {
             throw Self.refusal(error)
         }
     }
+
+    /// Materials one organisation may keep, and versions one material may have: the library and every list of it
+    /// stay bounded whatever a client sends (identical bytes cost no quota).
+    static let maximumMaterials = 10_000
+    static let maximumVersions = 100
 
     static func refusal(_ error: MaterialUploadError) -> APIError {
         switch error {
@@ -282,5 +313,22 @@ extension APIHandler {
             }
         }
         return requirement
+    }
+}
+
+extension APIHandler {
+    func listItemMaterials(_ input: Operations.ListItemMaterials.Input) async throws -> Operations.ListItemMaterials.Output {
+        let itemID = input.path.item
+        let materials = try await readProject(input.path.code) { record, project, _, user, connection in
+            guard let item = project.item(itemID) else {
+                throw APIError.notFound("item '\(itemID)' of project \(record.code)", field: "item")
+            }
+            let attached = try await ItemMaterialRepository.forProject(record.id, on: connection, logger: context.logger)[itemID] ?? [:]
+            // Only the applicant learns what else the library holds: the project's investor, or its agent.
+            let applicant = (user.role == .investor && user.organisation == record.investorOrganisation) || (user.role == .agent && user.id == record.agentID)
+            let library = applicant ? try await MaterialRepository.kinds(organisation: record.investorOrganisation, on: connection, logger: context.logger) : nil
+            return item.definition.requirements.map { ProjectStatusMapper.requirement($0, attached: attached[$0.id], library: library) }
+        }
+        return .ok(.init(body: .json(.init(materials: materials))))
     }
 }

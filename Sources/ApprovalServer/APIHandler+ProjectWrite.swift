@@ -23,7 +23,6 @@ extension APIHandler {
         var lastProgress: ProgressUpdate?
         /// The materials the items' applications carry, as they will stand.
         var attachments: [String: [String: AttachedMaterial]]
-        var library: [String: [Int64]]
         var events: [NewEvent] = []
         var issuedDocuments: [ProjectWrite.IssuedDocument] = []
 
@@ -36,7 +35,6 @@ extension APIHandler {
             documents = loaded.documents
             lastProgress = loaded.lastProgress
             attachments = loaded.attachments
-            library = loaded.library
         }
 
         /// Records the formal document owed for `itemID` as issued.
@@ -53,7 +51,7 @@ extension APIHandler {
         try await write(code: code, operation: operation, request: request, ifMatch: ifMatch, idempotencyKey: idempotencyKey, status: 200,
                         writesRows: false) { change, _ in try decide(&change) } answer: { change, save, _ in
             respond(save, agent: change.loaded.agent, agreement: change.loaded.agreement, documents: change.documents,
-                    lastProgress: change.lastProgress, attachments: change.attachments, library: change.library, today: change.today)
+                    lastProgress: change.lastProgress, attachments: change.attachments, today: change.today)
         }
     }
 
@@ -71,7 +69,7 @@ extension APIHandler {
             let agent = try await save.record.agentID.asyncFlatMap { try await UserRepository.find($0, on: connection, logger: context.logger) }
             let agreement = try await AgencyAgreementRepository.all(projectID: save.record.id, on: connection, logger: context.logger).last
             return respond(save, agent: agent, agreement: agreement, documents: change.documents, lastProgress: change.lastProgress,
-                           attachments: change.attachments, library: change.library, today: change.today)
+                           attachments: change.attachments, today: change.today)
         }
     }
 
@@ -236,20 +234,20 @@ extension APIHandler {
 
     /// The status of a project as saved, with its agency service's state as the change left it.
     func respond(_ save: ProjectSave, agent: User?, agreement: AgencyAgreement?, documents: [String: FormalDocument],
-                 lastProgress progress: ProgressUpdate?, attachments: [String: [String: AttachedMaterial]] = [:], library: [String: [Int64]] = [:],
+                 lastProgress progress: ProgressUpdate?, attachments: [String: [String: AttachedMaterial]] = [:],
                  today: CivilDate) -> ProjectResponse {
         respond(save.savedRecord, save.project, view: save.view, agent: agent, agreement: agreement, documents: documents,
-                lastProgress: progress, attachments: attachments, library: library, today: today)
+                lastProgress: progress, attachments: attachments, today: today)
     }
 
     /// The project's status as answered to every read and write: the engine's view with the agent and the
     /// agency service's state.
     func respond(_ record: ProjectRecord, _ project: Project, view: ProjectView, agent: User?, agreement: AgencyAgreement?,
                  documents: [String: FormalDocument], lastProgress progress: ProgressUpdate?,
-                 attachments: [String: [String: AttachedMaterial]] = [:], library: [String: [Int64]] = [:], today: CivilDate) -> ProjectResponse {
+                 attachments: [String: [String: AttachedMaterial]] = [:], today: CivilDate) -> ProjectResponse {
         let agency = ProjectStatusMapper.Agency(agreement: agreement, lastProgress: progress, today: today)
         return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents,
-                                                                  attachments: attachments, library: library, agency: agency),
+                                                                  attachments: attachments, agency: agency),
                                etag: record.etag)
     }
 }
@@ -261,7 +259,6 @@ extension APIHandler.ProjectChange {
         documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: logger)
         lastProgress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: logger)
         attachments = try await ItemMaterialRepository.forProject(record.id, on: connection, logger: logger)
-        library = try await MaterialRepository.kinds(organisation: record.investorOrganisation, on: connection, logger: logger)
     }
 }
 

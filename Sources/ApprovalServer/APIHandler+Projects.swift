@@ -138,7 +138,7 @@ extension APIHandler {
             let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
             return (record, project, respond(record, project, view: view, agent: loaded.agent, agreement: loaded.agreement,
                                              documents: loaded.documents, lastProgress: loaded.lastProgress,
-                                             attachments: loaded.attachments, library: loaded.library, today: today))
+                                             attachments: loaded.attachments, today: today))
         }
     }
 

@@ -22,7 +22,7 @@ struct APIMiddleware: ServerMiddleware {
             let (user, storedStatus) = try await authenticate(request, storedStatusFor: storedStatusCode)
             // An upload's body is the file, passed on as it streams in; every other body is JSON, read and checked.
             let streamed = Self.streamedBodies.contains(operationID)
-            let data = streamed ? nil : try await Self.checked(body, path: request.path ?? "")
+            let data = try await Self.checked(streamed ? nil : body, path: request.path ?? "")
             if let problem = contract.problem(operationID: operationID, request: request, pathParameters: metadata.pathParameters, body: data) {
                 throw problem
             }

@@ -14,7 +14,7 @@ enum ProjectStatusMapper {
 
     static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?,
                        documents: [String: FormalDocument], attachments: [String: [String: AttachedMaterial]] = [:],
-                       library: [String: [Int64]] = [:], agency: Agency) -> Components.Schemas.ProjectStatus {
+                       agency: Agency) -> Components.Schemas.ProjectStatus {
         let workflow = project.workflow
         return .init(
             code: record.code,
@@ -36,7 +36,7 @@ enum ProjectStatusMapper {
                 .init(id: stage.id, name: stage.name, leadDepartment: stage.leadDepartment, limit: stage.limit,
                       usedDays: stage.usedDays, status: .init(rawValue: stage.status.rawValue)!)
             },
-            items: zip(view.items, project.items).map { item(view: $0, $1, document: documents[$1.id], attached: attachments[$1.id] ?? [:], library: library) },
+            items: zip(view.items, project.items).map { item(view: $0, $1, document: documents[$1.id], attached: attachments[$1.id] ?? [:]) },
             agent: agent.map { .init(id: $0.id, name: $0.name, phone: $0.phone, level: agentLevel($0.agentLevel ?? .county)) },
             agency: .init(agreement: agency.agreement.map { agreement($0, today: agency.today) },
                           lastProgress: agency.lastProgress.map(progress), nextStepOn: agency.lastProgress?.nextStepOn?.description,
@@ -62,7 +62,7 @@ enum ProjectStatusMapper {
     }
 
     static func item(view: ProjectView.Item, _ item: ProjectItem, document: FormalDocument?,
-                     attached: [String: AttachedMaterial] = [:], library: [String: [Int64]] = [:]) -> Components.Schemas.ItemStatus {
+                     attached: [String: AttachedMaterial] = [:]) -> Components.Schemas.ItemStatus {
         let openStop = item.state == .suspended ? item.stops.last : nil
         var missing: [String]?
         if case let .supplement(materials)? = openStop?.reason { missing = materials }
@@ -87,15 +87,16 @@ enum ProjectStatusMapper {
                 .init(dueOn: $0.dueOn.description, issuedOn: $0.issuedOn?.description, documentNumber: $0.documentNumber,
                       overdueOn: $0.overdueOn?.description)
             },
-            materials: item.definition.requirements.map { requirement($0, attached: attached[$0.id], library: library) }
+            materials: item.definition.requirements.map { requirement($0, attached: attached[$0.id], library: nil) }
         )
     }
 
     /// One material the item's application requires, with the library material it carries for it, if any, and
-    /// otherwise the investor's library materials of its kind (upload once, reuse everywhere).
-    static func requirement(_ requirement: MaterialRequirement, attached: AttachedMaterial?, library: [String: [Int64]]) -> Components.Schemas.ItemMaterial {
+    /// (for the applicant only: `library` is nil in the status everyone who may see the project reads) the
+    /// investor's library materials of its kind (upload once, reuse everywhere).
+    static func requirement(_ requirement: MaterialRequirement, attached: AttachedMaterial?, library: [String: [Int64]]?) -> Components.Schemas.ItemMaterial {
         .init(requirement: requirement.id, name: requirement.name, core: requirement.core, kind: requirement.kind,
-              offered: attached == nil ? requirement.kind.flatMap { library[$0] } : nil,
+              offered: attached == nil ? requirement.kind.flatMap { library?[$0].map { Array($0.prefix(20)) } } : nil,
               attached: attached.map {
                   .init(material: $0.material, version: $0.version, name: $0.name, fileName: $0.fileName, sha256: $0.sha256, size: Int64($0.size),
                         attachedOn: $0.attachedOn.description)

@@ -76,15 +76,15 @@ public enum ItemMaterialRepository {
     /// Where a material is attached: each project's region, organisation and agent, and the item's department —
     /// what deciding who may read it needs.
     public static func uses(of materialID: Int64, on connection: PostgresConnection, logger: Logger)
-        async throws -> [(region: String, organisation: String, agentID: Int64?, department: String)] {
+        async throws -> [(region: String, organisation: String, agentID: Int64?, department: String, version: Int)] {
         try await connection.query("""
-            SELECT p.region, p.investor_org, p.agent_id, i.department
+            SELECT p.region, p.investor_org, p.agent_id, i.department, im.version
             FROM item_materials im JOIN projects p ON p.id = im.project_id
             JOIN items i ON i.project_id = im.project_id AND i.item_id = im.item_id
             WHERE im.material_id = \(materialID)
             """, logger: logger).collect().map { row in
-            let (region, organisation, agent, department) = try row.decode((String, String, Int64?, String).self)
-            return (region, organisation, agent, department)
+            let (region, organisation, agent, department, version) = try row.decode((String, String, Int64?, String, Int).self)
+            return (region, organisation, agent, department, version)
         }
     }
 }

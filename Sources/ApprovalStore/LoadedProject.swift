@@ -15,8 +15,6 @@ public struct LoadedProject: Sendable {
     public let documents: [String: FormalDocument]
     /// The library materials the items' applications carry: item → requirement → attachment.
     public let attachments: [String: [String: AttachedMaterial]]
-    /// The investor's library materials by reusable kind, newest first: what a requirement of that kind is offered.
-    public let library: [String: [Int64]]
     /// The request digest and answer stored under the caller's key, when it was used before.
     public let stored: (requestDigest: Data, response: Idempotency.StoredResponse?)?
 
@@ -33,10 +31,9 @@ public struct LoadedProject: Sendable {
         let lastProgress = try cells.optional(ProgressLog.columnCount) { try ProgressLog.decode(&$0) }
         let documents = try cells.next(JSONValue?.self).map(FormalDocumentRepository.decode) ?? [:]
         let attachments = try cells.next(JSONValue?.self).map(ItemMaterialRepository.decode) ?? [:]
-        let library = try cells.next(JSONValue?.self).map(MaterialRepository.decodeKinds) ?? [:]
         let digest = try cells.next(Data?.self), status = try cells.next(Int?.self), body = try cells.next(String?.self)
         return LoadedProject(record: record, agent: agent, agreement: agreement, lastProgress: lastProgress, documents: documents,
-                             attachments: attachments, library: library, stored: digest.map { ($0, status.flatMap { status in body.map { .init(status: status, body: $0) } }) })
+                             attachments: attachments, stored: digest.map { ($0, status.flatMap { status in body.map { .init(status: status, body: $0) } }) })
     }
 }
 
@@ -48,7 +45,6 @@ extension LoadedProject {
             SELECT pr.*, a.*, g.*, pg.*,
                    (SELECT \(FormalDocumentRepository.byItem) FROM formal_documents d WHERE d.project_id = pr.id),
                    (SELECT \(ItemMaterialRepository.byItem) FROM \(ItemMaterialRepository.joins) WHERE im.project_id = pr.id),
-                   (\(MaterialRepository.kindsOfOrganisation("pr.investor_org"))),
                    k.request_digest, k.response_status, k.response_body
             FROM (SELECT \(ProjectRepository.columns) FROM projects WHERE code = $1::text) pr
             LEFT JOIN LATERAL (SELECT \(UserRepository.columns) FROM users WHERE id = pr.agent_id) a ON true

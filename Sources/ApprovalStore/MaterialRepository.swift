@@ -24,6 +24,12 @@ public struct Material: Sendable, Hashable {
     public let versions: [Version]
 
     public var current: Version? { versions.last }
+
+    /// The same material with only the given versions: what someone reading it through an application sees.
+    public func keeping(versions kept: Set<Int>) -> Material {
+        Material(id: id, organisation: organisation, name: name, kind: kind, validFrom: validFrom, validUntil: validUntil, createdAt: createdAt,
+                 versions: versions.filter { kept.contains($0.version) })
+    }
 }
 
 /// Why an upload was refused.
@@ -41,9 +47,9 @@ public enum MaterialRepository {
     public static func receive<Upload: AsyncSequence>(_ upload: Upload, limit: Int, store: any MaterialContentStore,
                                                        on connection: PostgresConnection, logger: Logger) async throws -> StoredContent
         where Upload.Element == ArraySlice<UInt8> {
-        let contentID = try await connection.query("""
+        guard let contentID = try await connection.query("""
             INSERT INTO material_contents (size, media_type, stored_in) VALUES (0, '', \(store.location)) RETURNING id
-            """, logger: logger).collect().first!.decode(Int64.self)
+            """, logger: logger).collect().first?.decode(Int64.self) else { throw MaterialStoreError(message: "no content row was created") }
         let writer = try store.writer(contentID: contentID, on: connection, logger: logger)
         do {
             var hasher = SHA256()
@@ -106,6 +112,16 @@ public enum MaterialRepository {
             }
     }
 
+    /// Holds the organisation's library until the transaction ends: its uploads take turns with its quota.
+    public static func lockLibrary(organisation: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('library:' || \(organisation), 0))", logger: logger)
+    }
+
+    public static func count(organisation: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query("SELECT count(*)::int FROM materials WHERE organisation = \(organisation)", logger: logger)
+            .collect().first?.decode(Int.self) ?? 0
+    }
+
     /// Bytes the organisation's versions take, each distinct content counted once.
     public static func usedBytes(organisation: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         try await connection.query("""
@@ -119,11 +135,11 @@ public enum MaterialRepository {
     public static func create(organisation: String, name: String, kind: String?, validFrom: CivilDate?, validUntil: CivilDate?,
                               fileName: String, content: StoredContent, by userID: Int64, on connection: PostgresConnection,
                               logger: Logger) async throws -> Int64 {
-        let id = try await connection.query("""
+        guard let id = try await connection.query("""
             INSERT INTO materials (organisation, name, kind, valid_from, valid_until, created_by)
             VALUES (\(organisation), \(name), \(kind), \(validFrom?.description)::date, \(validUntil?.description)::date, \(userID))
             RETURNING id
-            """, logger: logger).collect().first!.decode(Int64.self)
+            """, logger: logger).collect().first?.decode(Int64.self) else { throw MaterialStoreError(message: "no material row was created") }
         try await addVersion(materialID: id, fileName: fileName, content: content, validFrom: nil, validUntil: nil, by: userID,
                              on: connection, logger: logger)
         return id
@@ -132,6 +148,8 @@ public enum MaterialRepository {
     /// The next version of a material; new validity dates replace the old ones when given.
     public static func addVersion(materialID: Int64, fileName: String, content: StoredContent, validFrom: CivilDate?, validUntil: CivilDate?,
                                   by userID: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        // Two new versions at once take turns for the next number.
+        try await connection.query("SELECT 1 FROM materials WHERE id = \(materialID) FOR UPDATE", logger: logger)
         try await connection.query("""
             INSERT INTO material_versions (material_id, version, content_id, file_name, uploaded_by)
             SELECT \(materialID), coalesce(max(version), 0) + 1, \(content.id), \(fileName), \(userID)
@@ -183,30 +201,15 @@ public enum MaterialRepository {
         return materials
     }
 
-    /// The organisation's materials by kind, newest first, as JSON (`decodeKinds` reads it).
-    static func kindsOfOrganisation(_ organisation: String) -> String {
-        """
-        SELECT jsonb_object_agg(kind, ids) FROM (
-            SELECT kind, jsonb_agg(id ORDER BY id DESC) AS ids FROM materials
-            WHERE organisation = \(organisation) AND kind IS NOT NULL GROUP BY kind) k
-        """
-    }
-
+    /// The organisation's materials by reusable kind, newest first.
     public static func kinds(organisation: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: [Int64]] {
-        let json = try await connection.query(PostgresQuery(unsafeSQL: kindsOfOrganisation("$1"), binds: {
-            var binds = PostgresBindings()
-            binds.append(organisation)
-            return binds
-        }()), logger: logger).collect().first?.decode(JSONValue?.self)
-        return json.flatMap { $0 }.map(decodeKinds) ?? [:]
-    }
-
-    static func decodeKinds(_ json: JSONValue) -> [String: [Int64]] {
-        guard case let .object(fields) = json else { return [:] }
-        return fields.mapValues { value in
-            guard case let .array(ids) = value else { return [] }
-            return ids.compactMap { if case let .int(id) = $0 { id } else { nil } }
+        var kinds: [String: [Int64]] = [:]
+        for try await (kind, id) in try await connection.query("""
+            SELECT kind, id FROM materials WHERE organisation = \(organisation) AND kind IS NOT NULL ORDER BY id DESC
+            """, logger: logger).decode((String, Int64).self) {
+            kinds[kind, default: []].append(id)
         }
+        return kinds
     }
 
     /// Records that `userID` downloaded a version (the access log).

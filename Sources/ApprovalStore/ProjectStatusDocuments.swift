@@ -46,12 +46,4 @@ public enum ProjectStatusDocuments {
             WHERE (project_status_documents.version, project_status_documents.as_of) < (excluded.version, excluded.as_of)
             """, logger: logger)
     }
-
-    /// Forgets the stored answers of an organisation's projects: they offer its library's materials, which
-    /// change without the projects.
-    public static func forget(organisation: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
-            DELETE FROM project_status_documents d USING projects p WHERE p.id = d.project_id AND p.investor_org = \(organisation)
-            """, logger: logger)
-    }
 }

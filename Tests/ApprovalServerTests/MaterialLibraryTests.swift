@@ -110,6 +110,7 @@ struct MaterialLibraryTests {
             let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 22) + [5, 0, 0, 0] + Array("a.exe".utf8)
             #expect(try await Self.upload(server, zip, name: "x", kind: nil).status == 415)
             #expect(try await Self.upload(server, Self.pdf(size: 100), kind: "passport").string("field") == "kind")
+            #expect(try await Self.upload(server, Self.pdf(size: 100), name: "a\u{0}b").status == 400)
             // Nothing of the refused uploads was kept.
             #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 3)
         }
@@ -211,16 +212,19 @@ struct ItemMaterialTests {
             let material = try #require(try await MaterialLibraryTests.upload(server, licence).int("id"))
             let first = try await server.createEnterpriseProject()
             let second = try await server.createEnterpriseProject(name: "第二个项目")
-            // The library holds a licence: every requirement of that kind offers it, without a second upload.
+            // The library holds a licence: every requirement of that kind offers it to the applicant, without a
+            // second upload; the status everyone who may see the project reads does not list the library.
+            func requirement(_ id: String, as user: TestUser) async throws -> [String: Any]? {
+                try await server.call(.get, "/v1/projects/\(second)/items/project-filing/materials", as: user).list("materials")
+                    .first { $0["requirement"] as? String == id }
+            }
+            #expect(try await requirement("business-licence", as: .investor)?["offered"] as? [Int] == [material])
+            #expect(try await requirement("business-licence", as: .reviewer)?["offered"] == nil)
             let status = try await server.call(.get, "/v1/projects/\(second)", as: .investor)
-            let offered = (status.item("project-filing")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "business-licence" }
-            #expect(offered?["offered"] as? [Int] == [material], "\(String(describing: offered))")
-            // A document uploaded after the status was read (and stored) is offered at the next read.
+            #expect((status.item("project-filing")["materials"] as? [[String: Any]])?.allSatisfy { $0["offered"] == nil } == true)
             let idCard = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 900, seed: 6), name: "法定代表人身份证",
                                                                           kind: "legal-representative-id").int("id"))
-            let again = try await server.call(.get, "/v1/projects/\(second)", as: .investor)
-            let offeredID = (again.item("project-filing")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "legal-representative-id" }
-            #expect(offeredID?["offered"] as? [Int] == [idCard], "\(String(describing: offeredID))")
+            #expect(try await requirement("legal-representative-id", as: .investor)?["offered"] as? [Int] == [idCard])
             for code in [first, second] {
                 let attached = try await attach(server, code, "project-filing", "business-licence", material: material)
                 #expect(attached.status == 200, "\(attached.text)")
@@ -238,6 +242,14 @@ struct ItemMaterialTests {
             #expect(try await server.call(.get, "/v1/materials/\(material)", as: .ecologyReviewer).status == 404)
             #expect(try await server.call(.get, "/v1/materials/\(material)", as: .otherRegionReviewer).status == 404)
             #expect(try await server.count("SELECT count(*)::int FROM material_downloads WHERE user_id = \(server.userIDs[.reviewer]!)") == 1)
+            // A version uploaded after it was attached is the investor's alone: the department sees what it was given.
+            #expect(try await MaterialLibraryTests.send(server, .post, "/v1/materials/\(material)/versions", bytes: MaterialLibraryTests.pdf(size: 700, seed: 8),
+                                                        as: .investor).0.status == 201)
+            let seen = try await server.call(.get, "/v1/materials/\(material)", as: .reviewer)
+            #expect((seen.json["versions"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1], "\(seen.text)")
+            #expect(try await MaterialLibraryTests.send(server, .get, "/v1/materials/\(material)/content?version=2", bytes: [], as: .reviewer).0.status == 404)
+            #expect(try await MaterialLibraryTests.send(server, .post, "/v1/materials/\(material)/versions", bytes: MaterialLibraryTests.pdf(size: 700, seed: 9),
+                                                        as: .otherInvestor).0.status == 404)
 
             // Detached, the requirement is missing again, and the chain says so.
             let detached = try await server.call(.delete, "/v1/projects/\(second)/items/project-filing/materials/business-licence", as: .investor)
