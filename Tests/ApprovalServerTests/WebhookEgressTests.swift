@@ -117,8 +117,8 @@ struct WebhookEgressTests {
         }
     }
 
-    /// A receiver that sends its answer's head and then nothing: cut off by the read timeout, well before the
-    /// delivery's deadline.
+    /// A receiver that sends its answer's head and then nothing for 5 s: cut off by the read timeout, long before
+    /// the delivery's deadline.
     @Test func aSilentReceiverIsCutOffByTheReadTimeout() async throws {
         let router = Router()
         router.post("/silent") { _, _ in
@@ -140,10 +140,9 @@ struct WebhookEgressTests {
                                                  policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(30),
                                                                        readTimeout: .seconds(1), egress: TestServer.testEgress),
                                                  metrics: server.context.metrics)
-                let started = ContinuousClock.now
+                // Waited out, the receiver would finish its answer after 5 s and the delivery would succeed; the 30 s
+                // deadline is far off: only the read timeout can fail it.
                 #expect(try await deliverer.deliverBatch() == .init(failed: 1))
-                // Before the receiver's 5 s of silence end, well inside the 30 s deadline: the read timeout ended it.
-                #expect(started.duration(to: .now) < .seconds(5))
                 let record = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor).list("deliveries")
                 #expect(record.first?["lastError"] as? String == "timeout", "\(record)")
             }
