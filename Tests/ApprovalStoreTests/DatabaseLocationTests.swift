@@ -60,7 +60,7 @@ struct DatabaseTLSTests {
         return (certificate, key)
     }
 
-    /// Whether a query gets through within five seconds (the pool keeps retrying a connection the handshake
+    /// Whether a query gets through within ten seconds (the pool keeps retrying a connection the handshake
     /// refused, so a refusal shows as no answer).
     func connects(_ url: String) async -> Bool {
         guard let location = try? DatabaseLocation(url: url) else { return false }
@@ -72,7 +72,7 @@ struct DatabaseTLSTests {
                 }) ?? false
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: .seconds(10))
                 return false
             }
             let first = await group.next() ?? false
