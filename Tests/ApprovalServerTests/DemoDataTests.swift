@@ -10,20 +10,8 @@ struct DemoDataTests {
     /// The demo users' tokens are public: `serve --demo` refuses to start outside development, before it opens
     /// a database.
     @Test func demoDataNeedsDevelopmentMode() async throws {
-        let process = Process()
-        process.executableURL = SweeperProcessTests.executable
-        process.arguments = ["serve", "--demo", "--port", "0"]
-        let output = FileManager.default.temporaryDirectory.appending(path: "serve-demo-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: output)
-        process.standardOutput = FileHandle.nullDevice
-        // Waited for without blocking a pooled thread (waitUntilExit would).
-        let (exit, exited) = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.finish() }
-        try process.run()
-        for await _ in exit {}
-        let text = try String(contentsOf: output, encoding: .utf8)
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try await TestProcesses.approvals(["serve", "--demo", "--port", "0"])
+        #expect(status != 0)
         #expect(text.contains("--demo needs --development"), "\(text)")
     }
 

@@ -99,19 +99,7 @@ struct DeploymentSecurityTests {
     /// Connects, sends `text` (with `trickle`, a byte every 200 ms), and waits up to `seconds` for the server to
     /// close the connection.
     static func isClosedByServer(port: Int, sending text: String, trickle: Bool, within seconds: Int) async throws -> Bool {
-        try await onOwnThread {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try await TestProcesses.withSocket(port: port, timeout: seconds) { socket in
             if trickle {
                 // Eight seconds of one byte at a time: the server must close the connection meanwhile (send then fails).
                 for byte in text.utf8 {
@@ -125,14 +113,6 @@ struct DeploymentSecurityTests {
             var buffer = [UInt8](repeating: 0, count: 512)
             // 0: the server closed it; -1: the wait ran out with the connection still open.
             return recv(socket, &buffer, buffer.count, 0) == 0
-        }
-    }
-
-    /// Runs blocking socket calls on a thread of their own: blocking one of the test run's few pooled threads for
-    /// seconds starves everything else running meanwhile.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 
@@ -202,23 +182,10 @@ struct DeploymentSecurityTests {
             // The tests' tokens are public (chosen, not drawn), like the demo's.
             let holders = try await server.database.read { try await UserRepository.holdersOfPublicTokens(known: [], on: $0, logger: server.database.logger) }
             #expect(holders.count == TestUser.allCases.count)
-            let process = Process()
-            process.executableURL = SweeperProcessTests.executable
-            process.arguments = ["serve", "--port", "0", "--no-migrate", "--workflows", projectRoot.appending(path: "Workflows").path,
-                                 "--migrations", projectRoot.appending(path: "Migrations").path, "--log-level", "error"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = server.location.url
-            process.environment = environment
-            let output = FileManager.default.temporaryDirectory.appending(path: "serve-\(UUID().uuidString).log")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: output)
-            process.standardOutput = FileHandle.nullDevice
-            let (exit, exited) = AsyncStream<Void>.makeStream()
-            process.terminationHandler = { _ in exited.finish() }
-            try process.run()
-            for await _ in exit {}
-            let text = try String(contentsOf: output, encoding: .utf8)
-            #expect(process.terminationStatus != 0)
+            let (status, text) = try await TestProcesses.approvals(
+                ["serve", "--port", "0", "--no-migrate", "--workflows", projectRoot.appending(path: "Workflows").path,
+                 "--migrations", projectRoot.appending(path: "Migrations").path, "--log-level", "error"], databaseURL: server.location.url)
+            #expect(status != 0)
             #expect(text.contains("public tokens") && text.contains("(admin)"), "\(text)")
 
             // A random token is not public; once the public ones are revoked, nobody holds one.

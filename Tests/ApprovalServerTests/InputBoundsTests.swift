@@ -164,37 +164,22 @@ struct InputBoundsTests {
     /// the header is still arriving, which HTTP clients report as a failed write, so this writes what it can and
     /// reads what came back.
     static func exchange(port: Int, request: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(socket) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let connected = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                guard connected == 0 else { return continuation.resume(throwing: POSIXError(.ECONNREFUSED)) }
-                var timeout = timeval(tv_sec: 10, tv_usec: 0)
-                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                let bytes = Array(request.utf8)
-                var sent = 0
-                while sent < bytes.count {
-                    let written = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    if written <= 0 { break }
-                    sent += written
-                }
-                var answer: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                while true {
-                    let count = recv(socket, &buffer, buffer.count, 0)
-                    if count <= 0 { break }
-                    answer += buffer[..<count]
-                }
-                continuation.resume(returning: String(decoding: answer, as: UTF8.self))
-            }.start()
+        try await TestProcesses.withSocket(port: port, timeout: 10) { socket in
+            let bytes = Array(request.utf8)
+            var sent = 0
+            while sent < bytes.count {
+                let written = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if written <= 0 { break }
+                sent += written
+            }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                if count <= 0 { break }
+                answer += buffer[..<count]
+            }
+            return String(decoding: answer, as: UTF8.self)
         }
     }
 }

@@ -56,37 +56,62 @@ struct WebhookEgressTests {
         _ = try WebhookEgress(allow: " hooks.internal.example, 10.20.0.0/16 ,fd00::/8", development: false)
     }
 
-    /// A receiver that answers at once and then sends its body a byte every 200 ms, for ever: one deadline covers
-    /// the whole delivery, so it is cut off like one that never answers, and the next delivery goes on.
-    @Test func aReceiverThatTricklesItsAnswerIsCutOffAtTheDeadline() async throws {
+    /// Delivers one notification to a receiver whose answer's body `body` writes, with these timeouts: the batch's
+    /// result and the delivery's recorded error.
+    func deliver(answering body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void,
+                 requestTimeout: Duration, readTimeout: Duration) async throws -> (WebhookDeliverer.Result, String?) {
         let router = Router()
-        router.post("/slow") { _, _ in
-            Response(status: .ok, body: ResponseBody { writer in
-                while !Task.isCancelled {
-                    try await writer.write(ByteBuffer(string: "."))
-                    try await Task.sleep(for: .milliseconds(200))
-                }
-            })
-        }
+        router.post("/hook") { _, _ in Response(status: .ok, body: ResponseBody(body)) }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let outcome = Outcome()
         try await app.test(.live) { client in
             try await TestServer.run { server in
-                let url = "http://127.0.0.1:\(client.port!)/slow"
+                let url = "http://127.0.0.1:\(client.port!)/hook"
                 let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "whsec-0123456789abcdef"}"#)
                 let webhook = try #require(created.int("id"))
                 let code = try await server.createEnterpriseProject()
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
                 let deliverer = WebhookDeliverer(database: server.database,
-                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(1),
-                                                                       readTimeout: .seconds(30), egress: TestServer.testEgress),
+                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: requestTimeout,
+                                                                       readTimeout: readTimeout, egress: TestServer.testEgress),
                                                  metrics: server.context.metrics)
-                // The batch ends (the test's own limit would end a hang, and fail it).
-                #expect(try await deliverer.deliverBatch() == .init(failed: 1))
+                let result = try await deliverer.deliverBatch()
                 let record = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor).list("deliveries")
-                #expect(record.first?["lastError"] as? String == "timeout", "\(record)")
+                await outcome.set(result, record.first?["lastError"] as? String)
             }
         }
+        return try #require(await outcome.value)
+    }
+
+    actor Outcome {
+        var value: (WebhookDeliverer.Result, String?)?
+        func set(_ result: WebhookDeliverer.Result, _ error: String?) { value = (result, error) }
+    }
+
+    /// A receiver that answers at once and then sends its body a byte every 200 ms, for ever: one deadline covers
+    /// the whole delivery, so it is cut off like one that never answers (a hang would end at the test's own limit,
+    /// and fail it).
+    @Test func aReceiverThatTricklesItsAnswerIsCutOffAtTheDeadline() async throws {
+        let (result, error) = try await deliver(answering: { writer in
+            while !Task.isCancelled {
+                try await writer.write(ByteBuffer(string: "."))
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }, requestTimeout: .seconds(1), readTimeout: .seconds(30))
+        #expect(result == .init(failed: 1))
+        #expect(error == "timeout")
+    }
+
+    /// A receiver that sends its answer's head and then nothing for 5 s: waited out, it would finish its answer and
+    /// the delivery would succeed; the deadline is far off, so only the read timeout can fail it.
+    @Test func aSilentReceiverIsCutOffByTheReadTimeout() async throws {
+        let (result, error) = try await deliver(answering: { writer in
+            try await writer.write(ByteBuffer(string: "."))
+            try await Task.sleep(for: .seconds(5))
+        }, requestTimeout: .seconds(30), readTimeout: .seconds(1))
+        #expect(result == .init(failed: 1))
+        #expect(error == "timeout")
     }
 
     /// A delivery connects to the address its host's check approved, never resolving the name again: here the name
@@ -113,38 +138,6 @@ struct WebhookEgressTests {
                                                  metrics: server.context.metrics)
                 #expect(try await deliverer.deliverBatch() == .init(delivered: 1))
                 #expect(receiver.received.count == 1)
-            }
-        }
-    }
-
-    /// A receiver that sends its answer's head and then nothing for 5 s: cut off by the read timeout, long before
-    /// the delivery's deadline.
-    @Test func aSilentReceiverIsCutOffByTheReadTimeout() async throws {
-        let router = Router()
-        router.post("/silent") { _, _ in
-            Response(status: .ok, body: ResponseBody { writer in
-                try await writer.write(ByteBuffer(string: "."))
-                try await Task.sleep(for: .seconds(5))
-            })
-        }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            try await TestServer.run { server in
-                let url = "http://127.0.0.1:\(client.port!)/silent"
-                let created = try await server.call(.post, "/v1/webhooks", as: .investor, json: #"{"url": "\#(url)", "secret": "whsec-0123456789abcdef"}"#)
-                let webhook = try #require(created.int("id"))
-                let code = try await server.createEnterpriseProject()
-                try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
-                try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
-                let deliverer = WebhookDeliverer(database: server.database,
-                                                 policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: .seconds(30),
-                                                                       readTimeout: .seconds(1), egress: TestServer.testEgress),
-                                                 metrics: server.context.metrics)
-                // Waited out, the receiver would finish its answer after 5 s and the delivery would succeed; the 30 s
-                // deadline is far off: only the read timeout can fail it.
-                #expect(try await deliverer.deliverBatch() == .init(failed: 1))
-                let record = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor).list("deliveries")
-                #expect(record.first?["lastError"] as? String == "timeout", "\(record)")
             }
         }
     }

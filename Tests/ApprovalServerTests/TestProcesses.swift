@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What tests do outside the server under test: run the `approvals` binary, and talk raw TCP to a live server.
+/// Neither blocks a thread of the test run's small concurrency pool (a blocked pool starves everything else).
+enum TestProcesses {
+    /// Runs `approvals` with `arguments` (and DATABASE_URL when given) to its end: its exit status and what it
+    /// wrote to standard error.
+    static func approvals(_ arguments: [String], databaseURL: String? = nil) async throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = SweeperProcessTests.executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        if let databaseURL { environment["DATABASE_URL"] = databaseURL }
+        process.environment = environment
+        let output = FileManager.default.temporaryDirectory.appending(path: "approvals-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        process.standardError = try FileHandle(forWritingTo: output)
+        process.standardOutput = FileHandle.nullDevice
+        let (exit, exited) = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in exited.finish() }
+        try process.run()
+        for await _ in exit {}
+        return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+    }
+
+    /// Runs `body` with a TCP socket connected to 127.0.0.1:`port`, on a thread of its own, with `seconds` as the
+    /// socket's send and receive timeouts.
+    static func withSocket<T: Sendable>(port: Int, timeout seconds: Int, _ body: @escaping @Sendable (Int32) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    defer { close(socket) }
+                    var address = sockaddr_in()
+                    address.sin_family = sa_family_t(AF_INET)
+                    address.sin_port = in_port_t(UInt16(port).bigEndian)
+                    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                    let connected = withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    }
+                    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+                    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+                    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    return try body(socket)
+                })
+            }.start()
+        }
+    }
+}
