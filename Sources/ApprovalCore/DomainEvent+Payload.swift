@@ -76,6 +76,8 @@ extension DomainEvent {
                     "version": .int(Int64(attachment.version)), "name": .string(attachment.name), "sha256": .string(attachment.sha256)]
         case let .materialDetached(requirement, material):
             return ["requirement": .string(requirement), "material": .int(material)]
+        case let .materialIssued(material, kind, sha256):
+            return ["material": .int(material), "kind": .string(kind), "sha256": .string(sha256)]
         }
     }
 
@@ -165,6 +167,8 @@ extension DomainEvent {
                                                         sha256: try read.string("sha256")))
         case .materialDetached:
             self = .materialDetached(requirement: try read.string("requirement"), material: try read.int("material"))
+        case .materialIssued:
+            self = .materialIssued(material: try read.int("material"), kind: try read.string("kind"), sha256: try read.string("sha256"))
         }
     }
 }

@@ -27,6 +27,8 @@ public enum DomainEvent: Sendable, Hashable {
     /// A library material attached to one requirement of the event's item (the application's materials).
     case materialAttached(MaterialAttachment)
     case materialDetached(requirement: String, material: Int64)
+    /// The department put the document its decision issued (a licence, permit or opinion) into the investor's library.
+    case materialIssued(material: Int64, kind: String, sha256: String)
 
     public var kind: EventKind {
         switch self {
@@ -51,6 +53,7 @@ public enum DomainEvent: Sendable, Hashable {
         case .projectWarning: .projectWarning
         case .materialAttached: .materialAttached
         case .materialDetached: .materialDetached
+        case .materialIssued: .materialIssued
         }
     }
 }

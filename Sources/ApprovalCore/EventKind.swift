@@ -34,6 +34,8 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
     /// 申请材料: a library material attached to, or detached from, an item's requirement.
     case materialAttached
     case materialDetached
+    /// 电子证照: the document an item's decision issued, put into the investor's library.
+    case materialIssued
 
     /// What happened to an agency agreement.
     public enum AgreementChange: String, Sendable, Hashable, CaseIterable {
@@ -44,7 +46,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
     public static let all: [EventKind] = [
         .projectCreated, .projectRenamed, .formalDocumentIssued, .formalDocumentOverdue, .meetingScheduled, .meetingClosed, .meetingAbsenceEscalated,
         .agentAssigned, .agentHandedOver, .agentEnded, .agentFollowUpOverdue, .progressLogged, .caseRaised, .caseResolved,
-        .ratingGiven, .ratingChanged, .itemWarning, .projectWarning, .materialAttached, .materialDetached,
+        .ratingGiven, .ratingChanged, .itemWarning, .projectWarning, .materialAttached, .materialDetached, .materialIssued,
     ] + ItemAction.Code.allCases.map(EventKind.item) + AgreementChange.allCases.map(EventKind.agreement)
 
     private static let byText: [String: EventKind] = Dictionary(uniqueKeysWithValues: all.map { ($0.text, $0) })
@@ -74,6 +76,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
         case .projectWarning: "warning.project"
         case .materialAttached: "material.attached"
         case .materialDetached: "material.detached"
+        case .materialIssued: "material.issued"
         }
     }
 

@@ -50,6 +50,8 @@ public enum Notification {
             return ([.investor], "代办中心已登记纸质代办协议")
         case .meetingScheduled:
             return ([.invitedDepartment, .investor, .agent], "联审联办会议通知")
+        case .materialIssued:
+            return ([.investor, .agent], "批文证照已存入材料库")
         case .meetingAbsenceEscalated:
             return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
         case .itemWarning:

@@ -332,3 +332,61 @@ extension APIHandler {
         return .ok(.init(body: .json(.init(materials: materials))))
     }
 }
+
+// MARK: Documents a decision issued (电子证照)
+
+extension APIHandler {
+    func issueDocument(_ input: Operations.IssueDocument.Input) async throws -> Operations.IssueDocument.Output {
+        let itemID = input.path.item
+        var problems: [FieldProblem] = []
+        let (_, validUntil) = try Self.validity(from: nil, until: input.query.validUntil, problems: &problems)
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        guard case let .any(body) = input.body else { throw APIError.badRequest("expected the document as the request body", field: "body") }
+        // Checked before the bytes are taken, and again when the document is recorded (the item cannot move back).
+        _ = try await readProject(input.path.code) { _, project, _, user, _ in try Self.issuedKind(itemID, project: project, user: user) }
+        let settings = context.settings.materials
+        if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
+        // The bytes first, in a transaction of their own: the project's change below may be decided again after losing
+        // a race, and a body can be read only once. If that change fails, the content is left unreferenced and
+        // collected a day later.
+        let content: StoredContent
+        do {
+            content = try await database.transaction { connection in
+                try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore, on: connection,
+                                                     logger: context.logger)
+            }
+        } catch let error as MaterialUploadError {
+            throw Self.refusal(error)
+        }
+        let request = ["item": itemID, "sha256": content.digestHex, "validUntil": validUntil?.description ?? ""]
+        let material = try await changeProject(code: input.path.code, operation: "issueDocument", request: request, idempotencyKey: nil,
+                                               status: 201) { record, project, today, user, connection in
+            let kind = try Self.issuedKind(itemID, project: project, user: user)
+            let name = context.registry.catalog.materialKinds[kind]?.name ?? kind
+            let id = try await MaterialRepository.create(organisation: record.investorOrganisation, name: name, kind: kind, validFrom: today,
+                                                         validUntil: validUntil, fileName: name, content: content, by: user.id,
+                                                         on: connection, logger: context.logger)
+            guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
+                throw APIError.notFound("material \(id)")
+            }
+            return ([NewEvent(.materialIssued(material: id, kind: kind, sha256: content.digestHex), itemID: itemID, actorID: user.id,
+                              at: context.clock.now(), on: today)],
+                    Self.materialBody(material))
+        }
+        return .created(.init(body: .json(material)))
+    }
+
+    /// The kind of document `itemID` issues, if `user` may record it now: a reviewer of its department (or an
+    /// admin), once the item is approved or deemed approved.
+    private static func issuedKind(_ itemID: String, project: Project, user: User) throws -> String {
+        guard let item = project.item(itemID) else { throw APIError.notFound("item '\(itemID)'", field: "item") }
+        try Access.checkMayPerform(.approve, on: item.definition, user: user)
+        guard let kind = item.definition.produces else {
+            throw APIError.conflict("item '\(itemID)' issues no document of a reusable kind", type: "/problems/issues-nothing")
+        }
+        guard [.approved, .defaultApproved].contains(item.state) else {
+            throw APIError.conflict("item '\(itemID)' is \(item.state.rawValue); its document is issued once it is approved", state: item.state.rawValue)
+        }
+        return kind
+    }
+}

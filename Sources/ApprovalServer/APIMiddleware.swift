@@ -43,7 +43,7 @@ struct APIMiddleware: ServerMiddleware {
     static let maximumBodyBytes = 1 << 20
 
     /// Operations whose body is a file (checked by size and content as it arrives) rather than JSON.
-    static let streamedBodies: Set<String> = ["uploadMaterial", "uploadMaterialVersion"]
+    static let streamedBodies: Set<String> = ["uploadMaterial", "uploadMaterialVersion", "issueDocument"]
 
     /// PostgreSQL text cannot hold U+0000, so a NUL anywhere in the input is refused here as the caller's
     /// mistake rather than failing later as a database error; bodies are capped at 1 MiB.

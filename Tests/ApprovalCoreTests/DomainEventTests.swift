@@ -64,6 +64,7 @@ struct DomainEventTests {
         .itemWarning(remainingDays: 2, deadline: day("2026-03-12")),
         .materialAttached(MaterialAttachment(requirement: "business-licence", material: 12, version: 2, name: "营业执照", sha256: "ab01")),
         .materialDetached(requirement: "business-licence", material: 12),
+        .materialIssued(material: 13, kind: "project-approval-document", sha256: "cd02"),
         .projectWarning(ProjectWarning(level: .red, reason: "forecast", usedDays: 60, forecastDays: 95, totalLimit: 90, criticalPath: ["a", "c"])),
     ]
 

@@ -11,7 +11,7 @@ struct EventKindTests {
         "warning.item", "warning.project", "item.submit", "item.accept", "item.suspend", "item.resume", "item.approve",
         "item.reject", "item.withdraw", "item.default_approve", "item.escalate", "item.exempt", "item.fulfil_commitment",
         "item.promise_decision", "agreement.authorised", "agreement.renewed", "agreement.terminated", "agreement.completed",
-        "material.attached", "material.detached",
+        "material.attached", "material.detached", "material.issued",
     ]
 
     @Test func everyKindHasItsStoredTextAndReadsBack() {

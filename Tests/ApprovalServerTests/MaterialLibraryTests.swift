@@ -282,3 +282,37 @@ struct ItemMaterialTests {
         }
     }
 }
+
+@Suite("Documents a decision issued enter the investor's library", .timeLimit(.minutes(5)))
+struct IssuedDocumentTests {
+    @Test func aFilingCertificateIssuedIsOfferedToTheNextItemThatRequiresIt() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            let certificate = MaterialLibraryTests.pdf(size: 3000, seed: 11)
+            func issue(as user: TestUser) async throws -> Reply {
+                try await MaterialLibraryTests.send(server, .post, "/v1/projects/\(code)/items/project-filing/issued-document", bytes: certificate, as: user).0
+            }
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+            let early = try await issue(as: .reviewer)
+            #expect(early.status == 409 && early.string("state") == "accepted", "\(early.text)")
+            try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
+            #expect(try await issue(as: .investor).status == 403)
+            #expect(try await issue(as: .ecologyReviewer).status == 403)
+            let issued = try await issue(as: .reviewer)
+            #expect(issued.status == 201 && issued.string("kind") == "project-approval-document", "\(issued.text)")
+            let id = try #require(issued.int("id"))
+            // The investor holds it now, without uploading it, and the next item that requires its kind offers it.
+            #expect(try await server.call(.get, "/v1/materials", as: .investor).list("materials").map { $0["id"] as? Int } == [id])
+            let next = try await server.call(.get, "/v1/projects/\(code)/items/land-use-planning-permit/materials", as: .investor).list("materials")
+            #expect(next.first { $0["requirement"] as? String == "project-approval" }?["offered"] as? [Int] == [id], "\(next)")
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'material.issued'") == 1)
+            let told = try await server.call(.get, "/v1/notifications", as: .investor).list("notifications")
+            #expect(told.contains { $0["kind"] as? String == "material.issued" })
+            // An item that issues nothing of a reusable kind has no document to put there.
+            let nothing = try await MaterialLibraryTests.send(server, .post, "/v1/projects/\(code)/items/water-connection/issued-document",
+                                                              bytes: certificate, as: .admin).0
+            #expect(nothing.status == 409 && nothing.string("type") == "/problems/issues-nothing", "\(nothing.text)")
+        }
+    }
+}
