@@ -39,7 +39,7 @@ public enum AuditCheckpoint {
 
         /// What the signature covers: everything else in the line.
         var signedText: Data {
-            let headsDigest = SHA256.hash(data: Data(base64Encoded: heads) ?? Data()).map { String(format: "%02x", $0) }.joined()
+            let headsDigest = SHA256.hash(data: Data(base64Encoded: heads) ?? Data()).hexString
             return Data("approvals-checkpoint-v1\n\(at)\n\(projects)\n\(events)\n\(root)\n\(headsDigest)\n".utf8)
         }
     }
@@ -54,7 +54,7 @@ public enum AuditCheckpoint {
     /// A new signing key, as the text kept in the key file (hex of the 32-byte private key).
     public static func newKey() -> (privateKey: String, publicKey: String) {
         let key = Curve25519.Signing.PrivateKey()
-        return (hex(key.rawRepresentation), hex(key.publicKey.rawRepresentation))
+        return (key.rawRepresentation.hexString, key.publicKey.rawRepresentation.hexString)
     }
 
     public static func privateKey(_ text: String) throws(CheckpointError) -> Curve25519.Signing.PrivateKey {
@@ -96,7 +96,7 @@ public enum AuditCheckpoint {
                 heads[head.projectID] = head
                 recordedAt[head.projectID] = line.at
             }
-            guard hex(root(of: heads)) == line.root, heads.count == line.projects else {
+            guard root(of: heads).hexString == line.root, heads.count == line.projects else {
                 throw CheckpointError(message: "checkpoint log line \(number) (\(line.at)): the heads recorded so far do not give its signed root; a line before it was removed or altered")
             }
         }
@@ -129,7 +129,7 @@ public enum AuditCheckpoint {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         var line = Line(at: formatter.string(from: at), projects: current.count, events: current.values.reduce(0) { $0 + $1.count },
-                        root: hex(root(of: current)), heads: pack(changed).base64EncodedString(), signature: "")
+                        root: root(of: current).hexString, heads: pack(changed).base64EncodedString(), signature: "")
         line.signature = try key.signature(for: line.signedText).base64EncodedString()
         return line
     }
@@ -219,7 +219,6 @@ public enum AuditCheckpoint {
         }
     }
 
-    static func hex(_ data: some DataProtocol) -> String { data.map { String(format: "%02x", $0) }.joined() }
 
     static func bytes(hex text: String) -> Data? {
         guard text.count % 2 == 0, text.allSatisfy(\.isHexDigit) else { return nil }

@@ -36,7 +36,7 @@ public struct StoredContent: Sendable, Hashable {
     public let mediaType: String
     public let storedIn: String
 
-    public var digestHex: String { digest.map { String(format: "%02x", $0) }.joined() }
+    public var digestHex: String { digest.hexString }
 }
 
 public enum MaterialContents {
@@ -131,7 +131,7 @@ public struct DirectoryContentStore: MaterialContentStore {
     public var location: String { "directory" }
 
     public func path(of digest: Data) -> URL {
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        let hex = digest.hexString
         return root.appending(path: String(hex.prefix(2))).appending(path: hex)
     }
 
