@@ -77,11 +77,30 @@ public actor DatabaseTemplate {
             try await Database.withClient(server.with(database: Self.templateName), logger: logger) { template in
                 try await MigrationRunner(migrations: migrations, logger: logger).migrate(template.client)
             }
+            // The migration's pool closes its connections after it returns, in the background; until the last one
+            // is gone PostgreSQL refuses to copy the template ("being accessed by other users"), so the tests start
+            // only once nobody is connected to it.
+            try await Database.withClient(server, logger: logger) { admin in
+                for _ in 0..<200 {
+                    let connected = try await admin.read { connection in
+                        try await connection.query("SELECT count(*)::int FROM pg_stat_activity WHERE datname = \(Self.templateName)",
+                                                   logger: logger).collect().first?.decode(Int.self) ?? 0
+                    }
+                    if connected == 0 { return }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                throw DatabaseTemplateError(message: "connections to \(Self.templateName) stayed open for 10 s after its migration")
+            }
             return server
         }
         prepared = task
         return task
     }
+}
+
+struct DatabaseTemplateError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// The test cluster is stopped when the test process exits, if this process owns it: at exit, and on SIGTERM,
