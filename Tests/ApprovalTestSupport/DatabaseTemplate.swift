@@ -24,7 +24,16 @@ public actor DatabaseTemplate {
         let name = await nextDatabaseName()
         let logger = logger
         try await Database.withClient(server, logger: logger) { admin in
-            try await admin.read { try await $0.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: Self.templateName)", logger: logger) }
+            // PostgreSQL refuses to copy a template someone is connected to (55006); the only ones are the
+            // migration's pooled connections closing late, so a refused copy is tried again a little later.
+            for attempt in 1...100 {
+                do {
+                    _ = try await admin.read { try await $0.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: Self.templateName)", logger: logger) }
+                    return
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55006" && attempt < 100 {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
         }
         let location = server.with(database: name)
         let result: Swift.Result<Result, any Error>
@@ -77,30 +86,21 @@ public actor DatabaseTemplate {
             try await Database.withClient(server.with(database: Self.templateName), logger: logger) { template in
                 try await MigrationRunner(migrations: migrations, logger: logger).migrate(template.client)
             }
-            // The migration's pool closes its connections after it returns, in the background; until the last one
-            // is gone PostgreSQL refuses to copy the template ("being accessed by other users"), so the tests start
-            // only once nobody is connected to it.
+            // The migration's pool closes its connections after it returns, in the background, and PostgreSQL refuses
+            // to copy a template anyone is connected to; the migration is done, so whatever is still connected goes.
             try await Database.withClient(server, logger: logger) { admin in
-                for _ in 0..<200 {
-                    let connected = try await admin.read { connection in
-                        try await connection.query("SELECT count(*)::int FROM pg_stat_activity WHERE datname = \(Self.templateName)",
-                                                   logger: logger).collect().first?.decode(Int.self) ?? 0
-                    }
-                    if connected == 0 { return }
-                    try await Task.sleep(for: .milliseconds(50))
+                try await admin.read { connection in
+                    try await connection.query("""
+                        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                        WHERE datname = \(Self.templateName) AND pid <> pg_backend_pid()
+                        """, logger: logger).collect()
                 }
-                throw DatabaseTemplateError(message: "connections to \(Self.templateName) stayed open for 10 s after its migration")
             }
             return server
         }
         prepared = task
         return task
     }
-}
-
-struct DatabaseTemplateError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }
 
 /// The test cluster is stopped when the test process exits, if this process owns it: at exit, and on SIGTERM,
