@@ -5,11 +5,16 @@ extension ItemAction {
         var fields: [String: JSONValue] = ["action": .string(code)]
         switch self {
         case let .accept(commitment?):
-            fields["commitment"] = .object(["missingMaterials": .array(commitment.missingMaterials.map(JSONValue.string)),
-                                            "dueDate": .string(commitment.dueDate.description)])
+            var promised: [String: JSONValue] = ["missingMaterials": .array(commitment.missingMaterials.map(JSONValue.string)),
+                                                 "dueDate": .string(commitment.dueDate.description)]
+            if !commitment.requirements.isEmpty { promised["requirements"] = .array(commitment.requirements.map(JSONValue.string)) }
+            fields["commitment"] = .object(promised)
         case let .suspend(reason):
             fields["reason"] = .string(reason.code)
-            if case let .supplement(missing) = reason { fields["missingMaterials"] = .array(missing.map(JSONValue.string)) }
+            if case let .supplement(missing, requirements) = reason {
+                fields["missingMaterials"] = .array(missing.map(JSONValue.string))
+                if !requirements.isEmpty { fields["requirements"] = .array(requirements.map(\.json)) }
+            }
         case let .reject(reason):
             fields["reason"] = .string(reason)
         case let .defaultApprove(reason):
@@ -38,12 +43,20 @@ extension ItemAction {
                 guard let due = commitment["dueDate"]?.stringValue.flatMap(CivilDate.init(iso:)) else {
                     throw StoredEventError(message: "accept event without a commitment due date")
                 }
-                self = .accept(commitment: DeficiencyCommitment(missingMaterials: strings(commitment["missingMaterials"]), dueDate: due))
+                self = .accept(commitment: DeficiencyCommitment(missingMaterials: strings(commitment["missingMaterials"]),
+                                                                requirements: strings(commitment["requirements"]), dueDate: due))
             } else {
                 self = .accept(commitment: nil)
             }
         case .suspend:
-            guard let reason = ClockStopReason(code: payload["reason"]?.stringValue ?? "", missingMaterials: strings(payload["missingMaterials"])) else {
+            let requested: [RequestedMaterial]
+            if case let .array(values)? = payload["requirements"] {
+                requested = try values.map { (value) throws(StoredEventError) in try RequestedMaterial(json: value) }
+            } else {
+                requested = []
+            }
+            guard let reason = ClockStopReason(code: payload["reason"]?.stringValue ?? "", missingMaterials: strings(payload["missingMaterials"]),
+                                               requirements: requested) else {
                 throw StoredEventError(message: "suspend event with an unknown reason")
             }
             self = .suspend(reason)
@@ -69,10 +82,10 @@ extension ItemAction {
 }
 
 extension ClockStopReason {
-    /// The reason named by `code`; `missingMaterials` is used for a supplement.
-    public init?(code: String, missingMaterials: [String]) {
+    /// The reason named by `code`; `missingMaterials` and `requirements` are used for a supplement.
+    public init?(code: String, missingMaterials: [String], requirements: [RequestedMaterial] = []) {
         switch code {
-        case "supplement": self = .supplement(missingMaterials: missingMaterials)
+        case "supplement": self = .supplement(missingMaterials: missingMaterials, requirements: requirements)
         case "hearing": self = .hearing
         case "expert_review": self = .expertReview
         case "public_notice": self = .publicNotice

@@ -73,6 +73,8 @@ public enum ItemTransitionError: Error, Sendable, Hashable, CustomStringConverti
     case illegalTransition(item: String, action: String, state: ItemState, reachedBy: ItemEvent?)
     /// The action is possible in this state, but the request itself is incomplete or not permitted.
     case invalidRequest(item: String, action: String, problem: String)
+    /// The application lacks materials the action needs (`Project.checkMaterials`).
+    case materialsMissing(item: String, action: String, missing: [MissingMaterial], advice: String)
 
     public var description: String {
         switch self {
@@ -86,6 +88,8 @@ public enum ItemTransitionError: Error, Sendable, Hashable, CustomStringConverti
             return "cannot \(action) item '\(item)': it is \(state.rawValue)\(how)\(ended)"
         case let .invalidRequest(item, action, problem):
             return "cannot \(action) item '\(item)': \(problem)"
+        case let .materialsMissing(item, action, missing, advice):
+            return "cannot \(action) item '\(item)': \(missing.map(\.description).joined(separator: "; ")); \(advice)"
         }
     }
 }

@@ -48,8 +48,9 @@ public enum DefaultApprovalReason: String, Sendable, Hashable, Codable {
 /// Why an item's clock stopped. Only government time counts: the applicant's supplement time and the
 /// procedures 行政许可法 第45条 excludes are not counted against the department.
 public enum ClockStopReason: Sendable, Hashable, Codable {
-    /// 补正: the one-time notification (一次性告知) must list everything missing at once.
-    case supplement(missingMaterials: [String])
+    /// 补正: the one-time notification (一次性告知) must list everything missing at once: the application's
+    /// requirements found missing or deficient, and in words whatever lies outside its list.
+    case supplement(missingMaterials: [String], requirements: [RequestedMaterial] = [])
     /// 听证
     case hearing
     /// 专家评审
@@ -113,12 +114,15 @@ public struct RunningInterval: Sendable, Hashable, Codable {
 /// 容缺受理: accepted with non-core materials missing on the investor's written commitment to supply them.
 public struct DeficiencyCommitment: Sendable, Hashable, Codable {
     public let missingMaterials: [String]
+    /// The non-core requirements of the item's application it covers; fulfilling it means attaching them.
+    public let requirements: [String]
     /// The last day the investor promised to supply them.
     public let dueDate: CivilDate
     public var fulfilledOn: CivilDate?
 
-    public init(missingMaterials: [String], dueDate: CivilDate, fulfilledOn: CivilDate? = nil) {
+    public init(missingMaterials: [String], requirements: [String] = [], dueDate: CivilDate, fulfilledOn: CivilDate? = nil) {
         self.missingMaterials = missingMaterials
+        self.requirements = requirements
         self.dueDate = dueDate
         self.fulfilledOn = fulfilledOn
     }

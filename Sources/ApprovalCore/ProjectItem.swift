@@ -116,12 +116,12 @@ public struct ProjectItem: Sendable, Hashable {
 
         case let .suspend(reason):
             try require([.accepted], for: action)
-            if case let .supplement(missing) = reason {
-                guard !missing.isEmpty, missing.allSatisfy({ !$0.isEmpty }) else {
+            if case let .supplement(missing, requested) = reason {
+                guard !missing.isEmpty || !requested.isEmpty, missing.allSatisfy({ !$0.isEmpty }) else {
                     throw invalid(action, "a supplement request must list every missing material at once (一次性告知)")
                 }
                 supplementRequests += 1
-                detail = "\(reason.chineseName): \(missing.joined(separator: "、"))"
+                detail = "\(reason.chineseName): \((requested.map(\.requirement) + missing).joined(separator: "、"))"
             } else {
                 detail = reason.chineseName
             }

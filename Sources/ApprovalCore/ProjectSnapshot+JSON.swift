@@ -23,12 +23,18 @@ extension ProjectSnapshot.ItemSnapshot {
             .array(runs.map { .array([$0.start.json, $0.end.json]) }),
             runningSince.json,
             .array(stops.map { stop in
-                var missing: [String] = []
-                if case let .supplement(materials) = stop.reason { missing = materials }
-                return .array([.string(stop.reason.code), .array(missing.map(JSONValue.string)), stop.stoppedOn.json, stop.resumedOn.json])
+                var missing: [String] = [], requested: [RequestedMaterial] = []
+                if case let .supplement(materials, requirements) = stop.reason { (missing, requested) = (materials, requirements) }
+                var fields: [JSONValue] = [.string(stop.reason.code), .array(missing.map(JSONValue.string)), stop.stoppedOn.json, stop.resumedOn.json]
+                // Written only when there are some: a request naming no requirement keeps the shape it always had.
+                if !requested.isEmpty { fields.append(.array(requested.map(\.json))) }
+                return .array(fields)
             }),
             deadline.json, .bool(deadlineProvisional),
-            commitment.map { .array([.array($0.missingMaterials.map(JSONValue.string)), $0.dueDate.json, $0.fulfilledOn.json]) } ?? .null,
+            commitment.map {
+                .array([.array($0.missingMaterials.map(JSONValue.string)), $0.dueDate.json, $0.fulfilledOn.json]
+                    + ($0.requirements.isEmpty ? [] : [.array($0.requirements.map(JSONValue.string))]))
+            } ?? .null,
             .int(Int64(supplementRequests)), escalatedOn.json, .optional(defaultApprovalReason?.rawValue), .optional(exemptionSource),
             .optional(rejectionReason), promisedBy.json,
         ])
@@ -50,18 +56,23 @@ extension ProjectSnapshot.ItemSnapshot {
         runningSince = try fields.optionalDate()
         stops = try fields.list { (stop) throws(StoredEventError) in
             var stop = try SnapshotFields(stop)
-            let code = try stop.string(), missing = try stop.strings()
-            guard let reason = ClockStopReason(code: code, missingMaterials: missing) else {
+            let code = try stop.string(), missing = try stop.strings(), stoppedOn = try stop.date(), resumedOn = try stop.optionalDate()
+            let requested = try stop.trailingList { (value) throws(StoredEventError) in try RequestedMaterial(json: value) }
+            guard let reason = ClockStopReason(code: code, missingMaterials: missing, requirements: requested) else {
                 throw StoredEventError(message: "a project snapshot with an unknown clock stop '\(code)'")
             }
-            return ClockStop(reason: reason, stoppedOn: try stop.date(), resumedOn: try stop.optionalDate())
+            return ClockStop(reason: reason, stoppedOn: stoppedOn, resumedOn: resumedOn)
         }
         deadline = try fields.optionalDate()
         deadlineProvisional = try fields.bool()
         commitment = try fields.optional { (commitment) throws(StoredEventError) in
             var commitment = try SnapshotFields(commitment)
-            return DeficiencyCommitment(missingMaterials: try commitment.strings(), dueDate: try commitment.date(),
-                                        fulfilledOn: try commitment.optionalDate())
+            let missing = try commitment.strings(), dueDate = try commitment.date(), fulfilledOn = try commitment.optionalDate()
+            let requirements = try commitment.trailingList { (value) throws(StoredEventError) in
+                guard case let .string(id) = value else { throw StoredEventError(message: "a project snapshot with a requirement that is not text") }
+                return id
+            }
+            return DeficiencyCommitment(missingMaterials: missing, requirements: requirements, dueDate: dueDate, fulfilledOn: fulfilledOn)
         }
         supplementRequests = Int(try fields.int())
         escalatedOn = try fields.optionalDate()
@@ -147,6 +158,12 @@ private struct SnapshotFields {
         elements.reserveCapacity(values.count)
         for value in values { elements.append(try read(value)) }
         return elements
+    }
+
+    /// A list written only when it has elements, as the last field: empty when absent.
+    mutating func trailingList<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> [Element] {
+        guard next < values.count else { return [] }
+        return try list(read)
     }
 
     mutating func optional<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> Element? {

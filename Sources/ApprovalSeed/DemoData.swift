@@ -78,27 +78,17 @@ public enum DemoData {
             "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(true), "involves-river": .case1(false),
         ])
         // The investor's library: its business licence and its legal representative's identity, uploaded once, and
-        // the filing's application carrying them.
-        func upload(_ name: String, kind: String, _ text: String) async throws -> Int64 {
-            let output = try await act("demo-investor") { handler in
-                try await handler.uploadMaterial(.init(query: .init(name: name, kind: kind, validUntil: "2036-12-31"),
-                                                       body: .any(HTTPBody(DemoData.pdf(text)))))
-            }
-            guard case let .created(created) = output, case let .json(material) = created.body else { throw DemoDataError() }
-            return material.id
+        // every application carrying them, with whatever else each item requires.
+        let library = DemoLibrary(investor: created["demo-investor"])
+        func apply(_ code: String, _ item: String, _ workflow: String) async throws {
+            try await library.apply(api, code: code, item: item, workflow: workflow, registry: context.registry)
         }
-        let licence = try await upload("营业执照", kind: "business-licence", "Business licence of 温州示范实业有限公司 (demo)")
-        let identity = try await upload("法定代表人身份证明", kind: "legal-representative-id", "Legal representative (demo)")
-        for (requirement, material) in [("business-licence", licence), ("legal-representative-id", identity)] {
-            _ = try await act("demo-investor") { handler in
-                try await handler.attachMaterial(.init(path: .init(code: factory, item: "project-filing", requirement: requirement),
-                                                       body: .json(.init(material: material))))
-            }
-        }
+        try await apply(factory, "project-filing", "enterprise-investment")
         try await action(factory, "project-filing", .init(action: .submit), as: "demo-investor")
         try await action(factory, "project-filing", .init(action: .accept), as: "demo-reviewer")
         try await action(factory, "project-filing", .init(action: .approve), as: "demo-reviewer")
         try await action(factory, "land-use-planning-permit", .init(action: .submit), as: "demo-investor")
+        try await apply(factory, "land-use-planning-permit", "enterprise-investment")
         try await action(factory, "land-use-planning-permit", .init(action: .accept), as: "demo-planning-reviewer")
         func assign(_ code: String, _ token: String) async throws {
             _ = try await act("demo-coordinator") { handler in
@@ -126,9 +116,10 @@ public enum DemoData {
             "building-area-sqm": .case2(4800), "needs-water-connection": .case1(true),
         ])
         try await action(warehouse, "project-filing", .init(action: .submit), as: "demo-investor")
+        try await apply(warehouse, "project-filing", "low-risk")
         try await action(warehouse, "project-filing", .init(action: .accept), as: "demo-reviewer")
         try await action(warehouse, "project-filing", .init(action: .suspend, suspension: .init(
-            reason: .supplement, missingMaterials: ["营业执照副本", "项目备案申请表（盖章）"])), as: "demo-reviewer")
+            reason: .supplement, requirements: ["filing-form"], missingMaterials: ["营业执照副本"])), as: "demo-reviewer")
 
         try await assign(warehouse, "demo-agent-township")
         try await progress(warehouse, "demo-agent-township", .siteVisit, "上门核对营业执照副本与备案申请表", item: "project-filing",
@@ -142,7 +133,7 @@ public enum DemoData {
         try await assign(lab, "demo-agent-city")
         try await progress(lab, "demo-agent-city", .contactedDepartment, "已向企业说明全流程审批方案（一套方案）", nextStepOn: today.adding(days: 5))
 
-        try await seedHistory(context, users: created)
+        try await seedHistory(context, users: created, library: library)
         return true
     }
 
@@ -173,7 +164,7 @@ public enum DemoData {
     /// design review left to run out (overdue, escalated by the sweeper), and a low-risk project that has used most
     /// of its 20-day limit. They are written through the API's handlers on a clock set back in time, each item
     /// decided on the last day of its limit.
-    static func seedHistory(_ context: ServerContext, users: [String: User]) async throws {
+    static func seedHistory(_ context: ServerContext, users: [String: User], library: DemoLibrary) async throws {
         let now = context.clock.now()
         let timeZone = context.timeZone
         func history(daysBack: Int, _ steps: (InProcessAPI, (Int) throws -> Void) async throws -> Void) async throws {
@@ -194,13 +185,9 @@ public enum DemoData {
         func run(_ api: InProcessAPI, _ token: String, _ body: (any APIProtocol) async throws -> Void) async throws {
             try await api.call(as: users[token], body)
         }
-        func decide(_ api: InProcessAPI, _ code: String, _ items: [(String, Int)], wait: (Int) throws -> Void) async throws {
+        func decide(_ api: InProcessAPI, _ code: String, _ workflow: String, _ items: [(String, Int)], wait: (Int) throws -> Void) async throws {
             for (item, limit) in items {
-                for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
-                    try await run(api, token) { handler in
-                        _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
-                    }
-                }
+                try await accept(api, code, workflow, item)
                 try wait(limit)
                 try await run(api, "demo-admin") { handler in
                     _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: .approve))))
@@ -215,11 +202,13 @@ public enum DemoData {
             }
         }
         /// Submitted and accepted, and left running.
-        func accept(_ api: InProcessAPI, _ code: String, _ item: String) async throws {
-            for (action, token) in [(Components.Schemas.ItemActionRequest.ActionPayload.submit, "demo-investor"), (.accept, "demo-admin")] {
-                try await run(api, token) { handler in
-                    _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: action))))
-                }
+        func accept(_ api: InProcessAPI, _ code: String, _ workflow: String, _ item: String) async throws {
+            try await run(api, "demo-investor") { handler in
+                _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: .submit))))
+            }
+            try await library.apply(api, code: code, item: item, workflow: workflow, registry: context.registry)
+            try await run(api, "demo-admin") { handler in
+                _ = try await handler.performItemAction(.init(path: .init(code: code, item: item), body: .json(.init(action: .accept))))
             }
         }
 
@@ -230,20 +219,59 @@ public enum DemoData {
                 "annual-energy-tce": .case2(200), "land-area-sqm": .case2(3000), "eia-category": .case3("registration"),
                 "special-construction-project": .case1(true), "builds-civil-air-defence": .case1(false),
             ])
-            try await decide(api, code, [("project-filing", 1), ("land-use-planning-permit", 5), ("design-scheme-review", 10),
-                                             ("construction-planning-permit", 5)], wait: wait)
-            try await accept(api, code, "fire-safety-design-review")
+            try await decide(api, code, "enterprise-investment", [("project-filing", 1), ("land-use-planning-permit", 5), ("design-scheme-review", 10),
+                                                                  ("construction-planning-permit", 5)], wait: wait)
+            try await accept(api, code, "enterprise-investment", "fire-safety-design-review")
         }
         try await history(daysBack: 40) { api, wait in
             let code = "2609-330302-89-01-100005"
             try await create(api, code, "五马街道社区仓储用房（简易低风险）", "low-risk", [
                 "building-area-sqm": .case2(900), "needs-water-connection": .case1(false),
             ])
-            try await decide(api, code, [("project-filing", 1), ("land-use-planning-permit", 2), ("construction-planning-permit", 5),
-                                             ("construction-permit-issuance", 2), ("planning-verification", 5)], wait: wait)
-            try await accept(api, code, "fire-safety-acceptance-filing")
+            try await decide(api, code, "low-risk", [("project-filing", 1), ("land-use-planning-permit", 2), ("construction-planning-permit", 5),
+                                                     ("construction-permit-issuance", 2), ("planning-verification", 5)], wait: wait)
+            try await accept(api, code, "low-risk", "fire-safety-acceptance-filing")
         }
     }
 
     struct DemoDataError: Error {}
+}
+
+/// The demo investor's material library as its applications fill it: a document of a reusable kind is uploaded
+/// once and attached to every item that requires the kind; any other required document is uploaded for its item.
+actor DemoLibrary {
+    let investor: User?
+    private var byKind: [String: Int64] = [:]
+    private var uploads = 0
+
+    init(investor: User?) { self.investor = investor }
+
+    /// Attaches a document to every core material `item` requires, so the department may accept it.
+    func apply(_ api: InProcessAPI, code: String, item: String, workflow: String, registry: WorkflowRegistry) async throws {
+        guard let definition = registry.currentVersion(of: workflow)?.definition.item(item) else { throw DemoData.DemoDataError() }
+        for requirement in definition.requirements where requirement.core {
+            let material: Int64
+            if let kind = requirement.kind, let held = byKind[kind] {
+                material = held
+            } else {
+                material = try await upload(api, requirement.name, kind: requirement.kind)
+                if let kind = requirement.kind { byKind[kind] = material }
+            }
+            _ = try await api.call(as: investor) { handler in
+                try await handler.attachMaterial(.init(path: .init(code: code, item: item, requirement: requirement.id),
+                                                       body: .json(.init(material: material))))
+            }
+        }
+    }
+
+    private func upload(_ api: InProcessAPI, _ name: String, kind: String?) async throws -> Int64 {
+        uploads += 1
+        let text = "\(kind ?? "document") \(uploads) of the demo investor"
+        let output = try await api.call(as: investor) { handler in
+            try await handler.uploadMaterial(.init(query: .init(name: name, kind: kind, validUntil: kind == nil ? nil : "2036-12-31"),
+                                                   body: .any(HTTPBody(DemoData.pdf(text)))))
+        }
+        guard case let .created(created) = output, case let .json(material) = created.body else { throw DemoData.DemoDataError() }
+        return material.id
+    }
 }

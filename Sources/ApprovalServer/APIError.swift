@@ -102,6 +102,10 @@ public struct APIError: Error, Sendable, Hashable {
             conflict(error.description, state: state.rawValue, type: "/problems/illegal-transition")
         case .invalidRequest:
             APIError(status: 422, type: "/problems/invalid-action", title: "The action cannot be done as requested", detail: error.description)
+        case let .materialsMissing(_, _, missing, _):
+            // One field per requirement, as `materials.<requirement>`, so a client can point at each.
+            APIError(status: 422, type: "/problems/materials-missing", title: "The application lacks materials", detail: error.description,
+                     errors: missing.map { FieldProblem(field: "materials.\($0.requirement.id)", detail: $0.description) })
         }
     }
 }

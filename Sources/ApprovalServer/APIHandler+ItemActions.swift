@@ -28,18 +28,24 @@ extension APIHandler {
                 }
                 onBehalf = OnBehalf(organisation: record.investorOrganisation, agentName: user.name)
             }
-            guard case let .transition(action) = requested else {
+            guard case let .transition(asked) = requested else {
                 guard case let .formalDocument(number) = requested else { return }
                 try recordFormalDocument(number, item: item, change: &change)
                 return
             }
             let calendar = context.registry.calendar(for: change.project.workflow)
+            let attached = change.attachments[itemID]?.mapValues(\.sha256) ?? [:]
+            let action = try Self.naming(asked, on: itemID, of: change.project, attached: attached)
+            let before = change.project
             do throws(ItemTransitionError) {
                 if kind == .resubmit {
                     try change.project.resubmit(itemID, date: today, calendar: calendar)
                 } else {
                     try change.project.perform(action, on: itemID, date: today, calendar: calendar)
                 }
+                // After the state's own refusals, which say more (a closed item, 容缺 not allowed), and against the item
+                // as it was; a refusal here discards the change whole.
+                try before.checkMaterials(for: action, resubmitting: kind == .resubmit, on: itemID, attached: attached)
             } catch {
                 throw APIError.refused(error)
             }
@@ -49,6 +55,27 @@ extension APIHandler {
             change.events.append(NewEvent(.item(transition), itemID: itemID, actorID: user.id, at: context.clock.now(), on: today))
         }
         return .ok(.init(headers: .init(eTag: response.etag), body: .json(response.status)))
+    }
+
+    /// The action with the application's requirements it names filled in from the project: a supplement request
+    /// records the version of each requirement it finds deficient, and a commitment lists the names of the ones it covers.
+    static func naming(_ action: ItemAction, on itemID: String, of project: Project, attached: AttachedMaterials) throws(APIError) -> ItemAction {
+        switch action {
+        case let .suspend(.supplement(missing, requested)) where !requested.isEmpty:
+            do throws(FieldProblem) {
+                return .suspend(.supplement(missingMaterials: missing,
+                                            requirements: try project.requestedMaterials(requested.map(\.requirement), on: itemID, attached: attached)))
+            } catch {
+                throw .invalid([error])
+            }
+        case let .accept(commitment?) where !commitment.requirements.isEmpty:
+            let requirements = project.item(itemID)?.definition.requirements ?? []
+            let names = commitment.requirements.map { id in requirements.first { $0.id == id }?.name ?? id }
+            return .accept(commitment: DeficiencyCommitment(missingMaterials: names + commitment.missingMaterials,
+                                                            requirements: commitment.requirements, dueDate: commitment.dueDate))
+        default:
+            return action
+        }
     }
 
     enum Requested {
@@ -110,24 +137,31 @@ extension APIHandler {
         case .accept:
             try refuseExtra(["commitment"])
             guard let commitment = request.commitment else { return .accept(commitment: nil) }
-            let missing = commitment.missingMaterials.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !missing.isEmpty else { throw .invalid(field: "commitment.missingMaterials", "list the non-core materials still missing") }
+            let missing = (commitment.missingMaterials ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let requirements = Self.identifiers(commitment.requirements)
+            guard !missing.isEmpty || !requirements.isEmpty else {
+                throw .invalid(field: "commitment.requirements", "name the non-core requirements still missing (or, outside the list, commitment.missingMaterials)")
+            }
             let due = try Self.date(commitment.dueDate, field: "commitment.dueDate")
-            return .accept(commitment: DeficiencyCommitment(missingMaterials: missing, dueDate: due))
+            return .accept(commitment: DeficiencyCommitment(missingMaterials: missing, requirements: requirements, dueDate: due))
         case .suspend:
             try refuseExtra(["suspension"])
             guard let suspension = request.suspension else {
                 throw .invalid(field: "suspension", "suspend needs a reason: supplement (with the missing materials) or an excluded procedure")
             }
             let missing = (suspension.missingMaterials ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            if suspension.reason == .supplement, missing.isEmpty {
-                throw .invalid(field: "suspension.missingMaterials", "a supplement request lists every missing material at once (一次性告知)")
+            let requirements = Self.identifiers(suspension.requirements)
+            if suspension.reason == .supplement, missing.isEmpty, requirements.isEmpty {
+                throw .invalid(field: "suspension.requirements",
+                               "a supplement request names every missing or deficient requirement at once (一次性告知), and anything outside the list in suspension.missingMaterials")
             }
-            if suspension.reason != .supplement, suspension.missingMaterials != nil {
-                throw .invalid(field: "suspension.missingMaterials", "only a supplement request lists missing materials")
+            if suspension.reason != .supplement, let field = suspension.missingMaterials != nil ? "missingMaterials" : suspension.requirements != nil ? "requirements" : nil {
+                throw .invalid(field: "suspension.\(field)", "only a supplement request lists missing materials")
             }
-            // The contract's reasons are the engine's codes, one for one.
-            guard let reason = ClockStopReason(code: suspension.reason.rawValue, missingMaterials: missing) else {
+            // The contract's reasons are the engine's codes, one for one; the versions found deficient are filled in
+            // from the project (`naming`).
+            guard let reason = ClockStopReason(code: suspension.reason.rawValue, missingMaterials: missing,
+                                               requirements: requirements.map { RequestedMaterial(requirement: $0, deficient: nil) }) else {
                 throw .invalid(field: "suspension.reason", "'\(suspension.reason.rawValue)' is not a reason the clock stops for")
             }
             return .suspend(reason)
@@ -140,5 +174,11 @@ extension APIHandler {
         case .recordFormalDocument:
             throw .invalid(field: "action", "recordFormalDocument is not a state change")
         }
+    }
+
+    /// Requirement ids as given, trimmed, blanks and repeats dropped.
+    private static func identifiers(_ given: [String]?) -> [String] {
+        var seen: Set<String> = []
+        return (given ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 }

@@ -64,8 +64,14 @@ enum ProjectStatusMapper {
     static func item(view: ProjectView.Item, _ item: ProjectItem, document: FormalDocument?,
                      attached: [String: AttachedMaterial] = [:]) -> Components.Schemas.ItemStatus {
         let openStop = item.state == .suspended ? item.stops.last : nil
-        var missing: [String]?
-        if case let .supplement(materials)? = openStop?.reason { missing = materials }
+        var missing: [String]?, requested: [Components.Schemas.ItemStatus.SuspensionPayload.RequirementsPayloadPayload]?
+        if case let .supplement(materials, requirements)? = openStop?.reason {
+            missing = materials
+            requested = requirements.isEmpty ? nil : requirements.map { request in
+                let digest = attached[request.requirement]?.sha256
+                return .init(requirement: request.requirement, answered: digest != nil && digest != request.deficient)
+            }
+        }
         return .init(
             id: view.id, name: view.name, department: view.department, stage: view.stageID,
             state: .init(rawValue: view.state.rawValue)!,
@@ -74,9 +80,9 @@ enum ProjectStatusMapper {
             deadline: view.deadline?.value.description,
             deadlineProvisional: view.deadline.map(\.isProvisional),
             warning: warning(view.warning), overdue: view.isOverdue,
-            suspension: openStop.map { .init(reason: $0.reason.code, since: $0.stoppedOn.description, missingMaterials: missing) },
+            suspension: openStop.map { .init(reason: $0.reason.code, since: $0.stoppedOn.description, requirements: requested, missingMaterials: missing) },
             commitment: item.commitment.map {
-                .init(missingMaterials: $0.missingMaterials, dueDate: $0.dueDate.description, fulfilledOn: $0.fulfilledOn?.description,
+                .init(requirements: $0.requirements.isEmpty ? nil : $0.requirements, missingMaterials: $0.missingMaterials, dueDate: $0.dueDate.description, fulfilledOn: $0.fulfilledOn?.description,
                       broken: view.commitmentBroken)
             },
             defaultApprovalReason: view.defaultApprovalReason.map { .init(rawValue: $0.rawValue)! },
@@ -111,9 +117,10 @@ enum ProjectStatusMapper {
             case .ready:
                 steps.append(.init(item: item.id, action: .submit, detail: "submit the application for \(item.definition.name) to \(item.definition.department)"))
             case .suspended:
-                if case let .supplement(missing)? = item.stops.last?.reason {
+                if case let .supplement(missing, requested)? = item.stops.last?.reason {
+                    let names = requested.map { request in item.definition.requirements.first { $0.id == request.requirement }?.name ?? request.requirement }
                     steps.append(.init(item: item.id, action: .resubmit,
-                                       detail: "supply the missing materials for \(item.definition.name) and resubmit: \(missing.joined(separator: "; "))"))
+                                       detail: "supply the missing materials for \(item.definition.name) and resubmit: \((names + missing).joined(separator: "; "))"))
                 }
             default:
                 break

@@ -89,6 +89,7 @@ struct AgencyTests {
             #expect((onBehalf["actor"] as? [String: Any])?["id"] as? Int == Int(agentID))
 
             // A supplement request answered by the agent.
+            try await server.attachEveryMaterial(code, "energy-review")
             try await server.act(code, "energy-review", #"{"action": "accept"}"#, as: .reviewer)
             try await server.act(code, "energy-review", #"{"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["用能测算"]}}"#,
                                  as: .reviewer)

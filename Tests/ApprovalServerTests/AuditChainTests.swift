@@ -7,18 +7,22 @@ import Testing
 
 @Suite("Audit chain: every change leaves a trace that cannot be silently altered", .timeLimit(.minutes(5)))
 struct AuditChainTests {
-    /// Two projects with a few events each.
+    /// Two projects with a few events each: created, submitted, the filing's materials attached, accepted, approved.
     static func seed(_ server: TestServer) async throws -> [String] {
         var codes: [String] = []
         for _ in 0..<2 {
             let code = try await server.createEnterpriseProject()
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
             codes.append(code)
         }
         return codes
     }
+
+    /// The filing requires five materials.
+    static let eventsPerProject = 9
 
     /// What only the table's owner can do: switch the append-only trigger off, edit, and switch it back on.
     static func asTableOwner(_ server: TestServer, _ edit: String) async throws {
@@ -33,7 +37,7 @@ struct AuditChainTests {
             for edit in ["UPDATE events SET payload = '{}' WHERE seq = 2", "DELETE FROM events WHERE seq = 4", "TRUNCATE events CASCADE"] {
                 await #expect(throws: (any Error).self, "\(edit)") { try await server.sql(edit) }
             }
-            #expect(try await server.count("SELECT count(*)::int FROM events") == 8)
+            #expect(try await server.count("SELECT count(*)::int FROM events") == Self.eventsPerProject * 2)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
         }
     }
@@ -43,7 +47,7 @@ struct AuditChainTests {
             _ = try await Self.seed(server)
             let report = try await AuditChain.verify(server.database)
             #expect(report.projects == 2)
-            #expect(report.events == 8)
+            #expect(report.events == Self.eventsPerProject * 2)
             #expect(report.broken.isEmpty)
         }
     }
@@ -81,7 +85,7 @@ struct AuditChainTests {
     @Test func deletedEventsAreFound() async throws {
         try await TestServer.run { server in
             let codes = try await Self.seed(server)
-            try await Self.asTableOwner(server, "DELETE FROM events WHERE seq = 4 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[0])')")
+            try await Self.asTableOwner(server, "DELETE FROM events WHERE seq = \(Self.eventsPerProject) AND project_id = (SELECT id FROM projects WHERE code = '\(codes[0])')")
             try await Self.asTableOwner(server, "DELETE FROM events WHERE seq = 2 AND project_id = (SELECT id FROM projects WHERE code = '\(codes[1])')")
             let report = try await AuditChain.verify(server.database)
             #expect(report.broken.count == 2)

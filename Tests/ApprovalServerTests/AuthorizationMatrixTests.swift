@@ -123,6 +123,7 @@ struct AuthorizationMatrixTests {
                 let code = try await server.createEnterpriseProject()
                 try await server.call(.put, "/v1/projects/\(code)/agent", as: .coordinator, json: #"{"agentId": \#(server.userIDs[.agent]!)}"#)
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                if endpointName.hasSuffix(" accept") { try await server.attachEveryMaterial(code, "project-filing") }
                 let token = try await server.call(.post, "/v1/users/\(server.userIDs[.leader]!)/tokens", as: .admin)
                 let tokenID = try #require(token.int("id"))
 

@@ -57,8 +57,10 @@ struct DashboardTests {
             let markup = #"<script>alert(\"x\")</script>厂房"#
             let code = try await server.createEnterpriseProject(name: markup)
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             try await server.act(code, "energy-review", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "energy-review")
             try await server.act(code, "energy-review", #"{"action": "accept"}"#, as: .reviewer)
             try await server.act(code, "energy-review", #"{"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["x"]}}"#,
                                  as: .reviewer)

@@ -17,6 +17,7 @@ struct DeadlineSweeperTests {
     func acceptedFiling(_ server: TestServer) async throws -> String {
         let code = try await server.createEnterpriseProject()
         try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+        try await server.attachEveryMaterial(code, "project-filing")
         try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
         return code
     }
@@ -118,8 +119,11 @@ struct DeadlineSweeperTests {
         // Monday 2026-12-21 09:00 in Shanghai: a 15-day item runs past the calendar's last year.
         try await TestServer.run(start: Date(timeIntervalSince1970: 1_797_814_800)) { server in
             let code = try await server.createEnterpriseProject()
-            for action in ["submit", "accept", "approve"] { try await server.act(code, "project-filing", #"{"action": "\#(action)"}"#, as: .admin) }
+            for action in ["submit", "accept", "approve"] {
+                    if action == "accept" { try await server.attachEveryMaterial(code, "project-filing") }
+                    try await server.act(code, "project-filing", #"{"action": "\#(action)"}"#, as: .admin) }
             try await server.act(code, "eia-approval", #"{"action": "submit"}"#, as: .admin)
+            try await server.attachEveryMaterial(code, "eia-approval")
             let accepted = try await server.act(code, "eia-approval", #"{"action": "accept"}"#, as: .admin)
             // Weekends only past 2026: 2027-01-01 counts as a working day.
             #expect(accepted.item("eia-approval")["deadline"] as? String == "2027-01-11")
@@ -154,11 +158,13 @@ struct DeadlineSweeperTests {
             let code = try await server.createEnterpriseProject()
             for item in ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"] {
                 for action in ["submit", "accept", "approve"] {
+                    if action == "accept" { try await server.attachEveryMaterial(code, item) }
                     let reply = try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin)
                     #expect(reply.status == 200, "\(item) \(action): \(reply.text)")
                 }
             }
             try await server.act(code, "fire-safety-design-review", #"{"action": "submit"}"#, as: .admin)
+            try await server.attachEveryMaterial(code, "fire-safety-design-review")
             try await server.act(code, "fire-safety-design-review", #"{"action": "accept"}"#, as: .admin)
             server.clock.advance(by: Self.day * 40)
             let result = try await sweeper(server).sweepAll()

@@ -120,6 +120,7 @@ struct DeploymentSecurityTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject(extra: "")
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor, headers: ["Idempotency-Key": "old-key"])
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer, headers: ["Idempotency-Key": "new-key"])
             try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
             #expect(try await server.count("SELECT count(*)::int FROM notifications") >= 2)

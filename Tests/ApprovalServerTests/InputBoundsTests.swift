@@ -19,6 +19,7 @@ struct InputBoundsTests {
             let code = try await server.createEnterpriseProject()
             for item in ["project-filing", "energy-review", "soil-water-conservation"] {
                 try await server.act(code, item, #"{"action": "submit"}"#, as: .investor)
+                try await server.attachEveryMaterial(code, item)
                 try await server.act(code, item, #"{"action": "accept"}"#, as: .admin)
             }
             let meetingID = try #require(try await server.call(.post, "/v1/projects/\(code)/meetings", as: .coordinator,

@@ -7,6 +7,7 @@ struct ItemActionTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()
             #expect(try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor).status == 200)
+            try await server.attachEveryMaterial(code, "project-filing")
             #expect(try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer).status == 200)
             #expect(try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer).status == 200)
             let permit = "land-use-planning-permit"
@@ -19,36 +20,72 @@ struct ItemActionTests {
                 """, as: .planningReviewer)
             #expect(notAllowed.status == 422)
             #expect(notAllowed.string("detail")?.contains("容缺") == true || notAllowed.string("detail")?.contains("deficienc") == true, "\(notAllowed.text)")
+            try await server.attachEveryMaterial(code, permit)
             #expect(try await server.act(code, permit, #"{"action": "accept"}"#, as: .planningReviewer).status == 200)
 
-            // 容缺受理 where the workflow allows it: the commitment shows, and so does the investor's next step.
+            // 容缺受理 where the workflow allows it: no acceptance while a core material is missing; the commitment names
+            // the non-core ones still missing, shows with the investor's next step, and is fulfilled by attaching them.
             try await server.act(code, "energy-review", #"{"action": "submit"}"#, as: .investor)
-            let accepted = try await server.act(code, "energy-review", """
-                {"action": "accept", "commitment": {"missingMaterials": ["节能报告专家意见"], "dueDate": "2026-03-20"}}
+            let commit = #"{"action": "accept", "commitment": {"requirements": ["energy-supply-statement"], "dueDate": "2026-03-20"}}"#
+            let lacking = try await server.act(code, "energy-review", commit, as: .reviewer)
+            #expect(lacking.status == 422 && lacking.string("type") == "/problems/materials-missing", "\(lacking.text)")
+            let lackingFields = (lacking.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+            #expect(lackingFields == ["materials.application-letter", "materials.energy-report", "materials.business-licence"])
+            let document = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 2_000, seed: 7), name: "节能材料", kind: nil).int("id"))
+            for requirement in ["application-letter", "energy-report", "business-licence", "equipment-list"] {
+                try await server.call(.put, "/v1/projects/\(code)/items/energy-review/materials/\(requirement)", as: .investor, json: #"{"material": \#(document)}"#)
+            }
+            let namesAttached = try await server.act(code, "energy-review", """
+                {"action": "accept", "commitment": {"requirements": ["equipment-list"], "dueDate": "2026-03-20"}}
                 """, as: .reviewer)
+            #expect(namesAttached.status == 422 && namesAttached.string("detail")?.contains("already attached") == true, "\(namesAttached.text)")
+            let accepted = try await server.act(code, "energy-review", commit, as: .reviewer)
             #expect(accepted.status == 200, "\(accepted.text)")
             let commitment = accepted.item("energy-review")["commitment"] as? [String: Any]
+            #expect(commitment?["requirements"] as? [String] == ["energy-supply-statement"])
+            #expect(commitment?["missingMaterials"] as? [String] == ["能源供应意向协议或能源供应条件说明"])
             #expect(commitment?["dueDate"] as? String == "2026-03-20")
             #expect(commitment?["broken"] as? Bool == false)
             #expect(accepted.list("nextSteps").contains { $0["action"] as? String == "supply_committed_materials" && $0["dueDate"] as? String == "2026-03-20" })
+            let unfulfilled = try await server.act(code, "energy-review", #"{"action": "fulfilCommitment"}"#, as: .reviewer)
+            #expect(unfulfilled.status == 422 && unfulfilled.string("detail")?.contains("energy-supply-statement") == true, "\(unfulfilled.text)")
+            try await server.call(.put, "/v1/projects/\(code)/items/energy-review/materials/energy-supply-statement", as: .investor, json: #"{"material": \#(document)}"#)
             #expect(try await server.act(code, "energy-review", #"{"action": "fulfilCommitment"}"#, as: .reviewer).status == 200)
 
             let noList = try await server.act(code, permit, #"{"action": "suspend", "suspension": {"reason": "supplement"}}"#, as: .planningReviewer)
             #expect(noList.status == 422)
-            #expect(noList.string("field") == "suspension.missingMaterials")
+            #expect(noList.string("field") == "suspension.requirements")
+            let unknown = try await server.act(code, permit, #"{"action": "suspend", "suspension": {"reason": "supplement", "requirements": ["no-such"]}}"#,
+                                               as: .planningReviewer)
+            #expect(unknown.status == 422 && unknown.string("field") == "suspension.requirements", "\(unknown.text)")
 
+            // 一次性告知: two requirements found deficient, and one thing outside the list in words.
             let suspended = try await server.act(code, permit, """
-                {"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["宗地图", "规划条件"]}}
+                {"action": "suspend", "suspension": {"reason": "supplement", "requirements": ["boundary-survey", "application-form"], "missingMaterials": ["宗地图"]}}
                 """, as: .planningReviewer)
-            #expect(suspended.item(permit)["state"] as? String == "suspended")
+            #expect(suspended.item(permit)["state"] as? String == "suspended", "\(suspended.text)")
             let suspension = suspended.item(permit)["suspension"] as? [String: Any]
-            #expect(suspension?["missingMaterials"] as? [String] == ["宗地图", "规划条件"])
+            #expect(suspension?["missingMaterials"] as? [String] == ["宗地图"])
+            #expect((suspension?["requirements"] as? [[String: Any]])?.map { $0["answered"] as? Bool } == [false, false])
             #expect(suspended.list("nextSteps").contains { $0["action"] as? String == "resubmit" && $0["item"] as? String == permit })
 
-            // The reviewer cannot resubmit for the investor; the investor can.
+            // The reviewer cannot resubmit for the investor; the investor cannot without new materials for both.
             #expect(try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .planningReviewer).status == 403)
+            let unchanged = try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .investor)
+            #expect(unchanged.status == 422 && unchanged.string("type") == "/problems/materials-missing", "\(unchanged.text)")
+            #expect((unchanged.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+                    == ["materials.boundary-survey", "materials.application-form"])
+            #expect(unchanged.string("detail")?.contains("still the version found deficient") == true)
+            try await server.call(.delete, "/v1/projects/\(code)/items/\(permit)/materials/application-form", as: .investor)
+            let detached = try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .investor)
+            #expect(detached.string("detail")?.contains("(application-form, core) is missing") == true, "\(detached.text)")
+            let corrected = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 3_000, seed: 9), name: "更正材料", kind: nil).int("id"))
+            try await server.call(.put, "/v1/projects/\(code)/items/\(permit)/materials/boundary-survey", as: .investor, json: #"{"material": \#(corrected)}"#)
+            let halfway = try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .investor)
+            #expect((halfway.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String } == ["materials.application-form"])
+            try await server.call(.put, "/v1/projects/\(code)/items/\(permit)/materials/application-form", as: .investor, json: #"{"material": \#(corrected)}"#)
             let resubmitted = try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .investor)
-            #expect(resubmitted.item(permit)["state"] as? String == "accepted")
+            #expect(resubmitted.item(permit)["state"] as? String == "accepted", "\(resubmitted.text)")
 
             let noReason = try await server.act(code, permit, #"{"action": "reject"}"#, as: .planningReviewer)
             #expect(noReason.status == 422)
@@ -71,6 +108,7 @@ struct ItemActionTests {
             let withdrawn = try await server.act(code, "energy-review", #"{"action": "withdraw"}"#, as: .investor)
             #expect(withdrawn.item("energy-review")["state"] as? String == "withdrawn")
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             let rejected = try await server.act(code, "project-filing", #"{"action": "reject", "reason": "不符合产业政策"}"#, as: .reviewer)
             #expect(rejected.item("project-filing")["state"] as? String == "rejected")
@@ -99,12 +137,16 @@ struct ItemActionTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             let wrongDepartment = try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .ecologyReviewer)
             #expect(wrongDepartment.status == 403)
             #expect(wrongDepartment.string("detail")?.contains("development-reform") == true)
             // A reviewer of the right department in another region does not see the project at all.
+            try await server.attachEveryMaterial(code, "project-filing")
             #expect(try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .otherRegionReviewer).status == 404)
+            try await server.attachEveryMaterial(code, "project-filing")
             #expect(try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .investor).status == 403)
+            try await server.attachEveryMaterial(code, "project-filing")
             #expect(try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer).status == 200)
         }
     }
@@ -153,6 +195,7 @@ struct ItemActionTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             async let approve = server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
             async let reject = server.act(code, "project-filing", #"{"action": "reject", "reason": "不符合产业政策"}"#, as: .reviewer)

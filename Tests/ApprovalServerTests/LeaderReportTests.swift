@@ -21,6 +21,7 @@ struct LeaderReportTests {
 
     func acceptFiling(_ server: TestServer, _ code: String) async throws {
         try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+        try await server.attachEveryMaterial(code, "project-filing")
         #expect(try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer).status == 200)
     }
 
@@ -35,6 +36,7 @@ struct LeaderReportTests {
             try await acceptFiling(server, p3)
             // Two supplement requests on one item: one beyond the first (一次性告知 failure).
             try await server.act(p3, "energy-review", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(p3, "energy-review")
             try await server.act(p3, "energy-review", #"{"action": "accept"}"#, as: .reviewer)
             for _ in 0..<2 {
                 try await server.act(p3, "energy-review", #"{"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["能评报告"]}}"#,

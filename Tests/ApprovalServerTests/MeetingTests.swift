@@ -14,6 +14,7 @@ struct MeetingTests {
             let code = try await server.createEnterpriseProject()
             for item in ["project-filing", "energy-review", "soil-water-conservation"] {
                 try await server.act(code, item, #"{"action": "submit"}"#, as: .investor)
+                try await server.attachEveryMaterial(code, item)
                 #expect(try await server.act(code, item, #"{"action": "accept"}"#, as: .admin).status == 200)
             }
             #expect(try await server.call(.post, "/v1/projects/\(code)/meetings", as: .reviewer, json: Self.schedule).status == 403)
@@ -84,10 +85,13 @@ struct MeetingTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()
             for item in ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"] {
-                for action in ["submit", "accept", "approve"] { try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin) }
+                for action in ["submit", "accept", "approve"] {
+                    if action == "accept" { try await server.attachEveryMaterial(code, item) }
+                    try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin) }
             }
             for item in ["fire-safety-design-review", "construction-drawing-review"] {
                 try await server.act(code, item, #"{"action": "submit"}"#, as: .admin)
+                try await server.attachEveryMaterial(code, item)
                 try await server.act(code, item, #"{"action": "accept"}"#, as: .admin)
             }
             let stage = try #require(try await server.call(.get, "/v1/projects/\(code)", as: .admin).item("fire-safety-design-review")["stage"] as? String)

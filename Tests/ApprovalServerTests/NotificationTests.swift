@@ -23,10 +23,12 @@ struct NotificationTests {
             let code = try await server.createEnterpriseProject()
             try await server.call(.put, "/v1/projects/\(code)/agent", as: .coordinator, json: #"{"agentId": \#(server.userIDs[.agent]!)}"#)
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer)
             let permit = "land-use-planning-permit"
             try await server.act(code, permit, #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, permit)
             try await server.act(code, permit, #"{"action": "accept"}"#, as: .planningReviewer)
             let suspended = try await server.act(code, permit, """
                 {"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["宗地图", "规划条件"]}}
@@ -76,10 +78,12 @@ struct NotificationTests {
             try await server.call(.put, "/v1/projects/\(code)/agent", as: .coordinator, json: #"{"agentId": \#(server.userIDs[.agent]!)}"#)
             for item in ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"] {
                 for action in ["submit", "accept", "approve"] {
+                    if action == "accept" { try await server.attachEveryMaterial(code, item) }
                     #expect(try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin).status == 200)
                 }
             }
             try await server.act(code, "fire-safety-design-review", #"{"action": "submit"}"#, as: .admin)
+            try await server.attachEveryMaterial(code, "fire-safety-design-review")
             try await server.act(code, "fire-safety-design-review", #"{"action": "accept"}"#, as: .admin)
             if !leadSees {
                 for item in ["construction-drawing-review", "construction-permit-issuance", "completion-acceptance-filing"] {
@@ -121,6 +125,7 @@ struct NotificationTests {
             #expect(try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer).status == 409)
             #expect(try await server.count("SELECT count(*)::int FROM notifications") == 0)
             // Every notification points at an event that exists.
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             #expect(try await server.count("SELECT count(*)::int FROM notifications") == 1)
             #expect(try await server.count("""

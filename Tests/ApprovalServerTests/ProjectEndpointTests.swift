@@ -115,6 +115,7 @@ struct ProjectEndpointTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             server.clock.advance(by: 86_400 * 2)  // Wednesday
             let status = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
@@ -183,12 +184,18 @@ struct ProjectEndpointTests {
         try await TestServer.run { server in
             let code = try await server.createEnterpriseProject()
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             try await server.act(code, "project-filing", #"{"action": "suspend", "suspension": {"reason": "supplement", "missingMaterials": ["营业执照"]}}"#, as: .reviewer)
             let timeline = try await server.call(.get, "/v1/projects/\(code)/timeline", as: .investor)
-            let events = timeline.list("events")
+            let all = timeline.list("events")
+            #expect(all.map { $0["seq"] as? Int } == Array(1...all.count).map { $0 })
+            // The application's materials, each attached by the investor, between the submission and the acceptance.
+            let attached = all.filter { $0["kind"] as? String == "material.attached" }
+            #expect(!attached.isEmpty && attached.allSatisfy { ($0["actor"] as? [String: Any])?["role"] as? String == "investor" })
+            let events = all.filter { $0["kind"] as? String != "material.attached" }
             #expect(events.map { $0["kind"] as? String } == ["project.created", "item.submit", "item.accept", "item.suspend"])
-            #expect(events.map { $0["seq"] as? Int } == [1, 2, 3, 4])
+            try #require(events.count == 4)
             #expect(events[3]["from"] as? String == "accepted")
             #expect(events[3]["to"] as? String == "suspended")
             #expect((events[3]["detail"] as? String)?.contains("营业执照") == true)

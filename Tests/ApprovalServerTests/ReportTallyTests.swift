@@ -27,6 +27,7 @@ struct ReportTallyTests {
             // A live project, started and decided through the API.
             let code = try await server.createEnterpriseProject(name: "统计口径项目")
             try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             #expect(try await server.act(code, "project-filing", #"{"action": "approve"}"#, as: .reviewer).status == 200)
             try await expectTalliesMatchTheRows(server, when: "after a live decision")

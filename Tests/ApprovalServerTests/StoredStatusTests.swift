@@ -37,6 +37,7 @@ struct StoredStatusTests {
             #expect(afterChange.header("ETag") != computed.header("ETag"))
 
             // The day turns with no change: the figures are the new day's.
+            try await server.attachEveryMaterial(code, "project-filing")
             try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             let today = try await server.call(.get, "/v1/projects/\(code)", as: .investor)
             server.clock.advance(by: 86_400)

@@ -59,10 +59,12 @@ struct SweeperBatchTests {
         let code = try await server.createEnterpriseProject()
         for item in ["project-filing", "land-use-planning-permit", "design-scheme-review", "construction-planning-permit"] {
             for action in ["submit", "accept", "approve"] {
+                if action == "accept" { try await server.attachEveryMaterial(code, item) }
                 try #require(try await server.act(code, item, #"{"action": "\#(action)"}"#, as: .admin).status == 200)
             }
         }
         for action in ["submit", "accept"] {
+            if action == "accept" { try await server.attachEveryMaterial(code, "fire-safety-design-review") }
             try #require(try await server.act(code, "fire-safety-design-review", #"{"action": "\#(action)"}"#, as: .admin).status == 200)
         }
     }

@@ -61,6 +61,7 @@ struct SweeperProcessTests {
             for index in 0..<5 {
                 let code = try await server.createEnterpriseProject(name: "项目 \(index)")
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.attachEveryMaterial(code, "project-filing")
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
             }
             let waitingOnLock = "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"

@@ -121,6 +121,24 @@ struct TestServer: Sendable {
         return reply.string("code") ?? ""
     }
 
+    /// A complete application for `item`: one document of the investor's library attached to every material the
+    /// item requires (each a PUT, as an investor's client does), so a reviewer may accept it.
+    func attachEveryMaterial(_ code: String, _ item: String, as user: TestUser = .investor) async throws {
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer \(TestUser.investor.token)"
+        headers[.contentType] = "application/pdf"
+        let uploaded = try await client.executeRequest(uri: "/v1/materials?name=%E7%94%B3%E8%AF%B7%E6%9D%90%E6%96%99", method: .post,
+                                                       headers: headers, body: ByteBuffer(string: "%PDF-1.7\n申请材料\n"))
+        let material = try #require(Reply(status: uploaded.status.code, headers: uploaded.headers, text: String(buffer: uploaded.body)).int("id"))
+        let status = try await call(.get, "/v1/projects/\(code)", as: user)
+        let requirements = (status.item(item)["materials"] as? [[String: Any]] ?? []).compactMap { $0["requirement"] as? String }
+        #expect(!requirements.isEmpty, "item \(item) of \(code) lists no materials: \(status.text)")
+        for requirement in requirements {
+            let reply = try await call(.put, "/v1/projects/\(code)/items/\(item)/materials/\(requirement)", as: user, json: #"{"material": \#(material)}"#)
+            #expect(reply.status == 200, "\(reply.text)")
+        }
+    }
+
     func act(_ code: String, _ item: String, _ body: String, as user: TestUser, headers: [String: String] = [:]) async throws -> Reply {
         try await call(.post, "/v1/projects/\(code)/items/\(item)/actions", as: user, json: body, headers: headers)
     }

@@ -37,6 +37,7 @@ struct WebhookEgressTests {
                 #expect(created.status == 201, "\(created.text)")
                 let code = try await server.createEnterpriseProject()
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.attachEveryMaterial(code, "project-filing")
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
                 // The operator's allow-list no longer names loopback: the deliverer checks again and sends nothing.
                 let strict = WebhookDeliverer(database: server.database,
@@ -71,6 +72,7 @@ struct WebhookEgressTests {
                 let webhook = try #require(created.int("id"))
                 let code = try await server.createEnterpriseProject()
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.attachEveryMaterial(code, "project-filing")
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
                 let deliverer = WebhookDeliverer(database: server.database,
                                                  policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, requestTimeout: requestTimeout,
@@ -132,6 +134,7 @@ struct WebhookEgressTests {
                 try await server.sql("UPDATE webhook_subscriptions SET url = '\(named)'")
                 let code = try await server.createEnterpriseProject()
                 try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+                try await server.attachEveryMaterial(code, "project-filing")
                 try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
                 let deliverer = WebhookDeliverer(database: server.database,
                                                  policy: WebhookPolicy(maxAttempts: 3, firstRetryDelay: .zero, egress: egress),

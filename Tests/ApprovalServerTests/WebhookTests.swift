@@ -60,6 +60,7 @@ struct WebhookTests {
         #expect(created.string("secret") == nil && !created.text.contains(Self.secret))
         let code = try await server.createEnterpriseProject()
         try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+        try await server.attachEveryMaterial(code, "project-filing")
         try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
         return (created.int("id") ?? 0, code)
     }

@@ -26,6 +26,7 @@ struct YearSimulationTests {
 
         func act(_ item: String, _ actions: String..., as user: TestUser = .admin) async throws {
             for action in actions {
+                if action == "accept" { try await server.attachEveryMaterial(code, item) }
                 let reply = try await server.act(code, item, #"{"action": "\#(action)"}"#, as: user)
                 #expect(reply.status == 200, "\(item) \(action): \(reply.text)")
             }
