@@ -80,7 +80,8 @@ public struct ProvinceSeeder: Sendable {
             try await IDRanges.reserve(projects: options.projects, on: connection, logger: database.logger)
         }
         let batches = (options.projects + options.batchSize - 1) / options.batchSize
-        let generator = SeedBatchGenerator(registry: registry, staff: staff, ids: ids, options: options)
+        let contents = try await SeedContents.ensure(in: database)
+        let generator = SeedBatchGenerator(registry: registry, staff: staff, ids: ids, options: options, contents: contents)
         let logger = database.logger
         let loadStarted = ContinuousClock.now
         return try await withThrowingTaskGroup(of: Summary.self) { group in
@@ -131,6 +132,7 @@ struct IDRanges: Sendable {
     let firstAgreement: Int64
     let firstProgress: Int64
     let firstCase: Int64
+    let firstMaterial: Int64
     /// Per project at most: progress updates and cases.
     static let progressPerProject: Int64 = 4
     static let casesPerProject: Int64 = 1
@@ -140,11 +142,13 @@ struct IDRanges: Sendable {
             try await BulkLoad.reserveIDs(table, count: count, on: connection, logger: logger)
         }
         let count = Int64(max(projects, 1))
+        let organisations = count / Int64(SeedBatchGenerator.projectsPerOrganisation) + 1
         return IDRanges(firstProject: try await reserve("projects", count),
-                        firstUser: try await reserve("users", count / Int64(SeedBatchGenerator.projectsPerOrganisation) + 1),
+                        firstUser: try await reserve("users", organisations),
                         firstAgreement: try await reserve("agency_agreements", count),
                         firstProgress: try await reserve("progress_updates", count * progressPerProject),
-                        firstCase: try await reserve("difficult_cases", count * casesPerProject))
+                        firstCase: try await reserve("difficult_cases", count * casesPerProject),
+                        firstMaterial: try await reserve("materials", organisations * SeedContents.materialsPerOrganisation))
     }
 }
 
@@ -228,5 +232,26 @@ public struct SeedError: Error, CustomStringConvertible {
 
     static func explained<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as PSQLError { throw SeedError(description: LoggedError.describe(error)) }
+    }
+}
+
+/// The few documents every seeded library's materials share, stored once (in PostgreSQL) through the store's own
+/// upload path: the same bytes are found again by a later run.
+struct SeedContents: Sendable {
+    static let licenceKind = "business-licence"
+    static let materialsPerOrganisation: Int64 = 2
+    let licence: Int64
+    let documents: Int64
+
+    static func ensure(in database: Database) async throws -> SeedContents {
+        func store(_ text: String) async throws -> Int64 {
+            let bytes = DemoData.pdf(text)
+            return try await database.transaction { connection in
+                try await MaterialRepository.receive(AsyncStream { $0.yield(bytes[...]); $0.finish() }, limit: bytes.count,
+                                                     store: DatabaseContentStore(), on: connection, logger: database.logger).id
+            }
+        }
+        return SeedContents(licence: try await store("Business licence of a seeded investor"),
+                            documents: try await store("Application documents of a seeded project"))
     }
 }

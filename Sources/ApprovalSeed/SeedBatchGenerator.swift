@@ -11,6 +11,7 @@ struct SeedBatchGenerator: Sendable {
     let staff: SeedStaff
     let ids: IDRanges
     let options: ProvinceSeeder.Options
+    let contents: SeedContents
     /// Each of `SeedShape.workflows`' working-day calendar.
     private let calendars: [WorkdayCalendar]
     /// The deployment's time zone, in which seeded events happen during office hours.
@@ -20,7 +21,8 @@ struct SeedBatchGenerator: Sendable {
     private let midnights: [Int64]
     private let firstDay: CivilDate
 
-    init(registry: WorkflowRegistry, staff: SeedStaff, ids: IDRanges, options: ProvinceSeeder.Options) {
+    init(registry: WorkflowRegistry, staff: SeedStaff, ids: IDRanges, options: ProvinceSeeder.Options, contents: SeedContents) {
+        self.contents = contents
         self.registry = registry
         self.staff = staff
         self.ids = ids
@@ -54,8 +56,14 @@ struct SeedBatchGenerator: Sendable {
         var cases = CopyRows("difficult_cases", ["id", "project_id", "item_id", "title", "description", "raised_by", "raised_on",
                                                  "meeting_on", "outcome", "resolved_on", "resolved_by"])
         var ratings = CopyRows("ratings", ["project_id", "subject_kind", "subject", "agent_id", "score", "text", "rated_by", "first_at", "updated_at"])
+        var materials = CopyRows("materials", ["id", "organisation", "name", "kind", "valid_from", "valid_until", "created_by", "created_at"])
+        var materialVersions = CopyRows("material_versions", ["material_id", "version", "content_id", "file_name", "uploaded_by", "uploaded_at"])
+        var itemMaterials = CopyRows("item_materials", ["project_id", "item_id", "requirement_id", "material_id", "version", "attached_by",
+                                                        "attached_on"])
 
-        var all: [CopyRows] { [users, projects, items, events, assignments, agreements, progress, documents, cases, ratings] }
+        var all: [CopyRows] {
+            [users, projects, items, events, assignments, agreements, progress, documents, cases, ratings, materials, materialVersions, itemMaterials]
+        }
         static var names: [String] { Tables().all.map(\.table) }
     }
 
@@ -107,9 +115,20 @@ struct SeedBatchGenerator: Sendable {
         let home = organisationRandom.pick(ProvinceMap.counties)
         let organisation = "91\(home.code)MA\(Self.padded(Int(ids.firstProject) / Self.projectsPerOrganisation + organisationNumber, 8))"
         let investorID = ids.firstUser + Int64(organisationNumber)
+        // Its library: the business licence, and one file of its other application documents, each stored once for
+        // the whole province (metadata rows sharing a few contents).
+        let licence = ids.firstMaterial + Int64(organisationNumber) * SeedContents.materialsPerOrganisation, documents = licence + 1
         if number % Self.projectsPerOrganisation == 0 {
             tables.users.append(.int(investorID), .text("\(home.name)\(organisationRandom.pick(ProvinceMap.industries))有限公司\(SeedStaff.marker)"),
                                 .text("investor"), .text(home.code), .text(organisation), .text("0571-\(Self.padded(organisationNumber % 10_000_000, 7))"))
+            let registered = milliseconds(startedOn, minute: 9 * 60)
+            for (id, name, kind, content) in [(licence, "营业执照", Optional(SeedContents.licenceKind), contents.licence),
+                                              (documents, "项目申请材料", nil, contents.documents)] {
+                tables.materials.append(.int(id), .text(organisation), .text(name), kind.map(CopyRows.Field.text),
+                                        kind == nil ? nil : .date(startedOn.adding(days: -365)), kind == nil ? nil : .date(startedOn.adding(days: 9 * 365)),
+                                        .int(investorID), .timestamp(registered))
+                tables.materialVersions.append(.int(id), .int(1), .int(content), .text("\(name).pdf"), .int(investorID), .timestamp(registered))
+            }
         }
         let agent = hasAgent ? random.pick(staff.agents[county.code]!) : nil
         let city = county.city.code
@@ -252,6 +271,10 @@ struct SeedBatchGenerator: Sendable {
         for tail in shape.itemRowTails { tables.items.append(.int(projectID), shared: tail) }
         summary.items += shape.itemRowTails.count
         for tail in shape.documentRowTails { tables.documents.append(.int(projectID), shared: tail) }
+        for attachment in shape.attachments {
+            tables.itemMaterials.append(.int(projectID), .text(attachment.itemID), .text(attachment.requirementID),
+                                        .int(attachment.isLicence ? licence : documents), .int(1), .int(investorID), .date(attachment.on))
+        }
 
         // When the sweeper must look next, by the domain's rule (`Project.nextSweep`); for the backlog, already (its
         // deadlines passed while no sweeper ran).

@@ -52,6 +52,9 @@ final class SeedShape {
     /// The items' rows and the formal documents' rows, after their first field (the project's id).
     let itemRowTails: [[UInt8]]
     let documentRowTails: [[UInt8]]
+    /// The core materials each application carried from the day it was submitted (a department accepts nothing
+    /// without them): whether the requirement is the investor's business licence, else one of its other documents.
+    let attachments: [(itemID: String, requirementID: String, on: CivilDate, isLicence: Bool)]
     /// The project as its history left it, and the formal documents it owes or owed: when the sweeper must look
     /// at it next follows from them (`Project.nextSweep`).
     let project: Project
@@ -99,6 +102,14 @@ final class SeedShape {
             CopyRows.fields(.text(document.itemID), .text(document.department), .date(document.defaultApprovedOn),
                           .date(document.dueOn), document.issuedOn.map(CopyRows.Field.date), document.documentNumber.map(CopyRows.Field.text),
                           document.overdueOn.map(CopyRows.Field.date))
+        }
+        attachments = history.project.items.flatMap { item in
+            guard let submitted = item.history.first(where: { $0.action == ItemAction.submit.name })?.on else {
+                return [(itemID: String, requirementID: String, on: CivilDate, isLicence: Bool)]()
+            }
+            return item.definition.requirements.filter(\.core).map {
+                (itemID: item.id, requirementID: $0.id, on: submitted, isLicence: $0.kind == SeedContents.licenceKind)
+            }
         }
         self.project = history.project
         documents = history.formalDocuments.map { document in

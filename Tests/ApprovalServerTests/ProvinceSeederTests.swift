@@ -169,6 +169,16 @@ struct ProvinceSeederTests {
             #expect(try await server.count("SELECT count(*)::int FROM progress_updates") > 0)
             #expect(try await server.count("SELECT count(*)::int FROM agency_agreements") > 0)
 
+            // Every item a department took up carries material: each organisation's library shares two stored contents.
+            #expect(try await server.count("""
+                SELECT count(*)::int FROM items i
+                WHERE i.state IN ('accepted', 'suspended', 'approved', 'default_approved', 'rejected')
+                  AND NOT EXISTS (SELECT 1 FROM item_materials m WHERE m.project_id = i.project_id AND m.item_id = i.item_id)
+                """) == 0)
+            #expect(try await server.count("SELECT count(*)::int FROM item_materials") > 1_000)
+            #expect(try await server.count("SELECT count(DISTINCT organisation)::int FROM materials") == 60)
+            #expect(try await server.count("SELECT count(DISTINCT content_id)::int FROM material_versions") == 2)
+
             // A seeded project reads through the API like any other.
             let code = try await server.database.read { connection in
                 try await connection.query("SELECT code FROM projects WHERE NOT completed ORDER BY id LIMIT 1", logger: server.database.logger)
@@ -176,6 +186,8 @@ struct ProvinceSeederTests {
             }
             let status = try await server.call(.get, "/v1/projects/\(code)", as: .leader)
             #expect(status.status == 200, "\(status.text)")
+            let carried = (status.list("items").flatMap { $0["materials"] as? [[String: Any]] ?? [] }).filter { $0["attached"] != nil }
+            #expect(!carried.isEmpty && carried.allSatisfy { ($0["attached"] as? [String: Any])?["sha256"] as? String != nil })
 
             // The backlog (20 projects whose deadlines passed with no sweeper) is drained once, and only it.
             let sweeper = DeadlineSweeper(context: server.context)
