@@ -86,7 +86,7 @@ extension APIHandler {
     }
 
     /// After a default approval, the department records the formal document it issued (due within 1 working day).
-    private func recordFormalDocument(_ number: String, item: ProjectItem, change: inout ProjectChange) throws {
+    func recordFormalDocument(_ number: String, item: ProjectItem, change: inout ProjectChange) throws {
         let document: FormalDocument
         do {
             document = try FormalDocument.toRecord(change.documents[item.id], item: item)

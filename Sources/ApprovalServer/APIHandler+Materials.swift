@@ -358,21 +358,41 @@ extension APIHandler {
         } catch let error as MaterialUploadError {
             throw Self.refusal(error)
         }
-        let request = ["item": itemID, "sha256": content.digestHex, "validUntil": validUntil?.description ?? ""]
-        let material = try await changeProject(code: input.path.code, operation: "issueDocument", request: request, idempotencyKey: nil,
-                                               status: 201) { record, project, today, user, connection in
-            let kind = try Self.issuedKind(itemID, project: project, user: user)
+        let number = input.query.documentNumber?.trimmingCharacters(in: .whitespaces)
+        let request = ["item": itemID, "sha256": content.digestHex, "validUntil": validUntil?.description ?? "", "documentNumber": number ?? ""]
+        var material: Components.Schemas.Material?
+        _ = try await write(code: input.path.code, operation: "issueDocument", request: request, ifMatch: nil, idempotencyKey: nil, status: 201,
+                            writesRows: true) { change, connection in
+            let (record, today, user) = (change.record, change.today, change.user)
+            let kind = try Self.issuedKind(itemID, project: change.project, user: user)
+            guard let item = change.project.item(itemID) else { throw APIError.notFound("item '\(itemID)'", field: "item") }
+            // After a default approval the document is the formal one owed (within 1 working day): issuing it records that
+            // one as issued, under its number, in the same change.
+            let owed = change.documents[itemID].flatMap { $0.issuedOn == nil ? $0 : nil }
+            if let owed {
+                guard let number, !number.isEmpty else {
+                    throw APIError.invalid(field: "documentNumber",
+                                           "item '\(itemID)' was deemed approved and owes its formal document (due \(owed.dueOn)); give the number of this one")
+                }
+                try recordFormalDocument(number, item: item, change: &change)
+            } else if number != nil {
+                throw APIError.invalid(field: "documentNumber", "only the formal document owed after a default approval takes a number here")
+            }
             let name = context.registry.catalog.materialKinds[kind]?.name ?? kind
             let id = try await MaterialRepository.create(organisation: record.investorOrganisation, name: name, kind: kind, validFrom: today,
                                                          validUntil: validUntil, fileName: name, content: content, by: user.id,
                                                          on: connection, logger: context.logger)
-            guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
+            guard let created = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
                 throw APIError.notFound("material \(id)")
             }
-            return ([NewEvent(.materialIssued(material: id, kind: kind, sha256: content.digestHex), itemID: itemID, actorID: user.id,
-                              at: context.clock.now(), on: today)],
-                    Self.materialBody(material))
+            material = Self.materialBody(created)
+            change.events.append(NewEvent(.materialIssued(material: id, kind: kind, sha256: content.digestHex), itemID: itemID, actorID: user.id,
+                                          at: context.clock.now(), on: today))
+        } answer: { _, _, _ in
+            guard let material else { throw APIError.conflict("the document was not recorded") }
+            return material
         }
+        guard let material else { throw APIError.conflict("the document was not recorded") }
         return .created(.init(body: .json(material)))
     }
 

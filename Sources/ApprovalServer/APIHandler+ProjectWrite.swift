@@ -98,7 +98,7 @@ extension APIHandler {
     /// The project was changed between this change's read and its write.
     private struct ChangedMeanwhile: Error {}
 
-    private func write<Body: Codable & Sendable>(
+    func write<Body: Codable & Sendable>(
         code: String, operation: String, request: some Encodable, ifMatch: String?, idempotencyKey: String?, status: Int,
         writesRows: Bool, _ decide: (inout ProjectChange, PostgresConnection) async throws -> Void,
         answer: (ProjectChange, ProjectSave, PostgresConnection) async throws -> Body

@@ -318,4 +318,38 @@ struct IssuedDocumentTests {
             #expect(nothing.status == 409 && nothing.string("type") == "/problems/issues-nothing", "\(nothing.text)")
         }
     }
+
+    @Test func aDocumentIssuedAfterADefaultApprovalIsTheFormalDocumentOwed() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject()
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
+            try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+            server.clock.advance(by: 86_400 * 2)  // Wednesday: the filing's one working day ended on Tuesday
+            #expect(try await DeadlineSweeper(context: server.context).sweepAll().defaultApprovals == 1)
+            let owed = try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).item("project-filing")
+            #expect(owed["state"] as? String == "default_approved")
+            #expect((owed["formalDocument"] as? [String: Any])?["issuedOn"] == nil)
+
+            let certificate = MaterialLibraryTests.pdf(size: 2_500, seed: 21)
+            func issue(_ query: String) async throws -> Reply {
+                try await MaterialLibraryTests.send(server, .post, "/v1/projects/\(code)/items/project-filing/issued-document\(query)",
+                                                    bytes: certificate, as: .reviewer).0
+            }
+            let unnumbered = try await issue("")
+            #expect(unnumbered.status == 422 && unnumbered.string("field") == "documentNumber", "\(unnumbered.text)")
+            #expect(try await server.count("SELECT count(*)::int FROM materials WHERE kind = 'project-approval-document'") == 0)
+            let number = "温发改备〔2026〕12号"
+            let issued = try await issue("?documentNumber=\(number.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
+            #expect(issued.status == 201 && issued.string("kind") == "project-approval-document", "\(issued.text)")
+            let document = try await server.call(.get, "/v1/projects/\(code)", as: .reviewer).item("project-filing")["formalDocument"] as? [String: Any]
+            #expect(document?["documentNumber"] as? String == number)
+            #expect(document?["issuedOn"] as? String == "2026-03-04")
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind IN ('formal_document.issued', 'material.issued')") == 2)
+            // Issued once: the next one is a document like any other, without a number.
+            let again = try await issue("?documentNumber=X")
+            #expect(again.status == 422 && again.string("field") == "documentNumber", "\(again.text)")
+            #expect(try await issue("").status == 201)
+        }
+    }
 }
