@@ -119,16 +119,19 @@ extension APIHandler {
         let settings = context.settings.materials
         if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
         do {
+            // A full library is refused before any byte is taken; the quota is checked again once the file is stored.
+            let before = try await database.read { try await MaterialRepository.usedBytes(organisation: organisation, on: $0, logger: context.logger) }
+            guard before < settings.organisationQuotaBytes else { throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: before) }
+            // The bytes in a transaction of their own, so an organisation's uploads stream side by side; what a refused
+            // upload stored is referred to by no version and collected a day later, file and all.
+            let content = try await database.transaction { connection in
+                try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore, on: connection,
+                                                     logger: context.logger)
+            }
             return try await database.transaction { connection in
-                // One upload of an organisation at a time counts against its quota: two at once would each see
-                // the other's bytes as not there yet.
+                // One upload of an organisation at a time is counted against its quota: two at once would each see the
+                // other's bytes as not there yet.
                 try await MaterialRepository.lockLibrary(organisation: organisation, on: connection, logger: context.logger)
-                let before = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
-                guard before < settings.organisationQuotaBytes else {
-                    throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: before)
-                }
-                let content = try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
-                                                                   on: connection, logger: context.logger)
                 let id = try await record(content, connection)
                 let used = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
                 guard used <= settings.organisationQuotaBytes else {

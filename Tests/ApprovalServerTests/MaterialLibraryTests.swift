@@ -124,7 +124,17 @@ struct MaterialLibraryTests {
             #expect(over.status == 413 && over.string("type") == "/problems/quota", "\(over.text)")
             // The same bytes again take no more room.
             #expect(try await Self.upload(server, Self.pdf(size: 6000)).status == 201)
+            #expect(try await server.count("SELECT count(*)::int FROM materials") == 2)
+            // What the refused upload stored is in no library, and goes a day later.
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents c WHERE EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)") == 1)
+            try await server.sql("UPDATE material_contents SET created_at = now() - interval '2 days'")
+            try await DeadlineSweeper(context: server.context).pruneExpired()
             #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 1)
+            // A full library refuses before it takes any byte.
+            #expect(try await Self.upload(server, Self.pdf(size: 4000, seed: 3)).status == 201)
+            let full = try await Self.upload(server, Self.pdf(size: 100, seed: 4))
+            #expect(full.status == 413 && full.string("type") == "/problems/quota", "\(full.text)")
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 2)
         }
     }
 
