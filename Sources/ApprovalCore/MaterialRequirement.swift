@@ -93,14 +93,18 @@ public enum AttachmentRefusal: Error, Sendable, Hashable {
     case unknown(FieldProblem)
     /// The item is past the point where its application can change (409 naming its state).
     case closed(item: String, state: ItemState)
+    /// The item was accepted: only what a supplement request or a 容缺 commitment asks for may change (409).
+    case notAskedFor(item: String, requirement: String, askedFor: [String])
 }
 
 extension Project {
-    /// The states in which an application's materials may change: before it is accepted, and while the clock is
-    /// stopped for a supplement (补正) or a commitment is being fulfilled.
-    static let openForMaterials: Set<ItemState> = [.blocked, .ready, .submitted, .suspended]
+    /// The states in which any of an application's materials may change: before it is accepted.
+    static let openForMaterials: Set<ItemState> = [.blocked, .ready, .submitted]
 
-    /// The requirement `requirementID` of item `itemID`, if materials may be attached to it now.
+    /// The requirement `requirementID` of item `itemID`, if materials may be attached to it (or detached) now: any
+    /// before the item is accepted; after, only what the window asked for — the requirements a supplement request
+    /// (补正) named while it stands, or those a 容缺 commitment covers until it is fulfilled — so what was accepted
+    /// stays as it was.
     public func requirement(_ requirementID: String, ofItem itemID: String) throws(AttachmentRefusal) -> MaterialRequirement {
         guard let item = item(itemID) else {
             throw .unknown(FieldProblem(field: "item", detail: "'\(itemID)' is not an item of this project"))
@@ -109,10 +113,19 @@ extension Project {
             throw .unknown(FieldProblem(field: "requirement",
                                         detail: "item '\(itemID)' requires no '\(requirementID)'; it requires: \(item.definition.requirements.map(\.id).joined(separator: ", "))"))
         }
-        // An item accepted under 容缺 takes the materials its commitment promised until it is fulfilled.
-        let committed = item.state == .accepted && item.commitment != nil && item.commitment?.fulfilledOn == nil
-        guard Self.openForMaterials.contains(item.state) || committed else {
-            throw .closed(item: itemID, state: item.state)
+        if Self.openForMaterials.contains(item.state) { return requirement }
+        var askedFor: [String]?
+        if item.state == .suspended, case let .supplement(_, requested)? = item.stops.last?.reason {
+            // A request in words only names nothing of the list: then the whole application is open to it.
+            askedFor = requested.isEmpty ? item.definition.requirements.map(\.id) : requested.map(\.requirement)
+        }
+        if let commitment = item.commitment, commitment.fulfilledOn == nil, [.accepted, .suspended].contains(item.state) {
+            askedFor = (askedFor ?? []) + (commitment.requirements.isEmpty
+                ? item.definition.requirements.filter { !$0.core }.map(\.id) : commitment.requirements)
+        }
+        guard let askedFor else { throw .closed(item: itemID, state: item.state) }
+        guard askedFor.contains(requirementID) else {
+            throw .notAskedFor(item: itemID, requirement: requirementID, askedFor: askedFor)
         }
         return requirement
     }

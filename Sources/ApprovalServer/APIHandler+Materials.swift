@@ -17,7 +17,8 @@ extension APIHandler {
         // A material is created with its first version in one transaction, so it always has one.
         let current = versions.last ?? .init(version: 0, fileName: material.name, mediaType: .applicationPdf, size: 0, sha256: "", uploadedAt: material.createdAt)
         return .init(id: material.id, name: material.name, kind: material.kind, validFrom: material.validFrom?.description,
-                     validUntil: material.validUntil?.description, current: current, versions: versions)
+                     validUntil: material.validUntil?.description, current: current, versions: versions,
+                     issuedBy: material.issuedBy.map { .init(project: $0.project, item: $0.item) })
     }
 
     /// The organisation whose library the caller keeps: investors only.
@@ -93,6 +94,10 @@ extension APIHandler {
         let existing = try await database.read { try await visibleMaterial(input.path.materialId, on: $0) }
         // A new version is the owner's: whoever else may read the material may not replace it.
         guard existing.organisation == organisation else { throw APIError.notFound("material \(existing.id)", field: "materialId") }
+        if let issuedBy = existing.issuedBy {
+            throw APIError.conflict("material \(existing.id) was issued by item '\(issuedBy.item)' of project \(issuedBy.project); only its department issues it again",
+                                    type: "/problems/issued-document")
+        }
         guard existing.versions.count < Self.maximumVersions else {
             throw APIError.conflict("material \(existing.id) has \(Self.maximumVersions) versions, the most one may have; upload it as a new material",
                                     type: "/problems/too-many-versions")
@@ -113,37 +118,53 @@ extension APIHandler {
 
     /// Receives an upload into the library and records it with `record`, all in one transaction: a refused, failed
     /// or interrupted upload leaves nothing. The size limit is checked first against the declared length, then
-    /// as the bytes arrive; the organisation's quota after.
+    /// as the bytes arrive; the organisation's quota before any byte is taken and again once all are in.
     private func receive(_ body: HTTPBody, organisation: String,
                          record: @escaping (StoredContent, PostgresConnection) async throws -> Int64) async throws -> Material {
         let settings = context.settings.materials
         if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
+        return try await context.uploads.admit(organisation) {
+            var stored: Data?
+            do {
+                let before = try await database.read { try await MaterialRepository.usedBytes(organisation: organisation, on: $0, logger: context.logger) }
+                guard before < settings.organisationQuotaBytes else { throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: before) }
+                return try await database.transaction { connection in
+                    let content = try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
+                                                                       within: settings.uploadTime, on: connection, logger: context.logger)
+                    stored = content.digest
+                    // The library's lock only now, to count the quota: an organisation's uploads stream side by side,
+                    // and are counted one at a time (two at once would each see the other's bytes as not there yet).
+                    try await MaterialRepository.lockLibrary(organisation: organisation, on: connection, logger: context.logger)
+                    let id = try await record(content, connection)
+                    let used = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
+                    guard used <= settings.organisationQuotaBytes else {
+                        throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: used - content.size)
+                    }
+                    guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
+                        throw APIError.notFound("material \(id)")
+                    }
+                    return material
+                }
+            } catch {
+                if let stored { await discardUnrecorded(stored) }
+                if let refused = error as? MaterialUploadError { throw Self.refusal(refused) }
+                throw error
+            }
+        }
+    }
+
+    /// After a refused or failed upload: the file the directory store already put in place goes, unless a version
+    /// of the same bytes was recorded meanwhile (the rows went with the transaction).
+    func discardUnrecorded(_ digest: Data) async {
+        let directory = context.settings.materials.directory
         do {
-            // A full library is refused before any byte is taken; the quota is checked again once the file is stored.
-            let before = try await database.read { try await MaterialRepository.usedBytes(organisation: organisation, on: $0, logger: context.logger) }
-            guard before < settings.organisationQuotaBytes else { throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: before) }
-            // The bytes in a transaction of their own, so an organisation's uploads stream side by side; what a refused
-            // upload stored is referred to by no version and collected a day later, file and all.
-            let content = try await database.transaction { connection in
-                try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore, on: connection,
-                                                     logger: context.logger)
-            }
-            return try await database.transaction { connection in
-                // One upload of an organisation at a time is counted against its quota: two at once would each see the
-                // other's bytes as not there yet.
-                try await MaterialRepository.lockLibrary(organisation: organisation, on: connection, logger: context.logger)
-                let id = try await record(content, connection)
-                let used = try await MaterialRepository.usedBytes(organisation: organisation, on: connection, logger: context.logger)
-                guard used <= settings.organisationQuotaBytes else {
-                    throw MaterialUploadError.overQuota(quota: settings.organisationQuotaBytes, used: used - content.size)
+            try await database.transaction { connection in
+                if try await MaterialRepository.discard(digest: digest, on: connection, logger: context.logger) {
+                    try directory?.remove(digests: [digest])
                 }
-                guard let material = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
-                    throw APIError.notFound("material \(id)")
-                }
-                return material
             }
-        } catch let error as MaterialUploadError {
-            throw Self.refusal(error)
+        } catch {
+            context.logger.warning("an unrecorded material content was left for the collector: \(LoggedError.describe(error))")
         }
     }
 
@@ -160,6 +181,9 @@ extension APIHandler {
         case let .overQuota(quota, used):
             APIError(status: 413, type: "/problems/quota", title: "Library quota reached",
                      detail: "the organisation's library may hold \(quota >> 20) MB and holds \(used >> 20) MB; this file would pass it", field: "body")
+        case let .tooSlow(seconds):
+            APIError(status: 408, type: "/problems/upload-too-slow", title: "Upload too slow",
+                     detail: "a whole upload may take at most \(seconds) s; this one had not ended by then", field: "body")
         case let .unaccepted(looksLike):
             APIError(status: 415, type: "/problems/unsupported-type", title: "Unsupported file type",
                      detail: "the file is \(looksLike), not a PDF, OFD, JPEG or PNG (its content decides, not its name)", field: "body")
@@ -305,6 +329,10 @@ extension APIHandler {
             case let .unknown(problem): throw APIError.notFound(problem.detail, field: problem.field)
             case let .closed(item, state):
                 throw APIError.conflict("item '\(item)' is \(state.rawValue): its application's materials no longer change", state: state.rawValue)
+            case let .notAskedFor(item, requirement, askedFor):
+                let state = project.item(item)?.state.rawValue
+                throw APIError.conflict("item '\(item)' was accepted with '\(requirement)' as it is; only what the window asked for may change now: "
+                                        + askedFor.joined(separator: ", "), state: state, type: "/problems/not-asked-for")
             }
         }
         guard let item = project.item(itemID) else { throw APIError.notFound("item '\(itemID)'", field: "item") }
@@ -345,46 +373,54 @@ extension APIHandler {
         let (_, validUntil) = try Self.validity(from: nil, until: input.query.validUntil, problems: &problems)
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         guard case let .any(body) = input.body else { throw APIError.badRequest("expected the document as the request body", field: "body") }
+        let number = input.query.documentNumber?.trimmingCharacters(in: .whitespaces)
         // Checked before the bytes are taken, and again when the document is recorded (the item cannot move back).
-        _ = try await readProject(input.path.code) { _, project, _, user, _ in try Self.issuedKind(itemID, project: project, user: user) }
+        let organisation = try await readProject(input.path.code) { record, project, _, user, connection in
+            _ = try Self.issuedKind(itemID, project: project, user: user)
+            let owed = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: context.logger)[itemID]
+            try Self.checkDocumentNumber(number, owed: owed, itemID: itemID)
+            return record.investorOrganisation
+        }
         let settings = context.settings.materials
         if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
-        // The bytes first, in a transaction of their own: the project's change below may be decided again after losing
-        // a race, and a body can be read only once. If that change fails, the content is left unreferenced and
-        // collected a day later.
-        let content: StoredContent
-        do {
-            content = try await database.transaction { connection in
-                try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore, on: connection,
-                                                     logger: context.logger)
+        return try await context.uploads.admit(organisation) {
+            // The bytes first, in a transaction of their own: the project's change below may be decided again after losing
+            // a race, and a body can be read only once. If that change fails, the content goes again at once.
+            let content: StoredContent
+            do {
+                content = try await database.transaction { connection in
+                    try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
+                                                         within: settings.uploadTime, on: connection, logger: context.logger)
+                }
+            } catch let error as MaterialUploadError {
+                throw Self.refusal(error)
             }
-        } catch let error as MaterialUploadError {
-            throw Self.refusal(error)
+            do {
+                return .created(.init(body: .json(try await recordIssued(content, itemID: itemID, number: number, validUntil: validUntil,
+                                                                          code: input.path.code))))
+            } catch {
+                await discardUnrecorded(content.digest)
+                throw error
+            }
         }
-        let number = input.query.documentNumber?.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Records `content` as the document `itemID` issued, in the investor's library, with its event; after a default
+    /// approval it is the formal document owed (within 1 working day), recorded as issued under `number` in the same change.
+    private func recordIssued(_ content: StoredContent, itemID: String, number: String?, validUntil: CivilDate?, code: String) async throws -> Components.Schemas.Material {
         let request = ["item": itemID, "sha256": content.digestHex, "validUntil": validUntil?.description ?? "", "documentNumber": number ?? ""]
         var material: Components.Schemas.Material?
-        _ = try await write(code: input.path.code, operation: "issueDocument", request: request, ifMatch: nil, idempotencyKey: nil, status: 201,
+        _ = try await write(code: code, operation: "issueDocument", request: request, ifMatch: nil, idempotencyKey: nil, status: 201,
                             writesRows: true) { change, connection in
             let (record, today, user) = (change.record, change.today, change.user)
             let kind = try Self.issuedKind(itemID, project: change.project, user: user)
             guard let item = change.project.item(itemID) else { throw APIError.notFound("item '\(itemID)'", field: "item") }
-            // After a default approval the document is the formal one owed (within 1 working day): issuing it records that
-            // one as issued, under its number, in the same change.
-            let owed = change.documents[itemID].flatMap { $0.issuedOn == nil ? $0 : nil }
-            if let owed {
-                guard let number, !number.isEmpty else {
-                    throw APIError.invalid(field: "documentNumber",
-                                           "item '\(itemID)' was deemed approved and owes its formal document (due \(owed.dueOn)); give the number of this one")
-                }
-                try recordFormalDocument(number, item: item, change: &change)
-            } else if number != nil {
-                throw APIError.invalid(field: "documentNumber", "only the formal document owed after a default approval takes a number here")
-            }
+            try Self.checkDocumentNumber(number, owed: change.documents[itemID], itemID: itemID)
+            if let number { try recordFormalDocument(number, item: item, change: &change) }
             let name = context.registry.catalog.materialKinds[kind]?.name ?? kind
             let id = try await MaterialRepository.create(organisation: record.investorOrganisation, name: name, kind: kind, validFrom: today,
                                                          validUntil: validUntil, fileName: name, content: content, by: user.id,
-                                                         on: connection, logger: context.logger)
+                                                         issuedBy: (record.id, itemID), on: connection, logger: context.logger)
             guard let created = try await MaterialRepository.find(ids: [id], on: connection, logger: context.logger).first else {
                 throw APIError.notFound("material \(id)")
             }
@@ -396,7 +432,19 @@ extension APIHandler {
             return material
         }
         guard let material else { throw APIError.conflict("the document was not recorded") }
-        return .created(.init(body: .json(material)))
+        return material
+    }
+
+    /// A document number is given exactly when the item owes its formal document (after a default approval).
+    private static func checkDocumentNumber(_ number: String?, owed: FormalDocument?, itemID: String) throws {
+        if let owed, owed.issuedOn == nil {
+            guard let number, !number.isEmpty else {
+                throw APIError.invalid(field: "documentNumber",
+                                       "item '\(itemID)' was deemed approved and owes its formal document (due \(owed.dueOn)); give the number of this one")
+            }
+        } else if number != nil {
+            throw APIError.invalid(field: "documentNumber", "only the formal document owed after a default approval takes a number here")
+        }
     }
 
     /// The kind of document `itemID` issues, if `user` may record it now: a reviewer of its department (or an

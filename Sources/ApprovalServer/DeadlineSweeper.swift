@@ -40,14 +40,28 @@ public struct DeadlineSweeper: Sendable {
         self.lanes = lanes
     }
 
+    /// Removes contents no version refers to, each under its digest's lock, its file (directory store) before that
+    /// lock goes: an upload of the same bytes then either finds the content still there or stores it afresh.
+    func collectMaterials(batch: Int = 1_000) async throws {
+        let database = context.database
+        while !Task.isCancelled {
+            let digests = try await database.read { try await MaterialRepository.unreferenced(olderThan: 86_400, limit: batch, on: $0, logger: database.logger) }
+            for digest in digests {
+                try await database.transaction { connection in
+                    if try await MaterialRepository.discard(digest: digest, on: connection, logger: database.logger) {
+                        try context.settings.materials.directory?.remove(digests: [digest])
+                    }
+                }
+            }
+            if digests.count < batch { return }
+        }
+    }
+
     /// Prunes what the retention settings let go (stored idempotent answers, settled notifications), batch by
     /// batch until none is left, and material contents no version refers to (a day after they were stored, so an
     /// upload still being recorded is never taken).
     public func pruneExpired(batch: Int = 5_000) async throws {
-        let digests = try await context.database.transaction { connection in
-            try await MaterialRepository.collectGarbage(olderThan: 86_400, on: connection, logger: context.database.logger)
-        }
-        try context.settings.materials.directory?.remove(digests: digests)
+        try await collectMaterials()
         context.settings.materials.directory?.removeAbandonedUploads(olderThan: 86_400)
         let retention = context.settings.retention
         while !Task.isCancelled {

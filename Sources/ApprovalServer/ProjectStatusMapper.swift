@@ -104,8 +104,8 @@ enum ProjectStatusMapper {
         .init(requirement: requirement.id, name: requirement.name, core: requirement.core, kind: requirement.kind,
               offered: attached == nil ? requirement.kind.flatMap { library?[$0].map { Array($0.prefix(20)) } } : nil,
               attached: attached.map {
-                  .init(material: $0.material, version: $0.version, name: $0.name, fileName: $0.fileName, sha256: $0.sha256, size: Int64($0.size),
-                        attachedOn: $0.attachedOn.description)
+                  .init(issued: $0.issued, material: $0.material, version: $0.version, name: $0.name, fileName: $0.fileName, sha256: $0.sha256,
+                        size: Int64($0.size), attachedOn: $0.attachedOn.description)
               })
     }
 

@@ -18,6 +18,8 @@ public struct ServerContext: Sendable {
     public let settings: ServerSettings
     /// The gauges of `/metrics`, read from the database at most once per `settings.gaugeRefresh`.
     let gauges: ProbeGauges
+    /// Uploads under way, bounded by `settings.materials`.
+    let uploads: UploadGate
 
     public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: ServerMetrics = ServerMetrics(),
                 migrationsFolder: URL, virtualClockControl: Bool = false, webhookEgress: WebhookEgress = .strict,
@@ -25,6 +27,7 @@ public struct ServerContext: Sendable {
         self.webhookEgress = webhookEgress
         self.settings = settings
         gauges = ProbeGauges(refresh: settings.gaugeRefresh)
+        uploads = UploadGate(total: settings.materials.concurrentUploads, perOrganisation: settings.materials.concurrentUploadsPerOrganisation)
         self.database = database
         self.registry = registry
         self.clock = clock

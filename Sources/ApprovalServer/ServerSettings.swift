@@ -25,11 +25,20 @@ public struct ServerSettings: Sendable {
         public var directory: DirectoryContentStore?
         public var maximumFileBytes: Int
         public var organisationQuotaBytes: Int
+        /// Uploads streaming at once, in all (well below the database pool each holds a connection of) and per
+        /// organisation, and how long a whole upload may take.
+        public var concurrentUploads: Int
+        public var concurrentUploadsPerOrganisation: Int
+        public var uploadTime: Duration
 
-        public init(directory: DirectoryContentStore? = nil, maximumFileBytes: Int = 50 << 20, organisationQuotaBytes: Int = 2 << 30) {
+        public init(directory: DirectoryContentStore? = nil, maximumFileBytes: Int = 50 << 20, organisationQuotaBytes: Int = 2 << 30,
+                    concurrentUploads: Int = 8, concurrentUploadsPerOrganisation: Int = 4, uploadTime: Duration = .seconds(600)) {
             self.directory = directory
             self.maximumFileBytes = maximumFileBytes
             self.organisationQuotaBytes = organisationQuotaBytes
+            self.concurrentUploads = concurrentUploads
+            self.concurrentUploadsPerOrganisation = concurrentUploadsPerOrganisation
+            self.uploadTime = uploadTime
         }
 
         /// Where new uploads are stored.

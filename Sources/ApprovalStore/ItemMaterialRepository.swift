@@ -12,6 +12,8 @@ public struct AttachedMaterial: Sendable, Hashable {
     public let sha256: String
     public let size: Int
     public let attachedOn: CivilDate
+    /// Issued by a department's decision (电子证照), not uploaded by the investor.
+    public let issued: Bool
 }
 
 /// Which materials the items' applications carry: one row per item and requirement, written in the transaction of
@@ -41,7 +43,7 @@ public enum ItemMaterialRepository {
     static let byItem = """
         jsonb_object_agg(im.item_id || '/' || im.requirement_id, jsonb_build_object(
             'material', im.material_id, 'version', im.version, 'name', m.name, 'fileName', v.file_name,
-            'sha256', encode(c.digest, 'hex'), 'size', c.size, 'on', im.attached_on::text))
+            'sha256', encode(c.digest, 'hex'), 'size', c.size, 'on', im.attached_on::text, 'issued', m.issued_by_item IS NOT NULL))
         """
 
     static let joins = """
@@ -61,7 +63,8 @@ public enum ItemMaterialRepository {
                   case let .string(sha256)? = entry["sha256"], case let .int(size)? = entry["size"], case let .string(on)? = entry["on"],
                   let attachedOn = CivilDate(iso: on) else { continue }
             result[parts[0], default: [:]][parts[1]] = AttachedMaterial(material: material, version: Int(version), name: name, fileName: fileName,
-                                                                        sha256: sha256, size: Int(size), attachedOn: attachedOn)
+                                                                        sha256: sha256, size: Int(size), attachedOn: attachedOn,
+                                                                        issued: entry["issued"] == .bool(true))
         }
         return result
     }

@@ -22,13 +22,20 @@ public struct Material: Sendable, Hashable {
     public let validUntil: CivilDate?
     public let createdAt: Date
     public let versions: [Version]
+    /// The project (its code) and item whose decision issued it (电子证照); nil for what the investor uploaded.
+    public let issuedBy: IssuedBy?
+
+    public struct IssuedBy: Sendable, Hashable {
+        public let project: String
+        public let item: String
+    }
 
     public var current: Version? { versions.last }
 
     /// The same material with only the given versions: what someone reading it through an application sees.
     public func keeping(versions kept: Set<Int>) -> Material {
         Material(id: id, organisation: organisation, name: name, kind: kind, validFrom: validFrom, validUntil: validUntil, createdAt: createdAt,
-                 versions: versions.filter { kept.contains($0.version) })
+                 versions: versions.filter { kept.contains($0.version) }, issuedBy: issuedBy)
     }
 }
 
@@ -37,6 +44,8 @@ public enum MaterialUploadError: Error, Sendable, Hashable {
     case tooLarge(limit: Int)
     case unaccepted(looksLike: String)
     case overQuota(quota: Int, used: Int)
+    /// The upload took longer than a whole upload may (a client trickling its bytes holds a connection).
+    case tooSlow(seconds: Int)
 }
 
 /// The material library's rows: contents (stored once per SHA-256), materials and their versions.
@@ -45,8 +54,10 @@ public enum MaterialRepository {
     /// goes, and stores them in `store` unless the same bytes are stored already. Runs inside the caller's
     /// transaction: an upload that fails or is cut off leaves nothing behind.
     public static func receive<Upload: AsyncSequence>(_ upload: Upload, limit: Int, store: any MaterialContentStore,
+                                                       within duration: Duration = .seconds(600),
                                                        on connection: PostgresConnection, logger: Logger) async throws -> StoredContent
         where Upload.Element == ArraySlice<UInt8> {
+        let deadline = ContinuousClock.now.advanced(by: duration)
         guard let contentID = try await connection.query("""
             INSERT INTO material_contents (size, media_type, stored_in) VALUES (0, '', \(store.location)) RETURNING id
             """, logger: logger).collect().first?.decode(Int64.self) else { throw MaterialStoreError(message: "no content row was created") }
@@ -58,6 +69,7 @@ public enum MaterialRepository {
             var size = 0, index = 0
             var type: MaterialType?
             for try await piece in upload {
+                guard ContinuousClock.now < deadline else { throw MaterialUploadError.tooSlow(seconds: Int(duration.components.seconds)) }
                 size += piece.count
                 guard size <= limit else { throw MaterialUploadError.tooLarge(limit: limit) }
                 hasher.update(data: piece)
@@ -73,10 +85,12 @@ public enum MaterialRepository {
             if !pending.isEmpty { try await writer.write(pending, index: index) }
             let digest = Data(hasher.finalize())
             // Two uploads of the same bytes at once: the second waits for the first to commit, then finds it.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(encode(\(digest), 'hex'), 0))", logger: logger)
+            try await lockContent(digest, on: connection, logger: logger)
             if let existing = try await content(digest: digest, on: connection, logger: logger) {
                 writer.abandon()
+                // Found again: as young as a new upload, so the collector leaves it to whoever records it next.
                 try await connection.query("DELETE FROM material_contents WHERE id = \(contentID)", logger: logger)
+                try await connection.query("UPDATE material_contents SET created_at = now() WHERE id = \(existing.id)", logger: logger)
                 return existing
             }
             try await writer.finish(digest: digest)
@@ -112,6 +126,12 @@ public enum MaterialRepository {
             }
     }
 
+    /// Holds the content of `digest` until the transaction ends: an upload of the same bytes, and the collector of
+    /// unreferenced contents, take turns on it.
+    static func lockContent(_ digest: Data, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(encode(\(digest), 'hex'), 0))", logger: logger)
+    }
+
     /// Holds the organisation's library until the transaction ends: its uploads take turns with its quota.
     public static func lockLibrary(organisation: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('library:' || \(organisation), 0))", logger: logger)
@@ -127,17 +147,18 @@ public enum MaterialRepository {
         try await connection.query("""
             SELECT coalesce(sum(size), 0)::int8 FROM material_contents
             WHERE id IN (SELECT v.content_id FROM material_versions v JOIN materials m ON m.id = v.material_id
-                         WHERE m.organisation = \(organisation))
+                         WHERE m.organisation = \(organisation) AND m.issued_by_item IS NULL)
             """, logger: logger).collect().first?.decode(Int.self) ?? 0
     }
 
     /// A new material with its first version.
     public static func create(organisation: String, name: String, kind: String?, validFrom: CivilDate?, validUntil: CivilDate?,
-                              fileName: String, content: StoredContent, by userID: Int64, on connection: PostgresConnection,
-                              logger: Logger) async throws -> Int64 {
+                              fileName: String, content: StoredContent, by userID: Int64, issuedBy: (projectID: Int64, itemID: String)? = nil,
+                              on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         guard let id = try await connection.query("""
-            INSERT INTO materials (organisation, name, kind, valid_from, valid_until, created_by)
-            VALUES (\(organisation), \(name), \(kind), \(validFrom?.description)::date, \(validUntil?.description)::date, \(userID))
+            INSERT INTO materials (organisation, name, kind, valid_from, valid_until, created_by, issued_by_project, issued_by_item)
+            VALUES (\(organisation), \(name), \(kind), \(validFrom?.description)::date, \(validUntil?.description)::date, \(userID),
+                    \(issuedBy?.projectID), \(issuedBy?.itemID))
             RETURNING id
             """, logger: logger).collect().first?.decode(Int64.self) else { throw MaterialStoreError(message: "no material row was created") }
         try await addVersion(materialID: id, fileName: fileName, content: content, validFrom: nil, validUntil: nil, by: userID,
@@ -164,7 +185,15 @@ public enum MaterialRepository {
         }
     }
 
-    static let materialColumns = "m.id, m.organisation, m.name, m.kind, m.valid_from::text, m.valid_until::text, m.created_at"
+    static let materialColumns = """
+        m.id, m.organisation, m.name, m.kind, m.valid_from::text, m.valid_until::text, m.created_at,
+        (SELECT p.code FROM projects p WHERE p.id = m.issued_by_project), m.issued_by_item
+        """
+
+    private static func issuedBy(project: String?, item: String?) -> Material.IssuedBy? {
+        guard let project, let item else { return nil }
+        return Material.IssuedBy(project: project, item: item)
+    }
 
     /// Materials by id, or an organisation's (newest first, before `before`, of `kind`), with their versions.
     public static func find(ids: [Int64]? = nil, organisation: String? = nil, kind: String? = nil, before: Int64? = nil, limit: Int = 1000,
@@ -182,17 +211,18 @@ public enum MaterialRepository {
             """, logger: logger).collect()
         var materials: [Material] = []
         var versions: [Material.Version] = []
-        var head: (Int64, String, String, String?, String?, String?, Date)?
+        var head: (Int64, String, String, String?, String?, String?, Date, Material.IssuedBy?)?
         func close() {
-            guard let (id, organisation, name, kind, from, until, created) = head else { return }
+            guard let (id, organisation, name, kind, from, until, created, issuedBy) = head else { return }
             materials.append(Material(id: id, organisation: organisation, name: name, kind: kind, validFrom: from.flatMap(CivilDate.init(iso:)),
-                                      validUntil: until.flatMap(CivilDate.init(iso:)), createdAt: created, versions: versions))
+                                      validUntil: until.flatMap(CivilDate.init(iso:)), createdAt: created, versions: versions, issuedBy: issuedBy))
             versions = []
         }
         for row in rows {
             var cells = RowCells(row)
             let material = (try cells.next(Int64.self), try cells.next(String.self), try cells.next(String.self), try cells.next(String?.self),
-                            try cells.next(String?.self), try cells.next(String?.self), try cells.next(Date.self))
+                            try cells.next(String?.self), try cells.next(String?.self), try cells.next(Date.self),
+                            try Self.issuedBy(project: cells.next(String?.self), item: cells.next(String?.self)))
             if head?.0 != material.0 { close(); head = material }
             let version = try cells.next(Int.self), fileName = try cells.next(String.self), uploadedAt = try cells.next(Date.self)
             versions.append(Material.Version(version: version, fileName: fileName, content: try decodeContent(&cells), uploadedAt: uploadedAt))
@@ -220,14 +250,25 @@ public enum MaterialRepository {
             """, logger: logger)
     }
 
-    /// Deletes contents no version refers to (left by a version that was never committed, or in future by
-    /// deletions) and returns their digests, for the directory store to remove their files.
-    public static func collectGarbage(olderThan seconds: Double, on connection: PostgresConnection, logger: Logger) async throws -> [Data] {
+    /// Contents no version refers to, stored more than `seconds` ago (left by a material that was never recorded):
+    /// the collector's candidates, at most `limit` of them.
+    public static func unreferenced(olderThan seconds: Double, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [Data] {
+        try await connection.query("""
+            SELECT c.digest FROM material_contents c
+            WHERE c.digest IS NOT NULL AND c.created_at < now() - make_interval(secs => \(seconds))
+              AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
+            LIMIT \(limit)
+            """, logger: logger).collect().map { try $0.decode(Data.self) }
+    }
+
+    /// Deletes the content of `digest` unless a version refers to it, holding it against an upload of the same
+    /// bytes; true when no row keeps it any more, so its file may go (before the transaction ends).
+    public static func discard(digest: Data, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await lockContent(digest, on: connection, logger: logger)
         try await connection.query("""
             DELETE FROM material_contents c
-            WHERE c.created_at < now() - make_interval(secs => \(seconds))
-              AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
-            RETURNING coalesce(c.digest, ''::bytea)
-            """, logger: logger).collect().map { try $0.decode(Data.self) }.filter { !$0.isEmpty }
+            WHERE c.digest = \(digest) AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
+            """, logger: logger)
+        return try await content(digest: digest, on: connection, logger: logger) == nil
     }
 }

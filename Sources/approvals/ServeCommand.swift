@@ -48,14 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var retention: RetentionOptions
 
-    @Option(help: "Keep uploaded materials as files in this directory (a NAS mount) instead of in PostgreSQL.")
-    var materialDirectory: String? = ProcessInfo.processInfo.environment["APPROVALS_MATERIAL_DIRECTORY"]
-
-    @Option(help: "The largest material file accepted, in MB.")
-    var materialMaxMB: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_MATERIAL_MAX_MB"] ?? "") ?? 50
-
-    @Option(help: "What one organisation's material library may hold, in MB.")
-    var materialQuotaMB: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_MATERIAL_QUOTA_MB"] ?? "") ?? 2048
+    @OptionGroup var materials: MaterialOptions
 
     @Option(help: "Seconds between deadline sweeps in the background; 0 runs no sweeper here (run `approvals sweeper`).")
     var sweepInterval: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_SWEEP_INTERVAL"] ?? "") ?? 30
@@ -77,8 +70,6 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--public-url (APPROVALS_PUBLIC_URL) must be an absolute http or https URL, not '\(publicURL)'")
             }
         }
-        guard (1...1024).contains(materialMaxMB) else { throw ValidationError("--material-max-mb must be 1 to 1024, not \(materialMaxMB)") }
-        guard (1...1_048_576).contains(materialQuotaMB) else { throw ValidationError("--material-quota-mb must be 1 to 1048576, not \(materialQuotaMB)") }
         guard (1...30).contains(meetingNoticeDays) else { throw ValidationError("--meeting-notice-days must be 1 to 30, not \(meetingNoticeDays)") }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 3600 seconds, not \(idleTimeout)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
@@ -141,8 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             let metricsToken = ProcessInfo.processInfo.environment["APPROVALS_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            let materials = ServerSettings.MaterialSettings(directory: try materialDirectory.map { try DirectoryContentStore(root: URL(filePath: $0)) },
-                                                            maximumFileBytes: materialMaxMB << 20, organisationQuotaBytes: materialQuotaMB << 20)
+            let materials = try materials.settings()
             let settings = ServerSettings(development: development, publicURL: publicURL.flatMap(URL.init(string:)), metricsToken: metricsToken,
                                           idleTimeout: .seconds(idleTimeout), retention: retention.retention, meetingNotice: meetingNoticeDays,
                                           materials: materials)

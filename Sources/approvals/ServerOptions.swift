@@ -76,6 +76,29 @@ struct RetentionOptions: ParsableArguments {
     }
 }
 
+/// Where materials are kept and how large they may be: `serve` takes uploads by them, and `sweeper` must know the
+/// directory too, to remove the files of contents it collects.
+struct MaterialOptions: ParsableArguments {
+    @Option(help: "Keep uploaded materials as files in this directory (a NAS mount) instead of in PostgreSQL.")
+    var materialDirectory: String? = ProcessInfo.processInfo.environment["APPROVALS_MATERIAL_DIRECTORY"]
+
+    @Option(help: "The largest material file accepted, in MB.")
+    var materialMaxMB: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_MATERIAL_MAX_MB"] ?? "") ?? 50
+
+    @Option(help: "What one organisation's material library may hold, in MB.")
+    var materialQuotaMB: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_MATERIAL_QUOTA_MB"] ?? "") ?? 2048
+
+    func validate() throws {
+        guard (1...1024).contains(materialMaxMB) else { throw ValidationError("--material-max-mb must be 1 to 1024, not \(materialMaxMB)") }
+        guard (1...1_048_576).contains(materialQuotaMB) else { throw ValidationError("--material-quota-mb must be 1 to 1048576, not \(materialQuotaMB)") }
+    }
+
+    func settings() throws -> ServerSettings.MaterialSettings {
+        ServerSettings.MaterialSettings(directory: try materialDirectory.map { try DirectoryContentStore(root: URL(filePath: $0)) },
+                                        maximumFileBytes: materialMaxMB << 20, organisationQuotaBytes: materialQuotaMB << 20)
+    }
+}
+
 extension DatabaseOptions {
     /// For the commands that work on a running deployment's database (`sweeper`, `report`): the schema must
     /// already be current (they never migrate), the definitions are registered, and `body` gets the shared context.

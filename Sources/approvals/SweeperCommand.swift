@@ -26,6 +26,8 @@ struct SweeperCommand: AsyncParsableCommand {
 
     @OptionGroup var retention: RetentionOptions
 
+    @OptionGroup var materials: MaterialOptions
+
     func validate() throws {
         guard (1...ServeCommand.maximumIntervalSeconds).contains(interval) else {
             throw ValidationError("--interval must be 1 to \(ServeCommand.maximumIntervalSeconds) seconds, not \(interval)")
@@ -34,7 +36,7 @@ struct SweeperCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = database.makeLogger()
-        try await database.withContext(workflows: workflows, settings: ServerSettings(retention: retention.retention)) { context in
+        try await database.withContext(workflows: workflows, settings: ServerSettings(retention: retention.retention, materials: try materials.settings())) { context in
             let sweeper = DeadlineSweeper(context: context)
             if once {
                 let started = ContinuousClock.now

@@ -69,6 +69,10 @@ struct ItemActionTests {
             #expect((suspension?["requirements"] as? [[String: Any]])?.map { $0["answered"] as? Bool } == [false, false])
             #expect(suspended.list("nextSteps").contains { $0["action"] as? String == "resubmit" && $0["item"] as? String == permit })
 
+            // What the window accepted stays: only the two requirements asked for may change now.
+            let untouchable = try await server.call(.delete, "/v1/projects/\(code)/items/\(permit)/materials/project-approval", as: .investor)
+            #expect(untouchable.status == 409 && untouchable.string("type") == "/problems/not-asked-for", "\(untouchable.text)")
+
             // The reviewer cannot resubmit for the investor; the investor cannot without new materials for both.
             #expect(try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .planningReviewer).status == 403)
             let unchanged = try await server.act(code, permit, #"{"action": "resubmit"}"#, as: .investor)

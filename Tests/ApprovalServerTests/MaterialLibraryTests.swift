@@ -2,6 +2,9 @@ import ApprovalServer
 import ApprovalStore
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -135,6 +138,43 @@ struct MaterialLibraryTests {
             let full = try await Self.upload(server, Self.pdf(size: 100, seed: 4))
             #expect(full.status == 413 && full.string("type") == "/problems/quota", "\(full.text)")
             #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 2)
+        }
+    }
+
+    /// Every upload holds a database connection while its bytes arrive: one organisation may have only so many
+    /// under way, and a whole upload only so long, so slow clients cannot take the pool from everyone else.
+    @Test func uploadsUnderWayAreBoundedInNumberAndTime() async throws {
+        let settings = ServerSettings(gaugeRefresh: .zero, materials: .init(concurrentUploadsPerOrganisation: 1, uploadTime: .seconds(2)))
+        try await TestServer.run(setup: .live, settings: settings) { server in
+            let port = try #require(server.client.port)
+            let token = TestUser.investor.token
+            let (second, first) = try await TestProcesses.withSocket(port: port, timeout: 20) { slow in
+                func head(_ length: Int) -> String {
+                    "POST /v1/materials?name=slow HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                        + "Content-Type: application/pdf\r\nContent-Length: \(length)\r\n\r\n%PDF-1.7\n"
+                }
+                func status(_ socket: Int32) -> String {
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    let count = recv(socket, &buffer, buffer.count, 0)
+                    return count > 12 ? String(decoding: buffer[9..<12], as: UTF8.self) : "none"
+                }
+                // The first upload starts and then trickles: a byte every half second.
+                _ = head(1_000_000).withCString { Glibc.send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                usleep(300_000)
+                // Meanwhile the organisation's second is refused with a time to retry.
+                let second = try TestProcesses.exchange(port: port, head(20) + "0123456789a", read: status)
+                for _ in 0..<8 {
+                    var byte = UInt8(ascii: "x")
+                    guard Glibc.send(slow, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { break }
+                    usleep(500_000)
+                }
+                return (second, status(slow))
+            }
+            #expect(second == "429")
+            #expect(first == "408")
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 0)
+            // Both gone, the organisation uploads again.
+            #expect(try await Self.upload(server, Self.pdf(size: 1000)).status == 201)
         }
     }
 
@@ -320,6 +360,17 @@ struct IssuedDocumentTests {
             let next = try await server.call(.get, "/v1/projects/\(code)/items/land-use-planning-permit/materials", as: .investor).list("materials")
             #expect(next.first { $0["requirement"] as? String == "project-approval" }?["offered"] as? [Int] == [id], "\(next)")
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'material.issued'") == 1)
+            // It is the department's: it names what issued it, the investor adds no version, and the next department sees
+            // that it was issued, not uploaded.
+            #expect((issued.json["issuedBy"] as? [String: Any])?["item"] as? String == "project-filing")
+            #expect((issued.json["issuedBy"] as? [String: Any])?["project"] as? String == code)
+            let forged = try await MaterialLibraryTests.send(server, .post, "/v1/materials/\(id)/versions", bytes: MaterialLibraryTests.pdf(size: 900), as: .investor).0
+            #expect(forged.status == 409 && forged.string("type") == "/problems/issued-document", "\(forged.text)")
+            try await server.act(code, "land-use-planning-permit", #"{"action": "submit"}"#, as: .investor)
+            let attached = try await server.call(.put, "/v1/projects/\(code)/items/land-use-planning-permit/materials/project-approval", as: .investor,
+                                                 json: #"{"material": \#(id)}"#)
+            let carried = (attached.item("land-use-planning-permit")["materials"] as? [[String: Any]])?.first { $0["requirement"] as? String == "project-approval" }
+            #expect((carried?["attached"] as? [String: Any])?["issued"] as? Bool == true, "\(attached.text)")
             let told = try await server.call(.get, "/v1/notifications", as: .investor).list("notifications")
             #expect(told.contains { $0["kind"] as? String == "material.issued" })
             // An item that issues nothing of a reusable kind has no document to put there.

@@ -27,25 +27,43 @@ enum TestProcesses {
         return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
     }
 
+    /// On the caller's thread (one `withSocket` runs on): connects, sends `text`, and returns what `read` makes of
+    /// the socket.
+    static func exchange<T>(port: Int, _ text: String, read: (Int32) -> T) throws -> T {
+        let socket = try connected(port: port, timeout: 10)
+        defer { close(socket) }
+        _ = text.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        return read(socket)
+    }
+
+    /// A socket connected to `port` on loopback, its reads and writes giving up after `seconds`; the caller closes it.
+    private static func connected(port: Int, timeout seconds: Int) throws -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(socket)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return socket
+    }
+
     /// Runs `body` with a TCP socket connected to 127.0.0.1:`port`, on a thread of its own, with `seconds` as the
     /// socket's send and receive timeouts.
     static func withSocket<T: Sendable>(port: Int, timeout seconds: Int, _ body: @escaping @Sendable (Int32) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 continuation.resume(with: Result {
-                    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                    let socket = try connected(port: port, timeout: seconds)
                     defer { close(socket) }
-                    var address = sockaddr_in()
-                    address.sin_family = sa_family_t(AF_INET)
-                    address.sin_port = in_port_t(UInt16(port).bigEndian)
-                    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                    let connected = withUnsafePointer(to: &address) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                    }
-                    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-                    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-                    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                    setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                     return try body(socket)
                 })
             }.start()

@@ -1,0 +1,7 @@
+-- A document a department's decision issued (电子证照) sits in the investor's library but is the department's: it
+-- names the project and item that issued it, takes none of the organisation's quota, and only its department adds
+-- to it. A material an investor uploaded of the same kind names nothing, so a reviewer can tell the two apart.
+ALTER TABLE materials
+    ADD COLUMN issued_by_project bigint REFERENCES projects,
+    ADD COLUMN issued_by_item    text,
+    ADD CONSTRAINT materials_issued_whole CHECK ((issued_by_project IS NULL) = (issued_by_item IS NULL));
