@@ -40,6 +40,18 @@ struct DemoDataTests {
             #expect(approve.status == 200)
             let warehouse = try await server.call(.get, "/v1/projects/2609-330302-89-01-100002", as: nil, headers: headers)
             #expect(warehouse.list("nextSteps").contains { $0["action"] as? String == "resubmit" })
+            // The README's answer to it: not before a new filing form is attached, then at once.
+            let filingActions = "/v1/projects/2609-330302-89-01-100002/items/project-filing/actions"
+            let early = try await server.call(.post, filingActions, as: nil, json: #"{"action": "resubmit"}"#, headers: headers)
+            #expect(early.status == 422 && early.text.contains("materials.filing-form"), "\(early.text)")
+            let form = try #require(try await MaterialLibraryTests.send(server, .post, "/v1/materials?name=%E5%A4%87%E6%A1%88%E4%BF%A1%E6%81%AF%E8%A1%A8",
+                                                                        bytes: MaterialLibraryTests.pdf(size: 3_000, seed: 40), as: .investor,
+                                                                        headers: headers).0.int("id"))
+            let attached = try await server.call(.put, "/v1/projects/2609-330302-89-01-100002/items/project-filing/materials/filing-form", as: nil,
+                                                 json: #"{"material": \#(form)}"#, headers: headers)
+            #expect(attached.status == 200, "\(attached.text)")
+            let resubmitted = try await server.call(.post, filingActions, as: nil, json: #"{"action": "resubmit"}"#, headers: headers)
+            #expect(resubmitted.item("project-filing")["state"] as? String == "accepted", "\(resubmitted.text)")
 
             // Agents at the three levels, each carrying a project, with progress the investor can read.
             let coordinator = ["Authorization": "Bearer demo-coordinator"]
