@@ -121,7 +121,8 @@ public struct ProjectItem: Sendable, Hashable {
                     throw invalid(action, "a supplement request must list every missing material at once (一次性告知)")
                 }
                 supplementRequests += 1
-                detail = "\(reason.chineseName): \((requested.map(\.requirement) + missing).joined(separator: "、"))"
+                let names = requested.map { request in definition.requirements.first { $0.id == request.requirement }?.name ?? request.requirement }
+                detail = "\(reason.chineseName): \((names + missing).joined(separator: "、"))"
             } else {
                 detail = reason.chineseName
             }

@@ -292,6 +292,10 @@ extension APIHandler {
             if let kind = requirement.kind, let held = material.kind, held != kind {
                 throw APIError.invalid(field: "material", "'\(requirement.name)' needs a \(kind); material \(material.id) is a \(held)")
             }
+            // A window refuses an expired licence; so does the application.
+            if let until = material.validUntil, until < today {
+                throw APIError.invalid(field: "material", "material \(material.id) (\(material.name)) expired on \(until); upload its renewal as a new version")
+            }
             try await ItemMaterialRepository.attach(projectID: record.id, itemID: itemID, requirementID: requirementID, materialID: material.id,
                                                     version: version.version, by: user.id, on: today, on: connection, logger: context.logger)
             let attachment = MaterialAttachment(requirement: requirementID, material: material.id, version: version.version, name: material.name,
@@ -350,14 +354,14 @@ extension APIHandler {
 extension APIHandler {
     func listItemMaterials(_ input: Operations.ListItemMaterials.Input) async throws -> Operations.ListItemMaterials.Output {
         let itemID = input.path.item
-        let materials = try await readProject(input.path.code) { record, project, _, user, connection in
+        let materials = try await readProject(input.path.code) { record, project, today, user, connection in
             guard let item = project.item(itemID) else {
                 throw APIError.notFound("item '\(itemID)' of project \(record.code)", field: "item")
             }
             let attached = try await ItemMaterialRepository.forProject(record.id, on: connection, logger: context.logger)[itemID] ?? [:]
             // Only the applicant learns what else the library holds: the project's investor, or its agent.
             let applicant = (user.role == .investor && user.organisation == record.investorOrganisation) || (user.role == .agent && user.id == record.agentID)
-            let library = applicant ? try await MaterialRepository.kinds(organisation: record.investorOrganisation, on: connection, logger: context.logger) : nil
+            let library = applicant ? try await MaterialRepository.kinds(organisation: record.investorOrganisation, validOn: today, on: connection, logger: context.logger) : nil
             return item.definition.requirements.map { ProjectStatusMapper.requirement($0, attached: attached[$0.id], library: library) }
         }
         return .ok(.init(body: .json(.init(materials: materials))))

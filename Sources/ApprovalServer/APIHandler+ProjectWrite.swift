@@ -257,6 +257,8 @@ extension APIHandler.ProjectChange {
     /// transaction: the formal documents and the newest progress update.
     mutating func readAgainAfterRows(on connection: PostgresConnection, logger: Logger) async throws {
         documents = try await FormalDocumentRepository.forProject(record.id, on: connection, logger: logger)
+        // What this change issued is written with it, after this read.
+        for issued in issuedDocuments { documents[issued.itemID] = documents[issued.itemID]?.issued(issued.number, on: issued.on) }
         lastProgress = try await ProgressLog.latest(projectID: record.id, on: connection, logger: logger)
         attachments = try await ItemMaterialRepository.forProject(record.id, on: connection, logger: logger)
     }

@@ -27,7 +27,7 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
         services.append(WebhookDeliveryService(database: context.database, policy: webhookPolicy, metrics: context.metrics,
                                                interval: webhookInterval, logger: logger))
     }
-    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorProblemHandler()],
+    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorProblemHandler(), ExpectContinueHandler()],
                                                                           idleTimeout: .nanoseconds(Int64(context.settings.idleTimeout.seconds * 1e9)))),
                        configuration: .init(address: .hostname(host, port: port), serverName: "approvals"),
                        services: services, logger: logger)

@@ -231,11 +231,13 @@ public enum MaterialRepository {
         return materials
     }
 
-    /// The organisation's materials by reusable kind, newest first.
-    public static func kinds(organisation: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: [Int64]] {
+    /// The organisation's materials by reusable kind, newest first, those expired before `day` left out.
+    public static func kinds(organisation: String, validOn day: CivilDate, on connection: PostgresConnection, logger: Logger) async throws -> [String: [Int64]] {
         var kinds: [String: [Int64]] = [:]
         for try await (kind, id) in try await connection.query("""
-            SELECT kind, id FROM materials WHERE organisation = \(organisation) AND kind IS NOT NULL ORDER BY id DESC
+            SELECT kind, id FROM materials
+            WHERE organisation = \(organisation) AND kind IS NOT NULL AND (valid_until IS NULL OR valid_until >= \(day.description)::date)
+            ORDER BY id DESC
             """, logger: logger).decode((String, Int64).self) {
             kinds[kind, default: []].append(id)
         }

@@ -90,6 +90,23 @@ struct DomainEventTests {
                 == #"{"criticalPath":["a","c"],"forecastDays":95,"level":"red","reason":"forecast","totalLimit":90,"usedDays":60}"#)
     }
 
+    /// The requirements a supplement request names (each with the version found deficient, or none) and those a
+    /// 容缺 commitment covers: stored only when there are some, so older payloads keep their shape.
+    @Test func requirementsNamedBySupplementsAndCommitmentsRoundTrip() throws {
+        let supplement = DomainEvent.item(ItemTransition(.suspend(.supplement(missingMaterials: ["宗地图"], requirements: [
+            RequestedMaterial(requirement: "boundary-survey", deficient: "ab12"), RequestedMaterial(requirement: "application-form", deficient: nil),
+        ])), from: .accepted, to: .suspended))
+        let commitment = DomainEvent.item(ItemTransition(.accept(commitment: DeficiencyCommitment(
+            missingMaterials: ["设备清单"], requirements: ["equipment-list"], dueDate: day("2026-03-20"))), from: .submitted, to: .accepted))
+        for event in [supplement, commitment] {
+            #expect(try DomainEvent(kind: event.kind, payload: .object(event.payload)) == event)
+        }
+        #expect(JSONValue.object(supplement.payload).canonicalText
+                == #"{"action":"suspend","from":"accepted","missingMaterials":["宗地图"],"reason":"supplement","requirements":[["boundary-survey","ab12"],["application-form",null]],"to":"suspended"}"#)
+        #expect(JSONValue.object(commitment.payload).canonicalText
+                == #"{"action":"accept","commitment":{"dueDate":"2026-03-20","missingMaterials":["设备清单"],"requirements":["equipment-list"]},"from":"submitted","to":"accepted"}"#)
+    }
+
     @Test func aPayloadNoVersionWroteIsRefusedNamingTheField() {
         #expect(throws: StoredEventError.self) { try DomainEvent(kind: .agentEnded, payload: .object(["agent": .string("seven")])) }
         do {

@@ -36,6 +36,26 @@ struct ProjectSnapshotTests {
         #expect(fromSnapshot == continued)
     }
 
+    /// The application's requirements a supplement request and a 容缺 commitment name (with the version found
+    /// deficient) are kept by the snapshot; one without them is written as snapshots always were.
+    @Test func requirementsNamedBySupplementsAndCommitmentsSurviveTheSnapshot() throws {
+        var project = smallProject()
+        try project.run("2026-03-02", ("a", .submit))
+        try project.run("2026-03-03", ("a", .accept(commitment: DeficiencyCommitment(missingMaterials: ["设备清单"], requirements: ["equipment-list"],
+                                                                                      dueDate: day("2026-03-20")))))
+        try project.run("2026-03-04", ("a", .suspend(.supplement(missingMaterials: [], requirements: [
+            RequestedMaterial(requirement: "boundary-survey", deficient: "ab12"), RequestedMaterial(requirement: "application-form", deficient: nil),
+        ]))))
+        let stored = try ProjectSnapshot(json: project.snapshot(calendar: officialCalendar).json)
+        let restored = try #require(Project(workflow: clockTestWorkflow, attributes: project.attributes, startedOn: project.startedOn,
+                                            restoring: stored, calendar: officialCalendar))
+        #expect(restored == project)
+        #expect(restored.item("a")?.commitment?.requirements == ["equipment-list"])
+        guard case let .supplement(_, requested)? = restored.item("a")?.stops.last?.reason else { Issue.record("no supplement"); return }
+        #expect(requested.map(\.deficient) == ["ab12", nil])
+        #expect(restored.item("a")?.history.last?.detail == "补正材料: boundary-survey、application-form")
+    }
+
     @Test func aSnapshotFromAnotherCalendarIsNotUsed() throws {
         let project = try busyProject()
         // Next year's notice published: provisional deadlines may move, so the events must be replayed.

@@ -178,6 +178,31 @@ struct MaterialLibraryTests {
         }
     }
 
+    /// curl and other clients ask before sending a file (`Expect: 100-continue`) and wait a second for an answer
+    /// that never comes unless the server gives it.
+    @Test func aClientThatAsksBeforeUploadingIsToldToGoOnAtOnce() async throws {
+        try await TestServer.run(setup: .live) { server in
+            let port = try #require(server.client.port)
+            let token = TestUser.investor.token
+            let (interim, final) = try await TestProcesses.withSocket(port: port, timeout: 5) { socket in
+                func read() -> String {
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    let count = recv(socket, &buffer, buffer.count, 0)
+                    return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
+                }
+                let body = "%PDF-1.7\nasked first\n"
+                let head = "POST /v1/materials?name=asked HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/pdf\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n"
+                _ = head.withCString { Glibc.send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                let interim = read()
+                _ = body.withCString { Glibc.send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                return (interim, read())
+            }
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
+            #expect(final.contains("HTTP/1.1 201") || interim.contains("HTTP/1.1 201"), "\(interim)\(final)")
+        }
+    }
+
     struct Disconnected: Error {}
 
     /// A stream that ends in an error half way: what a client that disconnects mid-upload sends.
@@ -275,6 +300,12 @@ struct ItemMaterialTests {
             let idCard = try #require(try await MaterialLibraryTests.upload(server, MaterialLibraryTests.pdf(size: 900, seed: 6), name: "法定代表人身份证",
                                                                           kind: "legal-representative-id").int("id"))
             #expect(try await requirement("legal-representative-id", as: .investor)?["offered"] as? [Int] == [idCard])
+            // An expired licence is neither offered nor taken: a window would refuse it.
+            let expired = try #require(try await MaterialLibraryTests.send(server, .post, "/v1/materials?name=old&kind=business-licence&validUntil=2025-12-31",
+                                                                           bytes: MaterialLibraryTests.pdf(size: 800, seed: 8), as: .investor).0.int("id"))
+            #expect(try await requirement("business-licence", as: .investor)?["offered"] as? [Int] == [material])
+            let stale = try await attach(server, first, "project-filing", "business-licence", material: expired)
+            #expect(stale.status == 422 && stale.string("detail")?.contains("expired on 2025-12-31") == true, "\(stale.text)")
             for code in [first, second] {
                 let attached = try await attach(server, code, "project-filing", "business-licence", material: material)
                 #expect(attached.status == 200, "\(attached.text)")
@@ -283,7 +314,8 @@ struct ItemMaterialTests {
                 #expect(carried["material"] as? Int == material && carried["sha256"] as? String == MaterialLibraryTests.hex(licence))
                 #expect(requirement?["core"] as? Bool == true)
             }
-            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 2)
+            // The licence stored once for both projects (beside the identity card and the expired licence).
+            #expect(try await server.count("SELECT count(*)::int FROM material_contents") == 3)
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'material.attached'") == 2)
             // The filing's department reads it, byte for byte; another organisation and another department do not learn it exists.
             let (read, bytes) = try await MaterialLibraryTests.send(server, .get, "/v1/materials/\(material)/content", bytes: [], as: .reviewer)
