@@ -21,14 +21,63 @@ extension APIHandler {
             return Components.Schemas.Workflow(
                 id: workflow.id, version: workflow.version, digest: context.registry.digests[versionID] ?? "", name: workflow.name,
                 totalLimit: workflow.totalLimit,
-                attributes: workflow.attributes.map { attribute in
-                    var choices: [String]?
-                    if case let .choice(options) = attribute.kind { choices = options }
-                    return .init(id: attribute.id, name: attribute.name, _type: .init(rawValue: attribute.kind.name)!,
-                                 required: attribute.required, choices: choices)
-                })
+                attributes: workflow.attributes.map(Self.attribute))
         }
         return .ok(.init(body: .json(.init(workflows: workflows))))
+    }
+
+    /// The whole definition of a workflow, of the version a project runs or the current one.
+    func getWorkflow(_ input: Operations.GetWorkflow.Input) async throws -> Operations.GetWorkflow.Output {
+        _ = try currentUser()
+        let workflowID = input.path.workflowId
+        let versions = context.registry.versions.filter { $0.value.id == workflowID }
+        guard !versions.isEmpty else {
+            throw APIError.notFound("workflow '\(workflowID)'; the workflows are: \(context.registry.current.keys.sorted().joined(separator: ", "))",
+                                    field: "workflowId")
+        }
+        let wanted = input.query.version ?? versions.values.map(\.version).max() ?? 0
+        guard let (versionID, workflow) = versions.first(where: { $0.value.version == wanted }) else {
+            throw APIError.notFound("version \(wanted) of workflow '\(workflowID)'; it has versions \(versions.values.map(\.version).sorted().map(String.init).joined(separator: ", "))",
+                                    field: "version")
+        }
+        return .ok(.init(body: .json(.init(
+            id: workflow.id, version: workflow.version, digest: context.registry.digests[versionID] ?? "", name: workflow.name,
+            calendar: workflow.calendarID, totalLimit: workflow.totalLimit, attributes: workflow.attributes.map(Self.attribute),
+            phases: workflow.phases.map { .init(id: $0.id, name: $0.name, stages: $0.stages, limit: $0.limit) },
+            stages: workflow.stages.map { stage in
+                .init(id: stage.id, name: stage.name, lead: stage.leadDepartment, limit: stage.limit, items: stage.items.map(Self.item))
+            }))))
+    }
+
+    func listDepartments(_ input: Operations.ListDepartments.Input) async throws -> Operations.ListDepartments.Output {
+        _ = try currentUser()
+        let departments = context.registry.catalog.departments.values.sorted { $0.id < $1.id }.map { department in
+            Components.Schemas.Department(id: department.id, name: department.name, shortName: department.shortName,
+                                          kind: department.kind == .government ? .government : .utility)
+        }
+        return .ok(.init(body: .json(.init(departments: departments))))
+    }
+
+    private static func attribute(_ attribute: AttributeDeclaration) -> Components.Schemas.WorkflowAttribute {
+        var choices: [String]?
+        let type: Components.Schemas.WorkflowAttribute._TypePayload
+        switch attribute.kind {
+        case .boolean: type = .boolean
+        case .integer: type = .integer
+        case .number: type = .number
+        case .text: type = .text
+        case let .choice(options):
+            type = .choice
+            choices = options
+        }
+        return .init(id: attribute.id, name: attribute.name, _type: type, required: attribute.required, choices: choices)
+    }
+
+    private static func item(_ item: ItemDefinition) -> Components.Schemas.WorkflowItem {
+        .init(id: item.id, name: item.name, department: item.department, limit: item.limit, dependsOn: item.dependsOn,
+              condition: item.condition?.description, exemptWhen: item.exemptWhen?.description, exemptionSource: item.exemptionSource,
+              onTimeout: item.onTimeout == .defaultApprove ? .defaultApprove : .escalate, deficiencyAcceptance: item.allowsDeficiencyAcceptance,
+              requires: item.requirements.map { .init(id: $0.id, name: $0.name, core: $0.core, kind: $0.kind) }, produces: item.produces)
     }
 
     func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {

@@ -34,6 +34,8 @@ struct AuthorizationMatrixTests {
     static let endpoints: [Endpoint] = [
         Endpoint(name: "GET /v1/me", method: .get, path: { _, _, _ in "/v1/me" }, body: { _ in nil }, expected: same(200)),
         Endpoint(name: "GET /v1/workflows", method: .get, path: { _, _, _ in "/v1/workflows" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "GET /v1/workflows/{id}", method: .get, path: { _, _, _ in "/v1/workflows/low-risk" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "GET /v1/departments", method: .get, path: { _, _, _ in "/v1/departments" }, body: { _ in nil }, expected: same(200)),
         Endpoint(name: "POST /v1/projects", method: .post, path: { _, _, _ in "/v1/projects" }, body: { _ in """
             {"workflow": "low-risk", "name": "x", "region": "330302", "investorOrganisation": "ORG-A",
              "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}
