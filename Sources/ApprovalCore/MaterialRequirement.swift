@@ -119,7 +119,9 @@ extension Project {
             // A request in words only names nothing of the list: then the whole application is open to it.
             askedFor = requested.isEmpty ? item.definition.requirements.map(\.id) : requested.map(\.requirement)
         }
-        if let commitment = item.commitment, commitment.fulfilledOn == nil, [.accepted, .suspended].contains(item.state) {
+        // A commitment outlives the decision (an item may be approved, or deemed approved, before it is kept), and is
+        // kept by attaching what it named.
+        if let commitment = item.commitment, commitment.fulfilledOn == nil, ![.withdrawn, .rejected].contains(item.state) {
             askedFor = (askedFor ?? []) + (commitment.requirements.isEmpty
                 ? item.definition.requirements.filter { !$0.core }.map(\.id) : commitment.requirements)
         }

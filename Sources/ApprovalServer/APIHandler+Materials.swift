@@ -131,7 +131,7 @@ extension APIHandler {
                 return try await database.transaction { connection in
                     let content = try await MaterialRepository.receive(body, limit: settings.maximumFileBytes, store: settings.uploadStore,
                                                                        within: settings.uploadTime, on: connection, logger: context.logger)
-                    stored = content.digest
+                    if content.isNew { stored = content.digest }
                     // The library's lock only now, to count the quota: an organisation's uploads stream side by side,
                     // and are counted one at a time (two at once would each see the other's bytes as not there yet).
                     try await MaterialRepository.lockLibrary(organisation: organisation, on: connection, logger: context.logger)
@@ -153,18 +153,18 @@ extension APIHandler {
         }
     }
 
-    /// After a refused or failed upload: the file the directory store already put in place goes, unless a version
-    /// of the same bytes was recorded meanwhile (the rows went with the transaction).
-    func discardUnrecorded(_ digest: Data) async {
-        let directory = context.settings.materials.directory
+    /// After a refused or failed upload that stored new bytes: its rows went with the transaction, and the file the
+    /// directory store already put in place goes too, unless another upload has stored the same bytes since.
+    private func discardUnrecorded(_ digest: Data) async {
+        guard let directory = context.settings.materials.directory else { return }
         do {
             try await database.transaction { connection in
-                if try await MaterialRepository.discard(digest: digest, on: connection, logger: context.logger) {
-                    try directory?.remove(digests: [digest])
+                if try await MaterialRepository.isUnstored(digest: digest, on: connection, logger: context.logger) {
+                    try directory.remove(digests: [digest])
                 }
             }
         } catch {
-            context.logger.warning("an unrecorded material content was left for the collector: \(LoggedError.describe(error))")
+            context.logger.warning("the file of a refused upload was left in the material directory: \(LoggedError.describe(error))")
         }
     }
 
@@ -389,7 +389,7 @@ extension APIHandler {
         if case let .known(length) = body.length, length > settings.maximumFileBytes { throw Self.refusal(.tooLarge(limit: settings.maximumFileBytes)) }
         return try await context.uploads.admit(organisation) {
             // The bytes first, in a transaction of their own: the project's change below may be decided again after losing
-            // a race, and a body can be read only once. If that change fails, the content goes again at once.
+            // a race, and a body can be read only once.
             let content: StoredContent
             do {
                 content = try await database.transaction { connection in
@@ -399,13 +399,10 @@ extension APIHandler {
             } catch let error as MaterialUploadError {
                 throw Self.refusal(error)
             }
-            do {
-                return .created(.init(body: .json(try await recordIssued(content, itemID: itemID, number: number, validUntil: validUntil,
-                                                                          code: input.path.code))))
-            } catch {
-                await discardUnrecorded(content.digest)
-                throw error
-            }
+            // Should recording fail, the stored bytes are left for the collector a day later: another upload may have
+            // found them stored meanwhile.
+            return .created(.init(body: .json(try await recordIssued(content, itemID: itemID, number: number, validUntil: validUntil,
+                                                                      code: input.path.code))))
         }
     }
 

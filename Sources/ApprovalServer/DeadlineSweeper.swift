@@ -44,12 +44,16 @@ public struct DeadlineSweeper: Sendable {
     /// lock goes: an upload of the same bytes then either finds the content still there or stores it afresh.
     func collectMaterials(batch: Int = 1_000) async throws {
         let database = context.database
+        let directory = context.settings.materials.directory
+        let stores = [DatabaseContentStore().location] + (directory.map { [$0.location] } ?? [])
         while !Task.isCancelled {
-            let digests = try await database.read { try await MaterialRepository.unreferenced(olderThan: 86_400, limit: batch, on: $0, logger: database.logger) }
+            let digests = try await database.read {
+                try await MaterialRepository.unreferenced(olderThan: 86_400, in: stores, limit: batch, on: $0, logger: database.logger)
+            }
             for digest in digests {
                 try await database.transaction { connection in
-                    if try await MaterialRepository.discard(digest: digest, on: connection, logger: database.logger) {
-                        try context.settings.materials.directory?.remove(digests: [digest])
+                    if try await MaterialRepository.discard(digest: digest, olderThan: 86_400, on: connection, logger: database.logger) {
+                        try directory?.remove(digests: [digest])
                     }
                 }
             }

@@ -35,6 +35,8 @@ public struct StoredContent: Sendable, Hashable {
     public let size: Int
     public let mediaType: String
     public let storedIn: String
+    /// Stored by the upload that received it, rather than found already stored.
+    public var isNew = false
 
     public var digestHex: String { digest.hexString }
 }

@@ -97,7 +97,7 @@ public enum MaterialRepository {
             try await connection.query("""
                 UPDATE material_contents SET digest = \(digest), size = \(size), media_type = \(mediaType.rawValue) WHERE id = \(contentID)
                 """, logger: logger)
-            return StoredContent(id: contentID, digest: digest, size: size, mediaType: mediaType.rawValue, storedIn: store.location)
+            return StoredContent(id: contentID, digest: digest, size: size, mediaType: mediaType.rawValue, storedIn: store.location, isNew: true)
         } catch {
             writer.abandon()
             throw error
@@ -252,25 +252,37 @@ public enum MaterialRepository {
             """, logger: logger)
     }
 
-    /// Contents no version refers to, stored more than `seconds` ago (left by a material that was never recorded):
-    /// the collector's candidates, at most `limit` of them.
-    public static func unreferenced(olderThan seconds: Double, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [Data] {
+    /// Contents no version refers to, stored more than `seconds` ago (left by a material that was never recorded)
+    /// in one of `stores` (a process without the directory store must not forget the files it cannot remove): the
+    /// collector's candidates, at most `limit` of them.
+    public static func unreferenced(olderThan seconds: Double, in stores: [String], limit: Int, on connection: PostgresConnection,
+                                    logger: Logger) async throws -> [Data] {
         try await connection.query("""
             SELECT c.digest FROM material_contents c
-            WHERE c.digest IS NOT NULL AND c.created_at < now() - make_interval(secs => \(seconds))
+            WHERE c.digest IS NOT NULL AND c.created_at < now() - make_interval(secs => \(seconds)) AND c.stored_in = ANY(\(stores))
               AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
             LIMIT \(limit)
             """, logger: logger).collect().map { try $0.decode(Data.self) }
     }
 
-    /// Deletes the content of `digest` unless a version refers to it, holding it against an upload of the same
-    /// bytes; true when no row keeps it any more, so its file may go (before the transaction ends).
-    public static func discard(digest: Data, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    /// Deletes the content of `digest` if no version refers to it and it was stored more than `seconds` ago,
+    /// holding it against an upload of the same bytes; true when it was deleted, so its file may go (before the
+    /// transaction ends).
+    public static func discard(digest: Data, olderThan seconds: Double, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         try await lockContent(digest, on: connection, logger: logger)
-        try await connection.query("""
+        return try await !connection.query("""
             DELETE FROM material_contents c
-            WHERE c.digest = \(digest) AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
-            """, logger: logger)
+            WHERE c.digest = \(digest) AND c.created_at < now() - make_interval(secs => \(seconds))
+              AND NOT EXISTS (SELECT 1 FROM material_versions v WHERE v.content_id = c.id)
+            RETURNING c.id
+            """, logger: logger).collect().isEmpty
+    }
+
+    /// After an upload that stored `digest` itself was rolled back: true when no row has the digest (another
+    /// upload may have stored the same bytes since), so the file the upload put in place may go. Holds the digest
+    /// until the transaction ends.
+    public static func isUnstored(digest: Data, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await lockContent(digest, on: connection, logger: logger)
         return try await content(digest: digest, on: connection, logger: logger) == nil
     }
 }

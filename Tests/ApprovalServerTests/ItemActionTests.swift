@@ -49,6 +49,10 @@ struct ItemActionTests {
             #expect(accepted.list("nextSteps").contains { $0["action"] as? String == "supply_committed_materials" && $0["dueDate"] as? String == "2026-03-20" })
             let unfulfilled = try await server.act(code, "energy-review", #"{"action": "fulfilCommitment"}"#, as: .reviewer)
             #expect(unfulfilled.status == 422 && unfulfilled.string("detail")?.contains("energy-supply-statement") == true, "\(unfulfilled.text)")
+            // The decision need not wait for the promise: after the approval the promised material is still taken.
+            #expect(try await server.act(code, "energy-review", #"{"action": "approve"}"#, as: .reviewer).status == 200)
+            let late = try await server.call(.delete, "/v1/projects/\(code)/items/energy-review/materials/application-letter", as: .investor)
+            #expect(late.status == 409, "what was accepted stays: \(late.text)")
             try await server.call(.put, "/v1/projects/\(code)/items/energy-review/materials/energy-supply-statement", as: .investor, json: #"{"material": \#(document)}"#)
             #expect(try await server.act(code, "energy-review", #"{"action": "fulfilCommitment"}"#, as: .reviewer).status == 200)
 

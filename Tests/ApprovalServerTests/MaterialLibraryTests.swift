@@ -144,7 +144,7 @@ struct MaterialLibraryTests {
     /// Every upload holds a database connection while its bytes arrive: one organisation may have only so many
     /// under way, and a whole upload only so long, so slow clients cannot take the pool from everyone else.
     @Test func uploadsUnderWayAreBoundedInNumberAndTime() async throws {
-        let settings = ServerSettings(gaugeRefresh: .zero, materials: .init(concurrentUploadsPerOrganisation: 1, uploadTime: .seconds(2)))
+        let settings = ServerSettings(gaugeRefresh: .zero, materials: .init(concurrentUploadsPerOrganisation: 1, uploadTime: .seconds(1)))
         try await TestServer.run(setup: .live, settings: settings) { server in
             let port = try #require(server.client.port)
             let token = TestUser.investor.token
@@ -158,16 +158,16 @@ struct MaterialLibraryTests {
                     let count = recv(socket, &buffer, buffer.count, 0)
                     return count > 12 ? String(decoding: buffer[9..<12], as: UTF8.self) : "none"
                 }
-                // The first upload starts and then trickles: a byte every half second.
+                // The first upload starts, then stalls.
                 _ = head(1_000_000).withCString { Glibc.send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
                 usleep(300_000)
                 // Meanwhile the organisation's second is refused with a time to retry.
                 let second = try TestProcesses.exchange(port: port, head(20) + "0123456789a", read: status)
-                for _ in 0..<8 {
-                    var byte = UInt8(ascii: "x")
-                    guard Glibc.send(slow, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { break }
-                    usleep(500_000)
-                }
+                // Its next byte comes well after the whole upload's time ran out: the answer is 408. (Only one byte, so
+                // none arrives after the server has closed the connection, which would reset it before it is read.)
+                usleep(2_500_000)
+                var byte = UInt8(ascii: "x")
+                _ = Glibc.send(slow, &byte, 1, Int32(MSG_NOSIGNAL))
                 return (second, status(slow))
             }
             #expect(second == "429")
@@ -184,7 +184,7 @@ struct MaterialLibraryTests {
         try await TestServer.run(setup: .live) { server in
             let port = try #require(server.client.port)
             let token = TestUser.investor.token
-            let (interim, final) = try await TestProcesses.withSocket(port: port, timeout: 5) { socket in
+            let (interim, final) = try await TestProcesses.withSocket(port: port, timeout: 20) { socket in
                 func read() -> String {
                     var buffer = [UInt8](repeating: 0, count: 4096)
                     let count = recv(socket, &buffer, buffer.count, 0)
