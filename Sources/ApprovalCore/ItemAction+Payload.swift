@@ -23,7 +23,12 @@ extension ItemAction {
             fields["source"] = .string(source)
         case let .promiseDecision(by):
             fields["by"] = .string(by.description)
-        case .submit, .accept(nil), .resume, .approve, .withdraw, .escalate, .fulfilCommitment:
+        case let .requestExtension(days, reason):
+            fields["days"] = .int(Int64(days))
+            fields["reason"] = .string(reason)
+        case let .refuseExtension(reason):
+            fields["reason"] = .string(reason)
+        case .submit, .accept(nil), .resume, .approve, .withdraw, .escalate, .fulfilCommitment, .grantExtension:
             break
         }
         return fields
@@ -77,6 +82,13 @@ extension ItemAction {
                 throw StoredEventError(message: "promise_decision event without its date")
             }
             self = .promiseDecision(by: by)
+        case .requestExtension:
+            guard case let .int(days)? = payload["days"], let days = Int(exactly: days) else {
+                throw StoredEventError(message: "request_extension event without its days")
+            }
+            self = .requestExtension(days: days, reason: payload["reason"]?.stringValue ?? "")
+        case .grantExtension: self = .grantExtension
+        case .refuseExtension: self = .refuseExtension(reason: payload["reason"]?.stringValue ?? "")
         }
     }
 }

@@ -17,6 +17,12 @@ public enum ItemAction: Sendable, Hashable {
     /// At a joint review (联审联办会) the department promised in the minutes to decide by this date; it becomes
     /// the item's deadline when earlier.
     case promiseDecision(by: CivilDate)
+    /// 延期: the reviewer asks the department's head to extend the limit by `days` working days, once per item.
+    case requestExtension(days: Int, reason: String)
+    /// The head grants the extension asked for: the deadline moves by its working days.
+    case grantExtension
+    /// The head refuses it, saying why.
+    case refuseExtension(reason: String)
 
     /// The action's stable identifier, in audit events and their payloads (`item.<code>`).
     public enum Code: String, Sendable, Hashable, CaseIterable {
@@ -25,6 +31,9 @@ public enum ItemAction: Sendable, Hashable {
         case escalate, exempt
         case fulfilCommitment = "fulfil_commitment"
         case promiseDecision = "promise_decision"
+        case requestExtension = "request_extension"
+        case grantExtension = "grant_extension"
+        case refuseExtension = "refuse_extension"
     }
 
     public var kind: Code {
@@ -41,6 +50,9 @@ public enum ItemAction: Sendable, Hashable {
         case .exempt: .exempt
         case .fulfilCommitment: .fulfilCommitment
         case .promiseDecision: .promiseDecision
+        case .requestExtension: .requestExtension
+        case .grantExtension: .grantExtension
+        case .refuseExtension: .refuseExtension
         }
     }
 
@@ -51,6 +63,9 @@ public enum ItemAction: Sendable, Hashable {
         switch self {
         case .fulfilCommitment: "fulfil the deficiency commitment of"
         case .promiseDecision: "record a promised decision date for"
+        case .requestExtension: "request an extension of"
+        case .grantExtension: "grant the extension of"
+        case .refuseExtension: "refuse the extension of"
         case .defaultApprove: "default-approve"
         default: code
         }

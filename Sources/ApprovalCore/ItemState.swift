@@ -130,3 +130,30 @@ public struct DeficiencyCommitment: Sendable, Hashable, Codable {
     /// Broken once its due date has passed without fulfilment; recorded against the investor and escalated.
     public func isBroken(asOf today: CivilDate) -> Bool { fulfilledOn == nil && today > dueDate }
 }
+
+/// 延期 (行政许可法 §42): an extension of an item's limit, asked for by its reviewer and decided by the head of the
+/// department. The project's total limit does not move.
+public struct TimeExtension: Sendable, Hashable {
+    public let days: Int
+    public let reason: String
+    public let requestedOn: CivilDate
+    public private(set) var decidedOn: CivilDate?
+    /// Nil until decided.
+    public private(set) var granted: Bool?
+
+    public init(days: Int, reason: String, requestedOn: CivilDate, decidedOn: CivilDate? = nil, granted: Bool? = nil) {
+        self.days = days
+        self.reason = reason
+        self.requestedOn = requestedOn
+        self.decidedOn = decidedOn
+        self.granted = granted
+    }
+
+    /// The working days it adds to the item's limit.
+    public var grantedDays: Int { granted == true ? days : 0 }
+
+    mutating func decide(granted: Bool, on date: CivilDate) {
+        self.granted = granted
+        decidedOn = date
+    }
+}

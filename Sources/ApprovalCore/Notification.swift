@@ -41,6 +41,13 @@ public enum Notification {
                 return (applicant + [.department], reason == .absence ? "缺席默认：事项视为同意" : "超时默认：事项视为批准")
             case .escalate:
                 return ([.agent, .department, .leadDepartment, .leader], "事项超时未决，已提级督办")
+            case .requestExtension:
+                return ([.department], "延期申请待负责人审批")
+            case .grantExtension:
+                // The applicant hears why the department takes longer, and until when.
+                return (applicant + [.department], "事项办理时限已延长")
+            case .refuseExtension:
+                return ([.department], "延期申请未获批准")
             case .submit, .resume, .withdraw, .exempt, .fulfilCommitment, .promiseDecision:
                 return nil
             }

@@ -24,6 +24,7 @@ public struct ProjectSnapshot: Sendable, Hashable {
         let exemptionSource: String?
         let rejectionReason: String?
         let promisedBy: CivilDate?
+        let timeExtension: TimeExtension?
     }
 }
 
@@ -47,6 +48,6 @@ extension ProjectItem {
         .init(id: id, state: state, history: history, runs: runs, runningSince: runningSince, stops: stops, deadline: deadline?.value,
               deadlineProvisional: deadline?.isProvisional ?? false, commitment: commitment, supplementRequests: supplementRequests,
               escalatedOn: escalatedOn, defaultApprovalReason: defaultApprovalReason, exemptionSource: exemptionSource,
-              rejectionReason: rejectionReason, promisedBy: promisedBy)
+              rejectionReason: rejectionReason, promisedBy: promisedBy, timeExtension: timeExtension)
     }
 }

@@ -23,8 +23,13 @@ public struct ProjectItem: Sendable, Hashable {
     public private(set) var rejectionReason: String?
     /// The earliest decision date the department promised at a joint review; caps the deadline.
     public private(set) var promisedBy: CivilDate?
+    /// 延期: asked for once, then granted or refused by the department's head.
+    public private(set) var timeExtension: TimeExtension?
 
     public var id: String { definition.id }
+
+    /// The working days the department has: the definition's limit, and an extension granted.
+    public var limit: Int { definition.limit + (timeExtension?.grantedDays ?? 0) }
 
     /// Supplement requests after the first: each breaks the one-time notification rule (一次性告知).
     public var repeatSupplementRequests: Int { max(0, supplementRequests - 1) }
@@ -55,6 +60,7 @@ public struct ProjectItem: Sendable, Hashable {
         exemptionSource = snapshot.exemptionSource
         rejectionReason = snapshot.rejectionReason
         promisedBy = snapshot.promisedBy
+        timeExtension = snapshot.timeExtension
     }
 
     /// Working days the clock has run, up to and including `today` for a running clock.
@@ -134,7 +140,7 @@ public struct ProjectItem: Sendable, Hashable {
             try require([.suspended], for: action)
             // While suspended no interval is open, so this is the time used before the stop.
             let used = usedDays(asOf: date, calendar: calendar)
-            let limitEnd = try limitDeadline(adding: max(0, definition.limit - used), to: date, calendar: calendar, for: action)
+            let limitEnd = try limitDeadline(adding: max(0, limit - used), to: date, calendar: calendar, for: action)
             // A suspended item has the stop that suspended it.
             if let last = stops.indices.last { stops[last].resumedOn = date }
             startClock(on: date, limitEnd: limitEnd, calendar: calendar)
@@ -216,6 +222,40 @@ public struct ProjectItem: Sendable, Hashable {
                 deadline = WorkdayResult(by, isProvisional: !calendar.isCovered(by))
             }
             detail = "promised at the joint review: a decision by \(by)"
+
+        case let .requestExtension(days, reason):
+            try require([.accepted, .suspended], for: action)
+            guard definition.extensionDays > 0 else { throw invalid(action, "its limit may not be extended (the workflow allows no 延期 for it)") }
+            if let asked = timeExtension { throw invalid(action, "an extension was already asked for on \(asked.requestedOn); an item's limit is extended once") }
+            guard (1...definition.extensionDays).contains(days) else {
+                throw invalid(action, "an extension of \(days) working days; this item's may be 1 to \(definition.extensionDays)")
+            }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw invalid(action, "an extension request must give its reason") }
+            try requireNotOverdue(action, on: date)
+            timeExtension = TimeExtension(days: days, reason: reason, requestedOn: date)
+            detail = "延期 \(days) working days asked for: \(reason)"
+
+        case .grantExtension, .refuseExtension:
+            try require([.accepted, .suspended], for: action)
+            guard let asked = timeExtension, asked.decidedOn == nil else {
+                throw invalid(action, timeExtension.map { "the extension was already \($0.granted == true ? "granted" : "refused") on \($0.decidedOn.map { "\($0)" } ?? "")" }
+                                  ?? "no extension was asked for")
+            }
+            try requireNotOverdue(action, on: date)
+            if case let .refuseExtension(reason) = action {
+                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw invalid(action, "a refusal must give its reason") }
+                timeExtension?.decide(granted: false, on: date)
+                detail = "延期 refused: \(reason)"
+            } else {
+                // Counted from the deadline as it stands; while the clock is stopped the resumption counts the longer limit.
+                if state == .accepted, let current = deadline {
+                    var extended = try limitDeadline(adding: asked.days, to: current.value, calendar: calendar, for: action)
+                    if let promisedBy, promisedBy < extended.value { extended = WorkdayResult(max(promisedBy, current.value), isProvisional: extended.isProvisional) }
+                    deadline = extended
+                }
+                timeExtension?.decide(granted: true, on: date)
+                detail = "延期 \(asked.days) working days granted" + (deadline.map { ": deadline \($0.value)" } ?? "")
+            }
         }
         history.append(ItemEvent(action: action.name, from: before, to: state, on: date, detail: detail))
     }
@@ -250,6 +290,11 @@ public struct ProjectItem: Sendable, Hashable {
         guard let start = runningSince else { return }
         runs.append(RunningInterval(start: start, end: date))
         runningSince = nil
+    }
+
+    /// An extension is a decision before the limit runs out: once it has, the deadline engine acts.
+    private func requireNotOverdue(_ action: ItemAction, on date: CivilDate) throws(ItemTransitionError) {
+        if isOverdue(asOf: date), let deadline { throw invalid(action, "its deadline \(deadline.value) has passed") }
     }
 
     private func require(_ states: Set<ItemState>, for action: ItemAction) throws(ItemTransitionError) {

@@ -37,7 +37,11 @@ extension ProjectSnapshot.ItemSnapshot {
             } ?? .null,
             .int(Int64(supplementRequests)), escalatedOn.json, .optional(defaultApprovalReason?.rawValue), .optional(exemptionSource),
             .optional(rejectionReason), promisedBy.json,
-        ])
+        ] + (timeExtension.map { extended in
+            // Written only when there is one: an item without keeps the shape it always had.
+            [.array([.int(Int64(extended.days)), .string(extended.reason), extended.requestedOn.json, extended.decidedOn.json,
+                     extended.granted.map(JSONValue.bool) ?? .null])]
+        } ?? []))
     }
 
     init(json: JSONValue) throws(StoredEventError) {
@@ -84,6 +88,11 @@ extension ProjectSnapshot.ItemSnapshot {
         exemptionSource = try fields.optionalString()
         rejectionReason = try fields.optionalString()
         promisedBy = try fields.optionalDate()
+        timeExtension = try fields.trailing { (extended) throws(StoredEventError) in
+            var extended = try SnapshotFields(extended)
+            let days = Int(try extended.int()), reason = try extended.string(), requestedOn = try extended.date(), decidedOn = try extended.optionalDate()
+            return TimeExtension(days: days, reason: reason, requestedOn: requestedOn, decidedOn: decidedOn, granted: try extended.optionalBool())
+        }
     }
 }
 
@@ -164,6 +173,19 @@ private struct SnapshotFields {
     mutating func trailingList<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> [Element] {
         guard next < values.count else { return [] }
         return try list(read)
+    }
+
+    /// A field written only when it has a value, as the last one: nil when absent.
+    mutating func trailing<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> Element? {
+        guard next < values.count else { return nil }
+        return try optional(read)
+    }
+
+    mutating func optionalBool() throws(StoredEventError) -> Bool? {
+        let json = try value()
+        if case .null = json { return nil }
+        guard case let .bool(flag) = json else { throw StoredEventError(message: "a project snapshot with a flag that is not") }
+        return flag
     }
 
     mutating func optional<Element>(_ read: (JSONValue) throws(StoredEventError) -> Element) throws(StoredEventError) -> Element? {

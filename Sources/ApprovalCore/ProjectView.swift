@@ -77,7 +77,7 @@ public struct ProjectView: Sendable, Hashable {
                 if item.state == .accepted, let deadline = item.deadline {
                     left = calendar.workingDays(from: today, to: deadline.value).value
                 } else {
-                    left = item.definition.limit - used
+                    left = item.limit - used
                 }
                 remaining = left
                 remainingByItem[item.id] = max(0, left)
@@ -86,11 +86,11 @@ public struct ProjectView: Sendable, Hashable {
             var warning = WarningLevel.none
             if overdue {
                 warning = .red
-            } else if item.state == .accepted, let remaining, remaining <= thresholds.itemYellowDays(limit: item.definition.limit) {
+            } else if item.state == .accepted, let remaining, remaining <= thresholds.itemYellowDays(limit: item.limit) {
                 warning = .yellow
             }
             views.append(Item(id: item.id, name: item.definition.name, department: item.definition.department,
-                              stageID: item.definition.stageID, state: item.state, limit: item.definition.limit,
+                              stageID: item.definition.stageID, state: item.state, limit: item.limit,
                               usedDays: used, remainingDays: remaining, deadline: item.deadline, isOverdue: overdue,
                               warning: warning, defaultApprovalReason: item.defaultApprovalReason,
                               exemptionSource: item.exemptionSource, escalatedOn: item.escalatedOn,

@@ -136,7 +136,7 @@ extension WorkflowDefinition {
         // Returns nil only when the item has no usable id.
         guard let fields = reader.fields(node, of: "an item", required: ["id", "name", "department", "limit"],
                                          optional: ["depends_on", "when", "exempt_when", "exemption_source",
-                                                    "on_timeout", "deficiency_acceptance", "requires", "produces"]),
+                                                    "on_timeout", "deficiency_acceptance", "requires", "produces", "extension_days"]),
               let id = reader.identifier(fields, "id", in: "an item")
         else { return nil }
         let what = "item '\(id)'"
@@ -168,13 +168,23 @@ extension WorkflowDefinition {
             }
         }
         let deficiency = reader.boolean(fields, "deficiency_acceptance", in: what) ?? false
+        // 延期 (行政许可法 §42): by default none, as the reform practises; the law allows a head to grant 10 more days.
+        var extensionDays = 0
+        if let days = reader.limit(fields, "extension_days", in: what) {
+            if days > ItemDefinition.maximumExtensionDays {
+                reader.report("'extension_days' of \(what) is \(days); an extension grants at most \(ItemDefinition.maximumExtensionDays) working days (行政许可法 §42)",
+                              at: fields["extension_days"])
+            } else {
+                extensionDays = days
+            }
+        }
         // An item with a bad department or limit is kept (its file is refused anyway) so that its dependencies
         // are still checked and every error of the file is reported in one run.
         let (requirements, produces) = MaterialRequirement.parse(fields, of: what, allowsDeficiency: deficiency, kinds: kinds, reader: reader)
         return ItemDefinition(id: id, name: name ?? id, department: department ?? "", limit: limit ?? 0, dependsOn: dependsOn,
                               condition: condition, exemptWhen: exemptWhen, exemptionSource: exemptionSource,
                               onTimeout: onTimeout, allowsDeficiencyAcceptance: deficiency, stageID: stageID,
-                              requirements: requirements, produces: produces)
+                              requirements: requirements, produces: produces, extensionDays: extensionDays)
     }
 
     private static func department(_ fields: Fields, _ key: String, in what: String, reader: YAMLReader,

@@ -26,6 +26,11 @@ public struct ItemDefinition: Sendable, Hashable {
     public var requirements: [MaterialRequirement] = []
     /// The kind of document it issues once decided (a licence, permit or opinion), for the items after it.
     public var produces: String?
+    /// The most working days a department head may extend its limit by (延期); 0: its limit is never extended.
+    public var extensionDays: Int = 0
+
+    /// 行政许可法 §42: 经本行政机关负责人批准，可以延长十日.
+    public static let maximumExtensionDays = 10
 }
 
 /// A stage (审批阶段) — a container of parallel items with one lead department (一家牵头) and a time limit.

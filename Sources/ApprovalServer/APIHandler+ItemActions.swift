@@ -113,7 +113,7 @@ extension APIHandler {
         func refuseExtra(_ allowed: Set<String>) throws(APIError) {
             let given: [(String, Bool)] = [("commitment", request.commitment != nil), ("suspension", request.suspension != nil),
                                            ("reason", request.reason != nil), ("source", request.source != nil),
-                                           ("documentNumber", request.documentNumber != nil)]
+                                           ("documentNumber", request.documentNumber != nil), ("extensionDays", request.extensionDays != nil)]
             if let (field, _) = given.first(where: { $0.1 && !allowed.contains($0.0) }) {
                 throw .invalid(field: field, "not used by \(kind.rawValue)")
             }
@@ -171,6 +171,16 @@ extension APIHandler {
         case .exempt:
             try refuseExtra(["source"])
             return .exempt(source: try stated(request.source, field: "source", "an exemption names its source (e.g. 区域评估, the exemption list)"))
+        case .requestExtension:
+            try refuseExtra(["reason", "extensionDays"])
+            guard let days = request.extensionDays else { throw .invalid(field: "extensionDays", "the working days the extension asks for") }
+            return .requestExtension(days: days, reason: try stated(request.reason, field: "reason", "an extension request states its reason"))
+        case .grantExtension:
+            try refuseExtra([])
+            return .grantExtension
+        case .refuseExtension:
+            try refuseExtra(["reason"])
+            return .refuseExtension(reason: try stated(request.reason, field: "reason", "a refused extension states why"))
         case .recordFormalDocument:
             throw .invalid(field: "action", "recordFormalDocument is not a state change")
         }

@@ -7,7 +7,8 @@ import PostgresNIO
 extension APIHandler {
     static func userBody(_ user: User) -> Components.Schemas.User {
         .init(id: user.id, name: user.name, role: .init(rawValue: user.role.rawValue)!, region: user.region,
-              department: user.department, organisation: user.organisation, phone: user.phone, active: user.active)
+              department: user.department, organisation: user.organisation, phone: user.phone, active: user.active,
+              departmentHead: user.role == .reviewer ? user.departmentHead : nil)
     }
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
@@ -77,7 +78,8 @@ extension APIHandler {
         .init(id: item.id, name: item.name, department: item.department, limit: item.limit, dependsOn: item.dependsOn,
               condition: item.condition?.description, exemptWhen: item.exemptWhen?.description, exemptionSource: item.exemptionSource,
               onTimeout: item.onTimeout == .defaultApprove ? .defaultApprove : .escalate, deficiencyAcceptance: item.allowsDeficiencyAcceptance,
-              requires: item.requirements.map { .init(id: $0.id, name: $0.name, core: $0.core, kind: $0.kind) }, produces: item.produces)
+              requires: item.requirements.map { .init(id: $0.id, name: $0.name, core: $0.core, kind: $0.kind) }, produces: item.produces,
+              extensionDays: item.extensionDays)
     }
 
     func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
@@ -86,7 +88,7 @@ extension APIHandler {
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
         let newUser = NewUser(name: request.name.trimmingCharacters(in: .whitespaces), role: Role(rawValue: request.role.rawValue)!,
                               region: request.region, department: request.department, organisation: request.organisation,
-                              phone: request.phone)
+                              phone: request.phone, departmentHead: request.departmentHead ?? false)
         let problems = newUser.problems(departments: context.registry.catalog.departments)
         guard problems.isEmpty else { throw APIError.invalid(problems.map { .init(field: $0.field, detail: $0.detail) }) }
         let digest = try Self.requestDigest(operation: "createUser", target: "", request: request)

@@ -39,13 +39,15 @@ enum Access {
     /// The item actions of the API and who performs them.
     enum ItemActionKind: String, CaseIterable {
         case submit, resubmit, withdraw, accept, suspend, resume, approve, reject, fulfilCommitment, exempt, recordFormalDocument
+        case requestExtension, grantExtension, refuseExtension
 
         var performers: Set<Role> {
             switch self {
             // Agents act for the investor only within an agency agreement in force (checked with the agreement).
             case .submit, .resubmit: [.investor, .agent, .admin]
             case .withdraw: [.investor, .admin]
-            case .accept, .suspend, .resume, .approve, .reject, .fulfilCommitment, .recordFormalDocument: [.reviewer, .admin]
+            case .accept, .suspend, .resume, .approve, .reject, .fulfilCommitment, .recordFormalDocument, .requestExtension,
+                 .grantExtension, .refuseExtension: [.reviewer, .admin]
             case .exempt: [.coordinator, .admin]
             }
         }
@@ -59,6 +61,10 @@ enum Access {
         }
         if user.role == .reviewer, item.department != user.department {
             throw .forbidden("item '\(item.id)' is decided by \(item.department), not by your department \(user.department ?? "")")
+        }
+        // 经本行政机关负责人批准: an extension is decided by the head of the department, not by the reviewer asking.
+        if [.grantExtension, .refuseExtension].contains(kind), user.role == .reviewer, !user.departmentHead {
+            throw .forbidden("an extension of '\(item.id)' is decided by the head of \(item.department) (a reviewer marked departmentHead)")
         }
     }
 

@@ -89,6 +89,10 @@ enum ProjectStatusMapper {
             exemptionSource: view.exemptionSource,
             rejectionReason: item.rejectionReason,
             repeatSupplementRequests: view.repeatSupplementRequests,
+            _extension: item.timeExtension.map {
+                .init(days: $0.days, reason: $0.reason, requestedOn: $0.requestedOn.description, decidedOn: $0.decidedOn?.description,
+                      granted: $0.granted)
+            },
             formalDocument: document.map {
                 .init(dueOn: $0.dueOn.description, issuedOn: $0.issuedOn?.description, documentNumber: $0.documentNumber,
                       overdueOn: $0.overdueOn?.description)

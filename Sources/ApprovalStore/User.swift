@@ -39,6 +39,8 @@ public struct User: Sendable, Hashable {
     /// Agents only.
     public var agentLevel: AgentLevel? = nil
     public var agentCapacity: Int? = nil
+    /// Reviewers only: the head of the department in the region (负责人), who decides extensions of limits.
+    public var departmentHead = false
 
     public var jurisdiction: Jurisdiction { Jurisdiction(region) ?? Jurisdiction(stored: region) }
 }
@@ -53,9 +55,11 @@ public struct NewUser: Sendable {
     /// Agents only; when nil, assumed from the region, with a capacity of 20 projects.
     public var agentLevel: AgentLevel?
     public var agentCapacity: Int?
+    public var departmentHead: Bool
 
     public init(name: String, role: Role, region: String, department: String? = nil, organisation: String? = nil, phone: String? = nil,
-                agentLevel: AgentLevel? = nil, agentCapacity: Int? = nil) {
+                agentLevel: AgentLevel? = nil, agentCapacity: Int? = nil, departmentHead: Bool = false) {
+        self.departmentHead = departmentHead
         self.name = name
         self.role = role
         self.region = region
@@ -78,6 +82,7 @@ public struct NewUser: Sendable {
         case (.reviewer, _), (_, nil): break
         case (_, _?): problems.append(("department", "only reviewers belong to a department"))
         }
+        if departmentHead, role != .reviewer { problems.append(("departmentHead", "only a reviewer heads a department")) }
         if role == .investor, organisation?.isEmpty ?? true { problems.append(("organisation", "an investor belongs to an organisation")) }
         return problems
     }
@@ -85,7 +90,7 @@ public struct NewUser: Sendable {
 
 /// Users and their bearer tokens. A token is shown once, when issued; only its SHA-256 digest is stored.
 public enum UserRepository {
-    static let columns = "id, name, role, region, department, organisation, phone, active, agent_level, agent_capacity"
+    static let columns = "id, name, role, region, department, organisation, phone, active, agent_level, agent_capacity, department_head"
 
     static let columnCount = columns.split(separator: ",").count
 
@@ -104,10 +109,10 @@ public enum UserRepository {
         let id = try cells.next(Int64.self), name = try cells.next(String.self), role = try cells.next(String.self)
         let region = try cells.next(String.self), department = try cells.next(String?.self), organisation = try cells.next(String?.self)
         let phone = try cells.next(String?.self), active = try cells.next(Bool.self), level = try cells.next(String?.self)
-        let capacity = try cells.next(Int?.self)
+        let capacity = try cells.next(Int?.self), head = try cells.next(Bool.self)
         return User(id: id, name: name, role: Role(rawValue: role)!, region: region, department: department,
                     organisation: organisation, phone: phone, active: active, agentLevel: level.flatMap(AgentLevel.init(rawValue:)),
-                    agentCapacity: capacity)
+                    agentCapacity: capacity, departmentHead: head)
     }
 
     public static func create(_ user: NewUser, on connection: PostgresConnection, logger: Logger) async throws -> User {
@@ -115,9 +120,9 @@ public enum UserRepository {
         let level = isAgent ? user.agentLevel ?? AgentLevel.assumed(forRegion: user.region) : nil
         let capacity = isAgent ? user.agentCapacity ?? 20 : nil
         let row = try await connection.query("""
-            INSERT INTO users (name, role, region, department, organisation, phone, agent_level, agent_capacity)
+            INSERT INTO users (name, role, region, department, organisation, phone, agent_level, agent_capacity, department_head)
             VALUES (\(user.name), \(user.role.rawValue), \(user.region), \(user.department), \(user.organisation), \(user.phone),
-                    \(level?.rawValue), \(capacity))
+                    \(level?.rawValue), \(capacity), \(user.departmentHead))
             RETURNING \(unescaped: columns)
             """, logger: logger).collect().first!
         return try decodeUser(row)

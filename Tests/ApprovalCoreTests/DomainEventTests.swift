@@ -65,6 +65,9 @@ struct DomainEventTests {
         .materialAttached(MaterialAttachment(requirement: "business-licence", material: 12, version: 2, name: "营业执照", sha256: "ab01")),
         .materialDetached(requirement: "business-licence", material: 12),
         .materialIssued(material: 13, kind: "project-approval-document", sha256: "cd02"),
+        .item(ItemTransition(.requestExtension(days: 8, reason: "需组织专家论证"), from: .accepted, to: .accepted)),
+        .item(ItemTransition(.grantExtension, from: .accepted, to: .accepted)),
+        .item(ItemTransition(.refuseExtension(reason: "理由不充分"), from: .suspended, to: .suspended)),
         .projectWarning(ProjectWarning(level: .red, reason: "forecast", usedDays: 60, forecastDays: 95, totalLimit: 90, criticalPath: ["a", "c"])),
     ]
 

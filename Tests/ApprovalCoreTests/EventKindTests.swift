@@ -12,6 +12,7 @@ struct EventKindTests {
         "item.reject", "item.withdraw", "item.default_approve", "item.escalate", "item.exempt", "item.fulfil_commitment",
         "item.promise_decision", "agreement.authorised", "agreement.renewed", "agreement.terminated", "agreement.completed",
         "material.attached", "material.detached", "material.issued",
+        "item.request_extension", "item.grant_extension", "item.refuse_extension",
     ]
 
     @Test func everyKindHasItsStoredTextAndReadsBack() {

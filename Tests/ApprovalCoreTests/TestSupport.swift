@@ -19,7 +19,7 @@ func day(_ text: String) -> CivilDate {
 }
 
 /// A small workflow on the official calendar, shaped to exercise every rule:
-/// a (10, 容缺) → c (8) → f (6); b (5, escalate) → f; d only for big projects; e exempted for small ones.
+/// a (10, 容缺, 延期 up to 10) → c (8) → f (6); b (5, escalate) → f; d only for big projects; e exempted for small ones.
 let clockTestWorkflowYAML = """
 id: clock-test
 version: 1
@@ -35,7 +35,7 @@ stages:
     lead: development-reform
     limit: 20
     items:
-      - {id: a, name: 甲项, department: development-reform, limit: 10, deficiency_acceptance: true}
+      - {id: a, name: 甲项, department: development-reform, limit: 10, deficiency_acceptance: true, extension_days: 10}
       - {id: b, name: 乙项, department: fire-safety-review, limit: 5, on_timeout: escalate}
       - {id: c, name: 丙项, department: natural-resources-planning, limit: 8, depends_on: [a]}
       - {id: d, name: 丁项, department: water-resources, limit: 3, when: {attribute: big, equals: true}}

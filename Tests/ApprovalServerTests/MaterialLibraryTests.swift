@@ -158,9 +158,9 @@ struct MaterialLibraryTests {
                     let count = recv(socket, &buffer, buffer.count, 0)
                     return count > 12 ? String(decoding: buffer[9..<12], as: UTF8.self) : "none"
                 }
-                // The first upload starts, then stalls.
+                // The first upload starts, then stalls; the second comes once the first is surely under way.
                 _ = head(1_000_000).withCString { Glibc.send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-                usleep(300_000)
+                usleep(1_500_000)
                 // Meanwhile the organisation's second is refused with a time to retry.
                 let second = try TestProcesses.exchange(port: port, head(20) + "0123456789a", read: status)
                 // Its next byte comes well after the whole upload's time ran out: the answer is 408. (Only one byte, so
