@@ -65,7 +65,7 @@ struct LeaderReportService {
                   p90UsedDays: row.p90UsedDays, medianLimitDays: row.medianLimitDays, onTimeRate: row.onTimeRate,
                   defaultApprovalsTimeout: row.defaultApprovalsTimeout, defaultApprovalsAbsence: row.defaultApprovalsAbsence,
                   repeatSupplementRequests: row.repeatSupplementRequests, overdueFormalDocuments: row.overdueFormalDocuments,
-                  openEscalations: row.openEscalations)
+                  openEscalations: row.openEscalations, extensions: row.extensions, extensionDays: row.extensionDays)
         })
     }
 
@@ -157,12 +157,13 @@ struct ReportTable: Sendable {
 
     init(_ report: Components.Schemas.DepartmentReport) {
         self.init(title: "部门效能（\(report.region)）",
-                  columns: ["部门", "已办结", "用时中位数", "用时P90", "时限中位数", "按时率", "超时默认", "缺席默认", "重复补正", "批文逾期", "未结提级"],
+                  columns: ["部门", "已办结", "用时中位数", "用时P90", "时限中位数", "按时率", "超时默认", "缺席默认", "重复补正", "批文逾期", "未结提级",
+                            "延期", "延期天数"],
                   rows: report.departments.map { row in
                       [row.name, String(row.decided), Self.number(row.medianUsedDays), Self.number(row.p90UsedDays),
                        Self.number(row.medianLimitDays), Self.percent(row.onTimeRate), String(row.defaultApprovalsTimeout),
                        String(row.defaultApprovalsAbsence), String(row.repeatSupplementRequests), String(row.overdueFormalDocuments),
-                       String(row.openEscalations)]
+                       String(row.openEscalations), String(row.extensions), String(row.extensionDays)]
                   })
     }
 

@@ -127,6 +127,9 @@ public enum LeaderReports {
         public let repeatSupplementRequests: Int
         public let overdueFormalDocuments: Int
         public let openEscalations: Int
+        /// Extensions of limits granted (延期), and the working days they added.
+        public let extensions: Int
+        public let extensionDays: Int
     }
 
     /// From the department tally (Migrations/0012): the current state of every item of the jurisdiction's
@@ -135,21 +138,24 @@ public enum LeaderReports {
                                    logger: Logger) async throws -> [DepartmentAccountability] {
         let rows = try await connection.query("""
             SELECT department, state, default_reason, used_days, limit_days, escalated,
-                   sum(items)::int, sum(repeat_supplements)::int, sum(overdue_documents)::int
+                   sum(items)::int, sum(repeat_supplements)::int, sum(overdue_documents)::int, sum(extended_items)::int, sum(extension_days)::int
             FROM department_tally WHERE starts_with(region, \(regionPrefix))
             GROUP BY department, state, default_reason, used_days, limit_days, escalated
-            HAVING sum(items) <> 0 OR sum(repeat_supplements) <> 0 OR sum(overdue_documents) <> 0
+            HAVING sum(items) <> 0 OR sum(repeat_supplements) <> 0 OR sum(overdue_documents) <> 0 OR sum(extended_items) <> 0
             """, logger: logger)
         struct Figures {
             var items = 0, decided = 0, onTime = 0, timeout = 0, absence = 0, repeats = 0, documents = 0, escalations = 0
+            var extensions = 0, extensionDays = 0
             var usedDays = DayHistogram(), limitDays = DayHistogram()
         }
         var byDepartment: [String: Figures] = [:]
-        for try await (department, state, reason, used, limit, escalated, items, repeats, documents)
-            in rows.decode((String, String?, String?, Int?, Int?, Bool, Int, Int, Int).self) {
+        for try await (department, state, reason, used, limit, escalated, items, repeats, documents, extended, extensionDays)
+            in rows.decode((String, String?, String?, Int?, Int?, Bool, Int, Int, Int, Int, Int).self) {
             var figures = byDepartment[department, default: Figures()]
             figures.items += items
             figures.repeats += repeats
+            figures.extensions += extended
+            figures.extensionDays += extensionDays
             figures.documents += documents
             if escalated { figures.escalations += items }
             switch reason {
@@ -173,7 +179,7 @@ public enum LeaderReports {
                                      onTimeRate: figures.decided > 0 ? Double(figures.onTime) / Double(figures.decided) : nil,
                                      defaultApprovalsTimeout: figures.timeout, defaultApprovalsAbsence: figures.absence,
                                      repeatSupplementRequests: figures.repeats, overdueFormalDocuments: figures.documents,
-                                     openEscalations: figures.escalations)
+                                     openEscalations: figures.escalations, extensions: figures.extensions, extensionDays: figures.extensionDays)
         }
     }
 

@@ -43,6 +43,10 @@ struct TimeExtensionEndpointTests {
             #expect((granted.json["clock"] as? [String: Any])?["totalLimit"] as? Int == 90, "the project's total limit does not move")
             let again = try await server.act(code, eia, #"{"action": "requestExtension", "extensionDays": 2, "reason": "再次"}"#, as: .ecologyReviewer)
             #expect(again.status == 422 && again.string("detail")?.contains("once") == true, "\(again.text)")
+            // The department's report counts the extension and its days.
+            let report = try await server.call(.get, "/v1/reports/departments", as: .leader).list("departments")
+            let ecology = report.first { $0["department"] as? String == "ecology-environment" }
+            #expect(ecology?["extensions"] as? Int == 1 && ecology?["extensionDays"] as? Int == 5, "\(report)")
             let told = try await server.call(.get, "/v1/notifications", as: .investor).list("notifications")
             #expect(told.contains { $0["kind"] as? String == "item.grant_extension" }, "\(told)")
             // Only a reviewer heads a department; items the workflow does not let extend say so.
