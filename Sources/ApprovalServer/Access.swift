@@ -68,6 +68,23 @@ enum Access {
         }
     }
 
+    /// Whose queue the caller reads: a reviewer their own department's; a coordinator or an admin any one, or all
+    /// (nil) when none is asked for.
+    static func queueDepartments(asked: String?, user: User, known: Set<String>) throws(APIError) -> [String]? {
+        if let asked, !known.contains(asked) { throw .invalid(field: "department", "unknown department '\(asked)' (GET /v1/departments)") }
+        switch user.role {
+        case .reviewer:
+            guard asked == nil || asked == user.department else {
+                throw .forbidden("a reviewer reads the queue of their own department, \(user.department ?? "")")
+            }
+            return [user.department ?? ""]
+        case .coordinator, .admin:
+            return asked.map { [$0] }
+        default:
+            throw .forbidden("the queue is the department windows' and coordinators', not a \(user.role.rawValue)'s")
+        }
+    }
+
     static func checkMayCreateProjects(_ user: User) throws(APIError) {
         guard [.investor, .coordinator, .admin].contains(user.role) else {
             throw .forbidden("projects are created by investors, coordinators and admins, not by a \(user.role.rawValue)")

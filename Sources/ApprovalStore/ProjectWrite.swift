@@ -106,12 +106,13 @@ public struct ProjectWrite: Sendable {
                 RETURNING p.id
             ), item AS (
                 SELECT project_id, id, stage, department, state, since::date AS since, limit_days, used, NULLIF(deadline, '')::date AS deadline,
-                       provisional, NULLIF(reason, '') AS reason, NULLIF(escalated, '')::date AS escalated, repeats, extension
+                       provisional, NULLIF(reason, '') AS reason, NULLIF(escalated, '')::date AS escalated, repeats, extension,
+                       NULLIF(commitment_due, '')::date AS commitment_due, extension_asked
                 FROM unnest(\(items.projectIDs)::int8[], \(items.ids)::text[], \(items.stages)::text[], \(items.departments)::text[], \(items.states)::text[], \(items.since)::text[],
                             \(items.limits)::int8[], \(items.used)::int8[], \(items.deadlines)::text[], \(items.provisional)::bool[], \(items.reasons)::text[], \(items.escalated)::text[],
-                            \(items.repeats)::int8[], \(items.extensions)::int8[])
+                            \(items.repeats)::int8[], \(items.extensions)::int8[], \(items.commitmentsDue)::text[], \(items.extensionsAsked)::bool[])
                     AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats,
-                            extension)
+                            extension, commitment_due, extension_asked)
                 WHERE project_id IN (SELECT id FROM saved)
             ), changed_item AS (
                 -- Changed rows are updated and new ones inserted. A change touches one or two of a project's items, so
@@ -119,18 +120,21 @@ public struct ProjectWrite: Sendable {
                 -- even locked, as an upsert's ON CONFLICT DO UPDATE would lock every conflicting row it then skips.
                 UPDATE items SET state = item.state, state_since = item.since, used_days = item.used, deadline = item.deadline,
                     deadline_provisional = item.provisional, default_reason = item.reason, escalated_on = item.escalated,
-                    repeat_supplements = item.repeats, limit_days = item.limit_days, extension_days = item.extension
+                    repeat_supplements = item.repeats, limit_days = item.limit_days, extension_days = item.extension,
+                    commitment_due = item.commitment_due, extension_asked = item.extension_asked
                 FROM item
                 WHERE items.project_id = item.project_id AND items.item_id = item.id
                   AND (items.state, items.state_since, items.used_days, items.deadline, items.deadline_provisional, items.default_reason,
-                       items.escalated_on, items.repeat_supplements, items.limit_days, items.extension_days)
+                       items.escalated_on, items.repeat_supplements, items.limit_days, items.extension_days, items.commitment_due,
+                       items.extension_asked)
                       IS DISTINCT FROM (item.state, item.since, item.used, item.deadline, item.provisional, item.reason, item.escalated,
-                                        item.repeats, item.limit_days, item.extension)
+                                        item.repeats, item.limit_days, item.extension, item.commitment_due, item.extension_asked)
             ), new_item AS (
                 INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
-                                   deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements, extension_days)
+                                   deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements, extension_days,
+                                   commitment_due, extension_asked)
                 SELECT project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats,
-                       extension
+                       extension, commitment_due, extension_asked
                 FROM item
                 ON CONFLICT (project_id, item_id) DO NOTHING
             ), event AS (
@@ -179,6 +183,7 @@ private struct ItemRows {
     var projectIDs: [Int64] = [], ids: [String] = [], stages: [String] = [], departments: [String] = [], states: [String] = []
     var since: [String] = [], limits: [Int] = [], used: [Int] = [], deadlines: [String] = [], provisional: [Bool] = []
     var reasons: [String] = [], escalated: [String] = [], repeats: [Int] = [], extensions: [Int] = []
+    var commitmentsDue: [String] = [], extensionsAsked: [Bool] = []
 
     init(_ saves: [ProjectSave]) {
         for save in saves {
@@ -197,6 +202,10 @@ private struct ItemRows {
                 escalated.append(item.escalatedOn?.description ?? "")
                 repeats.append(item.repeatSupplementRequests)
                 extensions.append(stored.timeExtension?.grantedDays ?? 0)
+                // A commitment is due until it is kept, or the application ends without a decision on it.
+                let open = stored.commitment.flatMap { $0.fulfilledOn == nil && ![.withdrawn, .rejected].contains(stored.state) ? $0 : nil }
+                commitmentsDue.append(open?.dueDate.description ?? "")
+                extensionsAsked.append(stored.timeExtension.map { $0.decidedOn == nil } ?? false)
             }
         }
     }

@@ -36,6 +36,9 @@ struct AuthorizationMatrixTests {
         Endpoint(name: "GET /v1/workflows", method: .get, path: { _, _, _ in "/v1/workflows" }, body: { _ in nil }, expected: same(200)),
         Endpoint(name: "GET /v1/workflows/{id}", method: .get, path: { _, _, _ in "/v1/workflows/low-risk" }, body: { _ in nil }, expected: same(200)),
         Endpoint(name: "GET /v1/departments", method: .get, path: { _, _, _ in "/v1/departments" }, body: { _ in nil }, expected: same(200)),
+        Endpoint(name: "GET /v1/queue", method: .get, path: { _, _, _ in "/v1/queue" }, body: { _ in nil },
+                 expected: same(403, except: [.admin: 200, .reviewer: 200, .planningReviewer: 200, .ecologyReviewer: 200, .otherRegionReviewer: 200,
+                                              .coordinator: 200, .otherRegionCoordinator: 200])),
         Endpoint(name: "POST /v1/projects", method: .post, path: { _, _, _ in "/v1/projects" }, body: { _ in """
             {"workflow": "low-risk", "name": "x", "region": "330302", "investorOrganisation": "ORG-A",
              "attributes": {"building-area-sqm": 1, "needs-water-connection": false}}

@@ -25,6 +25,9 @@ struct TimeExtensionEndpointTests {
             #expect((asked.item(eia)["extension"] as? [String: Any])?["requestedOn"] as? String == "2026-04-08")
             let tooMany = try await server.act(code, eia, #"{"action": "requestExtension", "extensionDays": 11, "reason": "x"}"#, as: .ecologyReviewer)
             #expect(tooMany.status == 422 && tooMany.string("field") == "extensionDays", "\(tooMany.text)")
+            let queue = try await server.call(.get, "/v1/queue?bucket=extensions_to_decide", as: .ecologyReviewer)
+            #expect((queue.json["counts"] as? [String: Int])?["extensions_to_decide"] == 1, "\(queue.text)")
+            #expect(queue.list("entries").first?["item"] as? String == eia)
             // The reviewer asking does not decide; the head of the department does.
             let notHead = try await server.act(code, eia, #"{"action": "grantExtension"}"#, as: .ecologyReviewer)
             #expect(notHead.status == 403, "\(notHead.text)")

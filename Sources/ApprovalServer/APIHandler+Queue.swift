@@ -1,0 +1,73 @@
+import ApprovalAPI
+import ApprovalCore
+import ApprovalStore
+import Foundation
+import OpenAPIRuntime
+
+/// The department window's queue (待办): what waits for it, and what waits on the applicant.
+extension APIHandler {
+    func getQueue(_ input: Operations.GetQueue.Input) async throws -> Operations.GetQueue.Output {
+        let user = try currentUser()
+        let departments = try Access.queueDepartments(asked: input.query.department, user: user,
+                                                      known: Set(context.registry.catalog.departments.keys))
+        let (prefix, region) = try queueRegion(input.query.region, user: user)
+        let buckets = input.query.bucket.flatMap { DepartmentQueue.Bucket(rawValue: $0.rawValue) }.map { [$0] } ?? DepartmentQueue.Bucket.allCases
+        let (limit, offset) = (input.query.limit ?? 50, input.query.offset ?? 0)
+        let today = context.today
+        let (counts, entries) = try await database.read { connection in
+            let counts = try await DepartmentQueue.counts(departments: departments, regionPrefix: prefix, on: connection, logger: context.logger)
+            var entries: [DepartmentQueue.Entry] = []
+            for bucket in buckets {
+                entries += try await DepartmentQueue.entries(bucket, departments: departments, regionPrefix: prefix, limit: limit, offset: offset,
+                                                             on: connection, logger: context.logger)
+            }
+            return (counts, entries)
+        }
+        let queue = Components.Schemas.Queue(
+            asOf: today.description, region: region, department: departments?.first,
+            counts: .init(toAccept: counts[.toAccept] ?? 0, toDecide: counts[.toDecide] ?? 0, extensionsToDecide: counts[.extensionsToDecide] ?? 0,
+                          formalDocumentsOwed: counts[.formalDocumentsOwed] ?? 0, commitmentsDue: counts[.commitmentsDue] ?? 0,
+                          waitingOnApplicant: counts[.waitingOnApplicant] ?? 0),
+            entries: entries.map { entry(for: $0, today: today) })
+        return .ok(.init(body: input.query.format == .csv ? .csv(HTTPBody(ReportTable(queue).csv)) : .json(queue)))
+    }
+
+    /// One row of the queue, with what the window works by: the item's name, the working days left and the warning.
+    private func entry(for row: DepartmentQueue.Entry, today: CivilDate) -> Components.Schemas.QueueEntry {
+        let workflow = context.registry.versions[row.workflowVersionID]
+        var remaining: Int?, warning: Components.Schemas.WarningLevel?
+        if row.bucket == .toDecide || row.bucket == .extensionsToDecide, let deadline = row.deadline,
+           let calendar = context.registry.catalog.calendars[row.calendarID] {
+            remaining = deadline >= today ? calendar.workingDays(from: today, to: deadline).value : -calendar.workingDays(from: deadline, to: today).value
+            if let remaining, let thresholds = workflow?.warnings {
+                warning = remaining < 0 || (remaining == 0 && today > deadline) ? .red
+                    : remaining <= thresholds.itemYellowDays(limit: row.limitDays) ? .yellow : Components.Schemas.WarningLevel.none
+            }
+        }
+        let overdue = row.bucket == .toDecide ? (row.deadline.map { today > $0 } ?? false) : (row.dueOn.map { today > $0 } ?? false)
+        return .init(bucket: .init(rawValue: row.bucket.rawValue) ?? .toAccept, project: row.projectCode, projectName: row.projectName,
+                     item: row.itemID, itemName: workflow?.item(row.itemID)?.name ?? row.itemID, department: row.department,
+                     state: row.state.rawValue, since: row.since.description, deadline: row.deadline?.description, remainingDays: remaining,
+                     warning: warning, dueOn: row.dueOn?.description, overdue: overdue)
+    }
+
+    /// The caller's jurisdiction, or a region inside it.
+    private func queueRegion(_ region: String?, user: User) throws -> (prefix: String, region: String) {
+        guard let region else { return (user.jurisdiction.prefix, user.region) }
+        guard let asked = Jurisdiction(region) else { throw APIError.invalid(field: "region", "'\(region)' is not \(Jurisdiction.expectedForm)") }
+        guard asked.prefix.hasPrefix(user.jurisdiction.prefix) else { throw APIError.forbidden("region \(region) is outside your jurisdiction \(user.region)") }
+        return (asked.prefix, region)
+    }
+}
+
+extension ReportTable {
+    init(_ queue: Components.Schemas.Queue) {
+        self.init(title: "待办（\(queue.region)，\(queue.asOf)）",
+                  columns: ["类别", "项目代码", "项目名称", "事项", "部门", "状态", "起始日", "期限", "剩余工作日", "预警", "应完成日", "逾期"],
+                  rows: queue.entries.map { entry in
+                      [entry.bucket.rawValue, entry.project, entry.projectName, entry.itemName, entry.department, entry.state, entry.since,
+                       entry.deadline ?? "", entry.remainingDays.map(String.init) ?? "", entry.warning?.rawValue ?? "", entry.dueOn ?? "",
+                       entry.overdue == true ? "是" : ""]
+                  })
+    }
+}
