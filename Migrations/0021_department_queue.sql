@@ -8,3 +8,12 @@ CREATE INDEX items_open_by_department ON items (department, state, deadline) WHE
 CREATE INDEX items_commitments_due ON items (department, commitment_due) WHERE commitment_due IS NOT NULL;
 CREATE INDEX items_extensions_asked ON items (department) WHERE extension_asked;
 CREATE INDEX formal_documents_owed ON formal_documents (department, due_on) WHERE issued_on IS NULL;
+
+-- Projects with a 容缺 commitment still to be kept are swept once at once, which writes their item rows (and so
+-- the commitment's due date) as they stand.
+UPDATE projects p SET next_due_at = now()
+WHERE EXISTS (
+    SELECT 1 FROM events a
+    WHERE a.project_id = p.id AND a.kind = 'item.accept' AND a.payload ? 'commitment'
+      AND NOT EXISTS (SELECT 1 FROM events f WHERE f.project_id = a.project_id AND f.item_id = a.item_id
+                                                AND f.kind = 'item.fulfil_commitment' AND f.seq > a.seq));

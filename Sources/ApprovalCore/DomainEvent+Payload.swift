@@ -22,6 +22,11 @@ extension DomainEvent {
             if let meeting = transition.meeting { payload["meeting"] = .int(meeting) }
             if let promisedDays = transition.promisedDays { payload["promisedDays"] = .int(Int64(promisedDays)) }
             if let leadDepartment = transition.leadDepartment { payload["leadDepartment"] = .string(leadDepartment) }
+            if let granted = transition.extensionGranted {
+                payload["days"] = .int(Int64(granted.days))
+                payload["reason"] = .string(granted.reason)
+                if let deadline = granted.deadline { payload["deadline"] = .string(deadline.description) }
+            }
             return payload
         case let .formalDocumentIssued(number, dueOn, late):
             return ["documentNumber": .string(number), "dueOn": .string(dueOn.description), "late": .bool(late)]
@@ -106,6 +111,10 @@ extension DomainEvent {
             transition.meeting = read.optionalInt("meeting")
             transition.promisedDays = read.optionalInt("promisedDays").map(Int.init)
             transition.leadDepartment = read.optionalString("leadDepartment")
+            if case .grantExtension = transition.action, let days = read.optionalInt("days") {
+                transition.extensionGranted = (Int(days), read.optionalString("reason") ?? "",
+                                               read.optionalString("deadline").flatMap(CivilDate.init(iso:)))
+            }
             self = .item(transition)
         case .formalDocumentIssued:
             self = .formalDocumentIssued(number: try read.string("documentNumber"), dueOn: try read.date("dueOn"), late: try read.bool("late"))

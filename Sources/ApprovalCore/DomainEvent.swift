@@ -118,6 +118,15 @@ public struct ItemTransition: Sendable, Hashable {
     public var promisedDays: Int?
     /// Whom an escalation went to: the stage's lead department.
     public var leadDepartment: String?
+    /// A granted extension, told to the applicant: the days, why, and the deadline it set (nil while the clock is
+    /// stopped: the resumption sets it).
+    public var extensionGranted: (days: Int, reason: String, deadline: CivilDate?)? {
+        get { extensionDays.map { ($0, extensionReason ?? "", extendedDeadline) } }
+        set { (extensionDays, extensionReason, extendedDeadline) = (newValue?.days, newValue?.reason, newValue?.deadline) }
+    }
+    var extensionDays: Int?
+    var extensionReason: String?
+    var extendedDeadline: CivilDate?
 
     public init(_ action: ItemAction, from: ItemState, to: ItemState) {
         self.action = action
@@ -127,7 +136,11 @@ public struct ItemTransition: Sendable, Hashable {
 
     /// `action` as just performed on `item`, which was `before`, in `project`.
     public init(_ action: ItemAction, before: ProjectItem, in project: Project) {
-        self.init(action, from: before.state, to: project.item(before.id)?.state ?? before.state)
+        let after = project.item(before.id)
+        self.init(action, from: before.state, to: after?.state ?? before.state)
+        if case .grantExtension = action, let after, let granted = after.timeExtension {
+            extensionGranted = (granted.days, granted.reason, after.state == .accepted ? after.deadline?.value : nil)
+        }
     }
 }
 

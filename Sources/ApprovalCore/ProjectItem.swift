@@ -31,6 +31,19 @@ public struct ProjectItem: Sendable, Hashable {
     /// The working days the department has: the definition's limit, and an extension granted.
     public var limit: Int { definition.limit + (timeExtension?.grantedDays ?? 0) }
 
+    /// An extension asked for and not decided, while the head may still decide it (the item's clock is the
+    /// department's); one left undecided when the item ended has lapsed.
+    public var extensionPending: Bool {
+        timeExtension != nil && timeExtension?.decidedOn == nil && [.accepted, .suspended].contains(state)
+    }
+
+    /// The day a 容缺 commitment's materials are due, while it is still to be kept: through the decision, until the
+    /// application ends without one.
+    public var commitmentDue: CivilDate? {
+        guard let commitment, commitment.fulfilledOn == nil, ![.withdrawn, .rejected].contains(state) else { return nil }
+        return commitment.dueDate
+    }
+
     /// Supplement requests after the first: each breaks the one-time notification rule (一次性告知).
     public var repeatSupplementRequests: Int { max(0, supplementRequests - 1) }
 
@@ -232,6 +245,7 @@ public struct ProjectItem: Sendable, Hashable {
             }
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw invalid(action, "an extension request must give its reason") }
             try requireNotOverdue(action, on: date)
+            try requireNoPromise(action)
             timeExtension = TimeExtension(days: days, reason: reason, requestedOn: date)
             detail = "延期 \(days) working days asked for: \(reason)"
 
@@ -247,14 +261,14 @@ public struct ProjectItem: Sendable, Hashable {
                 timeExtension?.decide(granted: false, on: date)
                 detail = "延期 refused: \(reason)"
             } else {
+                try requireNoPromise(action)
                 // Counted from the deadline as it stands; while the clock is stopped the resumption counts the longer limit.
                 if state == .accepted, let current = deadline {
-                    var extended = try limitDeadline(adding: asked.days, to: current.value, calendar: calendar, for: action)
-                    if let promisedBy, promisedBy < extended.value { extended = WorkdayResult(max(promisedBy, current.value), isProvisional: extended.isProvisional) }
-                    deadline = extended
+                    deadline = try limitDeadline(adding: asked.days, to: current.value, calendar: calendar, for: action)
                 }
                 timeExtension?.decide(granted: true, on: date)
-                detail = "延期 \(asked.days) working days granted" + (deadline.map { ": deadline \($0.value)" } ?? "")
+                detail = "延期 \(asked.days) working days granted: "
+                    + (state == .accepted ? deadline.map { "deadline \($0.value)" } ?? "" : "counted when the clock resumes")
             }
         }
         history.append(ItemEvent(action: action.name, from: before, to: state, on: date, detail: detail))
@@ -290,6 +304,11 @@ public struct ProjectItem: Sendable, Hashable {
         guard let start = runningSince else { return }
         runs.append(RunningInterval(start: start, end: date))
         runningSince = nil
+    }
+
+    /// A decision date promised at a joint review binds the department: no extension moves past it.
+    private func requireNoPromise(_ action: ItemAction) throws(ItemTransitionError) {
+        if let promisedBy { throw invalid(action, "the department promised at a joint review to decide by \(promisedBy)") }
     }
 
     /// An extension is a decision before the limit runs out: once it has, the deadline engine acts.

@@ -84,10 +84,8 @@ public struct ProjectView: Sendable, Hashable {
             }
             let overdue = item.isOverdue(asOf: today)
             var warning = WarningLevel.none
-            if overdue {
-                warning = .red
-            } else if item.state == .accepted, let remaining, remaining <= thresholds.itemYellowDays(limit: item.limit) {
-                warning = .yellow
+            if item.state == .accepted, let deadline = item.deadline {
+                warning = Self.urgency(deadline: deadline.value, limit: item.limit, asOf: today, calendar: calendar, thresholds: thresholds).warning
             }
             views.append(Item(id: item.id, name: item.definition.name, department: item.definition.department,
                               stageID: item.definition.stageID, state: item.state, limit: item.limit,
@@ -133,5 +131,16 @@ public struct ProjectView: Sendable, Hashable {
         }
         isProvisional = !calendar.isCovered(today) || (completion?.isProvisional ?? false)
             || project.items.contains { !$0.state.hasEnded && ($0.deadline?.isProvisional ?? false) }
+    }
+}
+
+extension ProjectView {
+    /// How urgent an item whose clock runs is: the working days left to the end of its deadline (negative once
+    /// past) and its warning — red once the deadline has passed, yellow within the workflow's yellow window.
+    public static func urgency(deadline: CivilDate, limit: Int, asOf today: CivilDate, calendar: WorkdayCalendar,
+                               thresholds: WarningThresholds) -> (remainingDays: Int, warning: WarningLevel) {
+        guard today <= deadline else { return (-calendar.workingDays(from: deadline, to: today).value, .red) }
+        let remaining = calendar.workingDays(from: today, to: deadline).value
+        return (remaining, remaining <= thresholds.itemYellowDays(limit: limit) ? .yellow : .none)
     }
 }

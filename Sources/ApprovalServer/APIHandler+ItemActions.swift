@@ -19,7 +19,7 @@ extension APIHandler {
             guard let item = change.project.item(itemID) else {
                 throw APIError.notFound("item '\(itemID)' of project \(record.code) (workflow \(change.project.workflow.id))", field: "item")
             }
-            try Access.checkMayPerform(kind, on: item.definition, user: user)
+            try Access.checkMayPerform(kind, on: item.definition, user: user, projectRegion: record.region)
             var onBehalf: OnBehalf?
             if user.role == .agent {
                 // On behalf of the investor (代办): only the project's current agent, within an agreement in force.

@@ -35,16 +35,15 @@ extension APIHandler {
     /// One row of the queue, with what the window works by: the item's name, the working days left and the warning.
     private func entry(for row: DepartmentQueue.Entry, today: CivilDate) -> Components.Schemas.QueueEntry {
         let workflow = context.registry.versions[row.workflowVersionID]
-        var remaining: Int?, warning: Components.Schemas.WarningLevel?
-        if row.bucket == .toDecide || row.bucket == .extensionsToDecide, let deadline = row.deadline,
-           let calendar = context.registry.catalog.calendars[row.calendarID] {
-            remaining = deadline >= today ? calendar.workingDays(from: today, to: deadline).value : -calendar.workingDays(from: deadline, to: today).value
-            if let remaining, let thresholds = workflow?.warnings {
-                warning = remaining < 0 || (remaining == 0 && today > deadline) ? .red
-                    : remaining <= thresholds.itemYellowDays(limit: row.limitDays) ? .yellow : Components.Schemas.WarningLevel.none
-            }
+        var remaining: Int?, warning: Components.Schemas.WarningLevel?, overdue = false
+        // Only a running clock has days left (a stopped one keeps its old deadline for display).
+        if row.state == .accepted, let deadline = row.deadline, let workflow, let calendar = context.registry.catalog.calendars[row.calendarID] {
+            let urgency = ProjectView.urgency(deadline: deadline, limit: row.limitDays, asOf: today, calendar: calendar, thresholds: workflow.warnings)
+            remaining = urgency.remainingDays
+            warning = .init(rawValue: urgency.warning.rawValue)
+            overdue = today > deadline
         }
-        let overdue = row.bucket == .toDecide ? (row.deadline.map { today > $0 } ?? false) : (row.dueOn.map { today > $0 } ?? false)
+        if let due = row.dueOn { overdue = today > due }
         return .init(bucket: .init(rawValue: row.bucket.rawValue) ?? .toAccept, project: row.projectCode, projectName: row.projectName,
                      item: row.itemID, itemName: workflow?.item(row.itemID)?.name ?? row.itemID, department: row.department,
                      state: row.state.rawValue, since: row.since.description, deadline: row.deadline?.description, remainingDays: remaining,

@@ -54,7 +54,7 @@ enum Access {
     }
 
     /// Throws 403 when the (visible) project's item is not the caller's to act on.
-    static func checkMayPerform(_ kind: ItemActionKind, on item: ItemDefinition, user: User) throws(APIError) {
+    static func checkMayPerform(_ kind: ItemActionKind, on item: ItemDefinition, user: User, projectRegion: String? = nil) throws(APIError) {
         guard kind.performers.contains(user.role) else {
             let who = kind.performers.subtracting([.admin]).map(\.rawValue).sorted().joined(separator: " or ")
             throw .forbidden("\(kind.rawValue) is done by the \(who), not by a \(user.role.rawValue)")
@@ -63,8 +63,8 @@ enum Access {
             throw .forbidden("item '\(item.id)' is decided by \(item.department), not by your department \(user.department ?? "")")
         }
         // 经本行政机关负责人批准: an extension is decided by the head of the department, not by the reviewer asking.
-        if [.grantExtension, .refuseExtension].contains(kind), user.role == .reviewer, !user.departmentHead {
-            throw .forbidden("an extension of '\(item.id)' is decided by the head of \(item.department) (a reviewer marked departmentHead)")
+        if [.grantExtension, .refuseExtension].contains(kind), user.role == .reviewer, !user.departmentHead || user.region != projectRegion {
+            throw .forbidden("an extension of '\(item.id)' is decided by the head of \(item.department) in the project's region \(projectRegion ?? "")")
         }
     }
 

@@ -19,24 +19,45 @@ public enum DepartmentQueue {
         /// Suspended: waiting on the applicant (a supplement) or an excluded procedure.
         case waitingOnApplicant = "waiting_on_applicant"
 
-        /// Which rows are in it, and in what order they are worked.
-        var predicate: String {
+        /// Its rows (each bucket's own condition, which its partial index answers; the owed formal documents from
+        /// their own table), with their project and item.
+        var source: String {
+            switch self {
+            case .formalDocumentsOwed:
+                "formal_documents f JOIN items i ON i.project_id = f.project_id AND i.item_id = f.item_id JOIN projects p ON p.id = f.project_id "
+                    + "WHERE f.issued_on IS NULL AND ($1::text[] IS NULL OR f.department = ANY($1))"
+            default:
+                "items i JOIN projects p ON p.id = i.project_id WHERE \(predicate) AND ($1::text[] IS NULL OR i.department = ANY($1))"
+            }
+        }
+
+        private var predicate: String {
             switch self {
             case .toAccept: "i.state = 'submitted'"
             case .toDecide: "i.state = 'accepted'"
             case .extensionsToDecide: "i.extension_asked"
-            case .formalDocumentsOwed: "f.project_id IS NOT NULL"
+            case .formalDocumentsOwed: "true"
             case .commitmentsDue: "i.commitment_due IS NOT NULL"
             case .waitingOnApplicant: "i.state = 'suspended'"
             }
         }
 
+        /// The order its rows are worked in.
         var order: String {
             switch self {
             case .toAccept, .waitingOnApplicant: "i.state_since, p.id, i.item_id"
             case .toDecide, .extensionsToDecide: "i.deadline NULLS LAST, p.id, i.item_id"
             case .formalDocumentsOwed: "f.due_on, p.id, i.item_id"
             case .commitmentsDue: "i.commitment_due, p.id, i.item_id"
+            }
+        }
+
+        /// The column of the day its work is due, when it has one of its own.
+        var due: String {
+            switch self {
+            case .formalDocumentsOwed: "f.due_on"
+            case .commitmentsDue: "i.commitment_due"
+            default: "NULL::date"
             }
         }
     }
@@ -58,42 +79,38 @@ public enum DepartmentQueue {
         public let dueOn: CivilDate?
     }
 
-    /// The department's items in the region, with their formal documents still owed.
-    private static func from(departments: [String]?, regionPrefix: String) -> PostgresQuery {
-        """
-        items i JOIN projects p ON p.id = i.project_id
-        LEFT JOIN formal_documents f ON f.project_id = i.project_id AND f.item_id = i.item_id AND f.issued_on IS NULL
-        WHERE (\(departments)::text[] IS NULL OR i.department = ANY(\(departments ?? [])))
-          AND starts_with(p.region, \(regionPrefix))
-        """
-    }
-
+    /// Every bucket's count, each by its own condition ($1: the departments, nil for all; $2: the region's prefix).
     public static func counts(departments: [String]?, regionPrefix: String, on connection: PostgresConnection,
                               logger: Logger) async throws -> [Bucket: Int] {
-        let sums = Bucket.allCases.map { "count(*) FILTER (WHERE \($0.predicate))::int" }.joined(separator: ", ")
-        var query = PostgresQuery(unsafeSQL: "SELECT \(sums) FROM ")
-        let scope = from(departments: departments, regionPrefix: regionPrefix)
-        query = PostgresQuery(unsafeSQL: query.sql + scope.sql, binds: scope.binds)
+        let counts = Bucket.allCases.map { "(SELECT count(*)::int FROM \($0.source) AND starts_with(p.region, $2))" }.joined(separator: ", ")
+        let query = PostgresQuery(unsafeSQL: "SELECT \(counts)", binds: try binds(departments, regionPrefix))
         guard let row = try await connection.query(query, logger: logger).collect().first else { return [:] }
         var cells = RowCells(row)
-        var counts: [Bucket: Int] = [:]
-        for bucket in Bucket.allCases { counts[bucket] = try cells.next(Int.self) }
-        return counts
+        var result: [Bucket: Int] = [:]
+        for bucket in Bucket.allCases { result[bucket] = try cells.next(Int.self) }
+        return result
+    }
+
+    private static func binds(_ departments: [String]?, _ regionPrefix: String, _ more: Int...) throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        try binds.append(departments)
+        try binds.append(regionPrefix)
+        for value in more { try binds.append(value) }
+        return binds
     }
 
     /// One bucket's rows, in working order, `limit` of them after `offset`.
     public static func entries(_ bucket: Bucket, departments: [String]?, regionPrefix: String, limit: Int, offset: Int,
                                on connection: PostgresConnection, logger: Logger) async throws -> [Entry] {
-        let scope = from(departments: departments, regionPrefix: regionPrefix)
         let sql = """
             SELECT p.code, p.name, p.calendar_id, p.workflow_version_id, i.item_id, i.limit_days, i.department, i.state, i.state_since::text,
-                   i.deadline::text,
-                   coalesce(f.due_on, i.commitment_due)::text
-            FROM \(scope.sql) AND \(bucket.predicate)
-            ORDER BY \(bucket.order) LIMIT \(limit) OFFSET \(offset)
+                   i.deadline::text, \(bucket.due)::text
+            FROM \(bucket.source) AND starts_with(p.region, $2)
+            ORDER BY \(bucket.order) LIMIT $3 OFFSET $4
             """
         var entries: [Entry] = []
-        for row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: scope.binds), logger: logger).collect() {
+        let query = PostgresQuery(unsafeSQL: sql, binds: try binds(departments, regionPrefix, limit, offset))
+        for row in try await connection.query(query, logger: logger).collect() {
             var cells = RowCells(row)
             let code = try cells.next(String.self), name = try cells.next(String.self), calendar = try cells.next(String.self)
             let version = try cells.next(Int64.self), item = try cells.next(String.self), limit = try cells.next(Int.self)
@@ -101,9 +118,8 @@ public enum DepartmentQueue {
             let since = try cells.next(String.self), deadline = try cells.next(String?.self), due = try cells.next(String?.self)
             guard let state = ItemState(rawValue: state), let since = CivilDate(iso: since) else { continue }
             entries.append(Entry(bucket: bucket, projectCode: code, projectName: name, calendarID: calendar, workflowVersionID: version, itemID: item,
-                                 limitDays: limit, department: department,
-                                 state: state, since: since, deadline: deadline.flatMap(CivilDate.init(iso:)),
-                                 dueOn: due.flatMap(CivilDate.init(iso:))))
+                                 limitDays: limit, department: department, state: state, since: since,
+                                 deadline: deadline.flatMap(CivilDate.init(iso:)), dueOn: due.flatMap(CivilDate.init(iso:))))
         }
         return entries
     }

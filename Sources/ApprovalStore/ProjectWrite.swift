@@ -202,10 +202,8 @@ private struct ItemRows {
                 escalated.append(item.escalatedOn?.description ?? "")
                 repeats.append(item.repeatSupplementRequests)
                 extensions.append(stored.timeExtension?.grantedDays ?? 0)
-                // A commitment is due until it is kept, or the application ends without a decision on it.
-                let open = stored.commitment.flatMap { $0.fulfilledOn == nil && ![.withdrawn, .rejected].contains(stored.state) ? $0 : nil }
-                commitmentsDue.append(open?.dueDate.description ?? "")
-                extensionsAsked.append(stored.timeExtension.map { $0.decidedOn == nil } ?? false)
+                commitmentsDue.append(stored.commitmentDue?.description ?? "")
+                extensionsAsked.append(stored.extensionPending)
             }
         }
     }

@@ -53,4 +53,36 @@ struct TimeExtensionTests {
         try project.run("2026-04-20", ("a", .resume))
         #expect(project.item("a")?.deadline?.value == day("2026-05-07"))
     }
+
+    @Test func aRequestLeftUndecidedLapsesWhenTheItemEnds() throws {
+        var project = try accepted()
+        try project.run("2026-04-20", ("a", .requestExtension(days: 5, reason: "需现场踏勘")))
+        #expect(project.item("a")?.extensionPending == true)
+        try project.run("2026-04-21", ("a", .approve))
+        #expect(project.item("a")?.extensionPending == false)
+        #expect(throws: ItemTransitionError.self) { try project.run("2026-04-21", ("a", .grantExtension)) }
+    }
+
+    @Test func aDatePromisedAtAJointReviewBindsTheDepartment() throws {
+        var project = try accepted()
+        try project.run("2026-04-10", ("a", .promiseDecision(by: day("2026-04-17"))))
+        #expect(throws: ItemTransitionError.self) { try project.run("2026-04-13", ("a", .requestExtension(days: 5, reason: "x"))) }
+        var asked = try accepted()
+        try asked.run("2026-04-10", ("a", .requestExtension(days: 5, reason: "需现场踏勘")), ("a", .promiseDecision(by: day("2026-04-17"))))
+        #expect(throws: ItemTransitionError.self) { try asked.run("2026-04-13", ("a", .grantExtension)) }
+        #expect(asked.item("a")?.deadline?.value == day("2026-04-17"))
+    }
+
+    @Test func anExtensionSurvivesTheSnapshot() throws {
+        var project = try accepted()
+        try project.run("2026-04-20", ("a", .requestExtension(days: 8, reason: "需组织专家论证")))
+        var granted = project
+        try granted.run("2026-04-21", ("a", .grantExtension))
+        for state in [project, granted] {
+            let stored = try ProjectSnapshot(json: state.snapshot(calendar: officialCalendar).json)
+            let restored = try #require(Project(workflow: clockTestWorkflow, attributes: state.attributes, startedOn: state.startedOn,
+                                                restoring: stored, calendar: officialCalendar))
+            #expect(restored == state)
+        }
+    }
 }

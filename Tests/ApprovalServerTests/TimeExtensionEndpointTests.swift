@@ -31,6 +31,14 @@ struct TimeExtensionEndpointTests {
             // The reviewer asking does not decide; the head of the department does.
             let notHead = try await server.act(code, eia, #"{"action": "grantExtension"}"#, as: .ecologyReviewer)
             #expect(notHead.status == 403, "\(notHead.text)")
+            // The head of the city's bureau sees the county's project but does not decide for the county's bureau.
+            let city = try await server.call(.post, "/v1/users", as: .admin, json: """
+                {"name": "市生态环境局负责人", "role": "reviewer", "region": "330300", "department": "ecology-environment", "departmentHead": true}
+                """)
+            let cityHead = ["Authorization": "Bearer \(try #require((city.json["token"] as? [String: Any])?["token"] as? String))"]
+            let notHers = try await server.call(.post, "/v1/projects/\(code)/items/\(eia)/actions", as: nil, json: #"{"action": "grantExtension"}"#,
+                                                headers: cityHead)
+            #expect(notHers.status == 403, "\(notHers.text)")
             let created = try await server.call(.post, "/v1/users", as: .admin, json: """
                 {"name": "生态环境局负责人", "role": "reviewer", "region": "330302", "department": "ecology-environment", "departmentHead": true}
                 """)
@@ -50,8 +58,12 @@ struct TimeExtensionEndpointTests {
             let report = try await server.call(.get, "/v1/reports/departments", as: .leader).list("departments")
             let ecology = report.first { $0["department"] as? String == "ecology-environment" }
             #expect(ecology?["extensions"] as? Int == 1 && ecology?["extensionDays"] as? Int == 5, "\(report)")
+            // The applicant is told why, by how much, and until when.
+            #expect((try await server.call(.get, "/v1/queue", as: .ecologyReviewer).json["counts"] as? [String: Int])?["extensions_to_decide"] == 0)
             let told = try await server.call(.get, "/v1/notifications", as: .investor).list("notifications")
-            #expect(told.contains { $0["kind"] as? String == "item.grant_extension" }, "\(told)")
+            let notice = try #require(told.first { $0["kind"] as? String == "item.grant_extension" }?["event"] as? [String: Any], "\(told)")
+            #expect(notice["days"] as? Int == 5 && notice["reason"] as? String == "需组织专家技术评估" && notice["deadline"] as? String == "2026-05-09",
+                    "\(notice)")
             // Only a reviewer heads a department; items the workflow does not let extend say so.
             let investorHead = try await server.call(.post, "/v1/users", as: .admin, json: """
                 {"name": "x", "role": "investor", "region": "330302", "organisation": "ORG-X", "departmentHead": true}
