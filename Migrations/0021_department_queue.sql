@@ -1,9 +1,12 @@
 -- The department window's queue (待办): what waits for a department, read from the items without loading any
--- project. An item's row now also says when a 容缺 commitment is due (until it is kept) and whether an extension
--- waits for the head's decision; rows of projects not changed since are filled at their next change.
+-- project. An item's row now also says when a 容缺 commitment is due (until it is kept), whether an extension
+-- waits for the head's decision and what a suspended item waits for; rows of projects not changed since are filled
+-- at their next change.
 ALTER TABLE items
     ADD COLUMN commitment_due  date,
-    ADD COLUMN extension_asked boolean NOT NULL DEFAULT false;
+    ADD COLUMN extension_asked boolean NOT NULL DEFAULT false,
+    -- While suspended: what for (补正材料 and what was asked for, 听证, 专家评审 …).
+    ADD COLUMN waiting_for     text;
 CREATE INDEX items_open_by_department ON items (department, state, deadline) WHERE state IN ('submitted', 'accepted', 'suspended');
 CREATE INDEX items_commitments_due ON items (department, commitment_due) WHERE commitment_due IS NOT NULL;
 CREATE INDEX items_extensions_asked ON items (department) WHERE extension_asked;

@@ -37,6 +37,9 @@ public struct ProjectItem: Sendable, Hashable {
         timeExtension != nil && timeExtension?.decidedOn == nil && [.accepted, .suspended].contains(state)
     }
 
+    /// While the clock is stopped: what for, as the stop recorded it (补正材料 with what was asked for, 听证 …).
+    public var waitingFor: String? { state == .suspended ? reachedBy?.detail : nil }
+
     /// The day a 容缺 commitment's materials are due, while it is still to be kept: through the decision, until the
     /// application ends without one.
     public var commitmentDue: CivilDate? {

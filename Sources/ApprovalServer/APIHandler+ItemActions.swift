@@ -101,7 +101,7 @@ extension APIHandler {
     /// What a request asks for, after checking the fields each action needs (and only those).
     static func requested(_ kind: Access.ItemActionKind, _ request: Components.Schemas.ItemActionRequest) throws(APIError) -> Requested {
         if kind == .recordFormalDocument {
-            guard request.commitment == nil, request.suspension == nil, request.reason == nil, request.source == nil else {
+            guard request.commitment == nil, request.suspension == nil, request.reason == nil, request.source == nil, request.extensionDays == nil else {
                 throw .invalid(field: "documentNumber", "recordFormalDocument takes only documentNumber")
             }
             return .formalDocument(number: try stated(request.documentNumber, field: "documentNumber", "the number of the formal document issued"))

@@ -47,7 +47,7 @@ extension APIHandler {
         return .init(bucket: .init(rawValue: row.bucket.rawValue) ?? .toAccept, project: row.projectCode, projectName: row.projectName,
                      item: row.itemID, itemName: workflow?.item(row.itemID)?.name ?? row.itemID, department: row.department,
                      state: row.state.rawValue, since: row.since.description, deadline: row.deadline?.description, remainingDays: remaining,
-                     warning: warning, dueOn: row.dueOn?.description, overdue: overdue)
+                     warning: warning, dueOn: row.dueOn?.description, overdue: overdue, waitingFor: row.waitingFor)
     }
 
     /// The caller's jurisdiction, or a region inside it.
@@ -62,11 +62,11 @@ extension APIHandler {
 extension ReportTable {
     init(_ queue: Components.Schemas.Queue) {
         self.init(title: "待办（\(queue.region)，\(queue.asOf)）",
-                  columns: ["类别", "项目代码", "项目名称", "事项", "部门", "状态", "起始日", "期限", "剩余工作日", "预警", "应完成日", "逾期"],
+                  columns: ["类别", "项目代码", "项目名称", "事项", "部门", "状态", "起始日", "期限", "剩余工作日", "预警", "应完成日", "逾期", "暂停事由"],
                   rows: queue.entries.map { entry in
                       [entry.bucket.rawValue, entry.project, entry.projectName, entry.itemName, entry.department, entry.state, entry.since,
                        entry.deadline ?? "", entry.remainingDays.map(String.init) ?? "", entry.warning?.rawValue ?? "", entry.dueOn ?? "",
-                       entry.overdue == true ? "是" : ""]
+                       entry.overdue == true ? "是" : "", entry.waitingFor ?? ""]
                   })
     }
 }

@@ -36,7 +36,8 @@ extension APIHandler {
             throw APIError.notFound("workflow '\(workflowID)'; the workflows are: \(context.registry.current.keys.sorted().joined(separator: ", "))",
                                     field: "workflowId")
         }
-        let wanted = input.query.version ?? versions.values.map(\.version).max() ?? 0
+        let current = context.registry.current[workflowID].flatMap { context.registry.versions[$0]?.version }
+        let wanted = input.query.version ?? current ?? versions.values.map(\.version).max() ?? 0
         guard let (versionID, workflow) = versions.first(where: { $0.value.version == wanted }) else {
             throw APIError.notFound("version \(wanted) of workflow '\(workflowID)'; it has versions \(versions.values.map(\.version).sorted().map(String.init).joined(separator: ", "))",
                                     field: "version")
@@ -53,8 +54,11 @@ extension APIHandler {
     func listDepartments(_ input: Operations.ListDepartments.Input) async throws -> Operations.ListDepartments.Output {
         _ = try currentUser()
         let departments = context.registry.catalog.departments.values.sorted { $0.id < $1.id }.map { department in
-            Components.Schemas.Department(id: department.id, name: department.name, shortName: department.shortName,
-                                          kind: department.kind == .government ? .government : .utility)
+            let kind: Components.Schemas.Department.KindPayload = switch department.kind {
+            case .government: .government
+            case .utility: .utility
+            }
+            return Components.Schemas.Department(id: department.id, name: department.name, shortName: department.shortName, kind: kind)
         }
         return .ok(.init(body: .json(.init(departments: departments))))
     }

@@ -77,6 +77,8 @@ public enum DepartmentQueue {
         public let deadline: CivilDate?
         /// When the formal document or the committed materials are due.
         public let dueOn: CivilDate?
+        /// While suspended: what for.
+        public let waitingFor: String?
     }
 
     /// Every bucket's count, each by its own condition ($1: the departments, nil for all; $2: the region's prefix).
@@ -104,7 +106,7 @@ public enum DepartmentQueue {
                                on connection: PostgresConnection, logger: Logger) async throws -> [Entry] {
         let sql = """
             SELECT p.code, p.name, p.calendar_id, p.workflow_version_id, i.item_id, i.limit_days, i.department, i.state, i.state_since::text,
-                   i.deadline::text, \(bucket.due)::text
+                   i.deadline::text, \(bucket.due)::text, i.waiting_for
             FROM \(bucket.source) AND starts_with(p.region, $2)
             ORDER BY \(bucket.order) LIMIT $3 OFFSET $4
             """
@@ -116,10 +118,11 @@ public enum DepartmentQueue {
             let version = try cells.next(Int64.self), item = try cells.next(String.self), limit = try cells.next(Int.self)
             let department = try cells.next(String.self), state = try cells.next(String.self)
             let since = try cells.next(String.self), deadline = try cells.next(String?.self), due = try cells.next(String?.self)
+            let waitingFor = try cells.next(String?.self)
             guard let state = ItemState(rawValue: state), let since = CivilDate(iso: since) else { continue }
             entries.append(Entry(bucket: bucket, projectCode: code, projectName: name, calendarID: calendar, workflowVersionID: version, itemID: item,
                                  limitDays: limit, department: department, state: state, since: since,
-                                 deadline: deadline.flatMap(CivilDate.init(iso:)), dueOn: due.flatMap(CivilDate.init(iso:))))
+                                 deadline: deadline.flatMap(CivilDate.init(iso:)), dueOn: due.flatMap(CivilDate.init(iso:)), waitingFor: waitingFor))
         }
         return entries
     }

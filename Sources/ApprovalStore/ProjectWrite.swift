@@ -107,12 +107,13 @@ public struct ProjectWrite: Sendable {
             ), item AS (
                 SELECT project_id, id, stage, department, state, since::date AS since, limit_days, used, NULLIF(deadline, '')::date AS deadline,
                        provisional, NULLIF(reason, '') AS reason, NULLIF(escalated, '')::date AS escalated, repeats, extension,
-                       NULLIF(commitment_due, '')::date AS commitment_due, extension_asked
+                       NULLIF(commitment_due, '')::date AS commitment_due, extension_asked, NULLIF(waiting_for, '') AS waiting_for
                 FROM unnest(\(items.projectIDs)::int8[], \(items.ids)::text[], \(items.stages)::text[], \(items.departments)::text[], \(items.states)::text[], \(items.since)::text[],
                             \(items.limits)::int8[], \(items.used)::int8[], \(items.deadlines)::text[], \(items.provisional)::bool[], \(items.reasons)::text[], \(items.escalated)::text[],
-                            \(items.repeats)::int8[], \(items.extensions)::int8[], \(items.commitmentsDue)::text[], \(items.extensionsAsked)::bool[])
+                            \(items.repeats)::int8[], \(items.extensions)::int8[], \(items.commitmentsDue)::text[], \(items.extensionsAsked)::bool[],
+                            \(items.waitingFor)::text[])
                     AS item(project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats,
-                            extension, commitment_due, extension_asked)
+                            extension, commitment_due, extension_asked, waiting_for)
                 WHERE project_id IN (SELECT id FROM saved)
             ), changed_item AS (
                 -- Changed rows are updated and new ones inserted. A change touches one or two of a project's items, so
@@ -121,20 +122,20 @@ public struct ProjectWrite: Sendable {
                 UPDATE items SET state = item.state, state_since = item.since, used_days = item.used, deadline = item.deadline,
                     deadline_provisional = item.provisional, default_reason = item.reason, escalated_on = item.escalated,
                     repeat_supplements = item.repeats, limit_days = item.limit_days, extension_days = item.extension,
-                    commitment_due = item.commitment_due, extension_asked = item.extension_asked
+                    commitment_due = item.commitment_due, extension_asked = item.extension_asked, waiting_for = item.waiting_for
                 FROM item
                 WHERE items.project_id = item.project_id AND items.item_id = item.id
                   AND (items.state, items.state_since, items.used_days, items.deadline, items.deadline_provisional, items.default_reason,
                        items.escalated_on, items.repeat_supplements, items.limit_days, items.extension_days, items.commitment_due,
-                       items.extension_asked)
+                       items.extension_asked, items.waiting_for)
                       IS DISTINCT FROM (item.state, item.since, item.used, item.deadline, item.provisional, item.reason, item.escalated,
-                                        item.repeats, item.limit_days, item.extension, item.commitment_due, item.extension_asked)
+                                        item.repeats, item.limit_days, item.extension, item.commitment_due, item.extension_asked, item.waiting_for)
             ), new_item AS (
                 INSERT INTO items (project_id, item_id, stage_id, department, state, state_since, limit_days, used_days,
                                    deadline, deadline_provisional, default_reason, escalated_on, repeat_supplements, extension_days,
-                                   commitment_due, extension_asked)
+                                   commitment_due, extension_asked, waiting_for)
                 SELECT project_id, id, stage, department, state, since, limit_days, used, deadline, provisional, reason, escalated, repeats,
-                       extension, commitment_due, extension_asked
+                       extension, commitment_due, extension_asked, waiting_for
                 FROM item
                 ON CONFLICT (project_id, item_id) DO NOTHING
             ), event AS (
@@ -183,7 +184,7 @@ private struct ItemRows {
     var projectIDs: [Int64] = [], ids: [String] = [], stages: [String] = [], departments: [String] = [], states: [String] = []
     var since: [String] = [], limits: [Int] = [], used: [Int] = [], deadlines: [String] = [], provisional: [Bool] = []
     var reasons: [String] = [], escalated: [String] = [], repeats: [Int] = [], extensions: [Int] = []
-    var commitmentsDue: [String] = [], extensionsAsked: [Bool] = []
+    var commitmentsDue: [String] = [], extensionsAsked: [Bool] = [], waitingFor: [String] = []
 
     init(_ saves: [ProjectSave]) {
         for save in saves {
@@ -204,6 +205,7 @@ private struct ItemRows {
                 extensions.append(stored.timeExtension?.grantedDays ?? 0)
                 commitmentsDue.append(stored.commitmentDue?.description ?? "")
                 extensionsAsked.append(stored.extensionPending)
+                waitingFor.append(stored.waitingFor ?? "")
             }
         }
     }

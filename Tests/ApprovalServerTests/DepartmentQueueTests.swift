@@ -49,7 +49,9 @@ struct DepartmentQueueTests {
             let owed = try #require(entries.first { $0["bucket"] as? String == "formal_documents_owed" })
             #expect(owed["project"] as? String == deemed && owed["dueOn"] != nil)
             #expect(entries.first { $0["bucket"] as? String == "commitments_due" }?["dueOn"] as? String == "2026-03-20")
-            #expect(entries.first { $0["bucket"] as? String == "waiting_on_applicant" }?["project"] as? String == waiting)
+            let suspended = entries.first { $0["bucket"] as? String == "waiting_on_applicant" }
+            #expect(suspended?["project"] as? String == waiting)
+            #expect((suspended?["waitingFor"] as? String)?.hasPrefix("补正材料: 企业投资项目备案信息表") == true, "\(String(describing: suspended))")
             #expect(entries.first { $0["bucket"] as? String == "to_accept" }?["project"] as? String == submitted)
 
             // One bucket, paged; as CSV for a spreadsheet.
