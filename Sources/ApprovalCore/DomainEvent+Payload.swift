@@ -112,8 +112,8 @@ extension DomainEvent {
             transition.promisedDays = read.optionalInt("promisedDays").map(Int.init)
             transition.leadDepartment = read.optionalString("leadDepartment")
             if case .grantExtension = transition.action, let days = read.optionalInt("days") {
-                transition.extensionGranted = (Int(days), read.optionalString("reason") ?? "",
-                                               read.optionalString("deadline").flatMap(CivilDate.init(iso:)))
+                transition.extensionGranted = GrantedExtension(days: Int(days), reason: read.optionalString("reason") ?? "",
+                                                               deadline: read.optionalString("deadline").flatMap(CivilDate.init(iso:)))
             }
             self = .item(transition)
         case .formalDocumentIssued:

@@ -120,13 +120,7 @@ public struct ItemTransition: Sendable, Hashable {
     public var leadDepartment: String?
     /// A granted extension, told to the applicant: the days, why, and the deadline it set (nil while the clock is
     /// stopped: the resumption sets it).
-    public var extensionGranted: (days: Int, reason: String, deadline: CivilDate?)? {
-        get { extensionDays.map { ($0, extensionReason ?? "", extendedDeadline) } }
-        set { (extensionDays, extensionReason, extendedDeadline) = (newValue?.days, newValue?.reason, newValue?.deadline) }
-    }
-    var extensionDays: Int?
-    var extensionReason: String?
-    var extendedDeadline: CivilDate?
+    public var extensionGranted: GrantedExtension?
 
     public init(_ action: ItemAction, from: ItemState, to: ItemState) {
         self.action = action
@@ -139,9 +133,17 @@ public struct ItemTransition: Sendable, Hashable {
         let after = project.item(before.id)
         self.init(action, from: before.state, to: after?.state ?? before.state)
         if case .grantExtension = action, let after, let granted = after.timeExtension {
-            extensionGranted = (granted.days, granted.reason, after.state == .accepted ? after.deadline?.value : nil)
+            extensionGranted = GrantedExtension(days: granted.days, reason: granted.reason,
+                                                deadline: after.state == .accepted ? after.deadline?.value : nil)
         }
     }
+}
+
+/// What a granted extension (延期) tells the applicant.
+public struct GrantedExtension: Sendable, Hashable {
+    public let days: Int
+    public let reason: String
+    public let deadline: CivilDate?
 }
 
 /// Who acted for whom under an agency agreement (代办).
