@@ -112,14 +112,16 @@ extension APIHandler {
         let (projects, more) = try await database.read { connection in
             try await ProjectRepository.list(filter, scope: Access.scope(of: user), on: connection, logger: context.logger)
         }
-        let summaries = projects.map { record, workflowID in
-            Components.Schemas.ProjectSummary(
+        let summaries = projects.map { listed in
+            let record = listed.record
+            return Components.Schemas.ProjectSummary(
                 code: record.code, name: record.name, investorOrganisation: record.investorOrganisation, region: record.region,
-                workflow: workflowID, currentStage: record.currentStage, state: record.completed ? .completed : .inProgress,
+                workflow: listed.workflowID, currentStage: record.currentStage, state: record.completed ? .completed : .inProgress,
                 warning: ProjectStatusMapper.warning(record.warning), usedDays: record.usedDays,
-                totalLimit: context.registry.versions[record.workflowVersionID]?.totalLimit ?? 0, startedOn: record.startedOn.description)
+                totalLimit: context.registry.versions[record.workflowVersionID]?.totalLimit ?? 0, startedOn: record.startedOn.description,
+                nextStepOn: listed.nextStepOn?.description)
         }
-        let next = more ? projects.last.map { Data(String($0.0.id).utf8).base64EncodedString() } : nil
+        let next = more ? projects.last.map { Data(String($0.record.id).utf8).base64EncodedString() } : nil
         return .ok(.init(body: .json(.init(projects: summaries, nextCursor: next))))
     }
 

@@ -16,6 +16,7 @@ public func buildApplication(_ context: ServerContext, host: String = "127.0.0.1
     router.add(middleware: RequestMiddleware(metrics: context.metrics))
     HealthRoutes.add(to: router, context: context)
     try Dashboard(context: context).add(to: router)
+    try WorkPages(context: context).add(to: router)
     try APIHandler(context: context).registerHandlers(on: router, serverURL: URL(string: "/v1")!, configuration: APIEncoding.configuration,
                                                      middlewares: [APIMiddleware(database: context.database, contract: try ContractValidator.published.get()),
                                                                    StoredStatusMiddleware(context: context)])

@@ -15,25 +15,19 @@ import NIOCore
 /// Styles come from one stylesheet, as the Content-Security-Policy allows nothing inline.
 struct Dashboard {
     let context: ServerContext
-    let library: MustacheLibrary
+    let site: PageSite
     let stylesheet: String
+    let icon: String
 
-    static let cookie = "approvals_session"
-    static let signInCookie = "approvals_sign_in"
     static let readers: Set<Role> = [.leader, .coordinator, .admin]
 
     /// The templates and the stylesheet shipped in the target's resources.
     init(context: ServerContext) throws {
-        guard let folder = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
-            throw DashboardError(message: "the dashboard templates are missing from the ApprovalServer resources")
-        }
-        var library = MustacheLibrary()
-        for file in try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) where file.pathExtension == "mustache" {
-            try library.register(String(contentsOf: file, encoding: .utf8), named: file.deletingPathExtension().lastPathComponent)
-        }
+        let (library, stylesheet) = try PageSite.templates()
         self.context = context
-        self.library = library
-        stylesheet = try String(contentsOf: folder.appending(path: "dashboard.css"), encoding: .utf8)
+        site = PageSite(context: context, library: library, base: "/dashboard", readers: Self.readers, refusal: "领导、代办中心和管理员")
+        self.stylesheet = stylesheet
+        icon = try PageSite.resource("icon.svg")
     }
 
     func add(to router: Router<BasicRequestContext>) {
@@ -43,16 +37,13 @@ struct Dashboard {
             headers[.cacheControl] = "max-age=3600"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
         }
-        router.get("/dashboard/sign-in") { _, _ in signInPage(status: .ok, error: nil) }
-        router.post("/dashboard/sign-in") { request, _ in try await signIn(request) }
-        router.post("/dashboard/sign-out") { request, _ in
-            if let session = Self.cookieValue(Self.cookie, in: request) {
-                try await context.database.transaction { try await DashboardSessionRepository.end(sessionID: session, on: $0, logger: context.database.logger) }
-            }
-            var response = Self.redirect("/dashboard/sign-in")
-            response.headers[.setCookie] = cookie(Self.cookie, "", path: "/dashboard", maxAge: 0)
-            return response
+        router.get("/dashboard/icon.svg") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "image/svg+xml"
+            headers[.cacheControl] = "max-age=86400"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: icon)))
         }
+        site.addSessionRoutes(to: router, home: "/dashboard")
         router.get("/dashboard") { request, _ in try await signedIn(request) { user in try await overview(user) } }
         for report in ["overdue", "at-risk", "departments"] {
             router.get("/dashboard/\(report)") { request, _ in
@@ -67,74 +58,12 @@ struct Dashboard {
         }
     }
 
-    // MARK: Sessions
-
-    /// The sign-in form with a fresh one-time value, also set as a cookie only this site's pages send back.
-    private func signInPage(status: HTTPResponse.Status, error: String?) -> Response {
-        let nonce = UserRepository.makeSecret()
-        var values: [String: Any] = ["title": "登录", "nonce": nonce]
-        if let error { values["error"] = error }
-        var response = page("sign-in", values, user: nil, status: status)
-        response.headers[.setCookie] = cookie(Self.signInCookie, nonce, path: "/dashboard/sign-in", maxAge: 3600)
-        return response
-    }
-
-    private func signIn(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 4096)
-        let form = URLComponents(string: "?" + String(buffer: body).replacingOccurrences(of: "+", with: " "))?.queryItems ?? []
-        let value = { (name: String) in form.first { $0.name == name }?.value?.trimmingCharacters(in: .whitespaces) ?? "" }
-        // A form posted from another site carries neither this site's cookie (SameSite=Strict) nor its value.
-        guard let nonce = Self.cookieValue(Self.signInCookie, in: request), !nonce.isEmpty, value("nonce") == nonce else {
-            return signInPage(status: .forbidden, error: "登录表单已过期，请重新登录。")
-        }
-        let token = value("token")
-        let logger = context.database.logger
-        let user = token.isEmpty ? nil : try await context.database.read { try await UserRepository.authenticate(token: token, on: $0, logger: logger) }
-        guard let user else { return signInPage(status: .unauthorized, error: "令牌无效、已过期或已吊销。") }
-        guard Self.readers.contains(user.role) else {
-            return signInPage(status: .forbidden, error: "监察页面供领导、代办中心和管理员使用。")
-        }
-        let session = try await context.database.transaction { try await DashboardSessionRepository.start(token: token, on: $0, logger: logger) }
-        var response = Self.redirect("/dashboard")
-        response.headers[values: .setCookie] = [cookie(Self.cookie, session, path: "/dashboard", maxAge: Int(DashboardSessionRepository.lifetime)),
-                                                cookie(Self.signInCookie, "", path: "/dashboard/sign-in", maxAge: 0)]
-        return response
-    }
-
-    /// A cookie only this site's pages send (SameSite=Strict), never to scripts (HttpOnly), and over https only
-    /// when users reach the server over https.
-    private func cookie(_ name: String, _ value: String, path: String, maxAge: Int) -> String {
-        "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict; Max-Age=\(maxAge)\(context.settings.secureCookies ? "; Secure" : "")"
-    }
-
     private func signedIn(_ request: Request, _ render: (User) async throws -> Response) async throws -> Response {
-        let logger = context.database.logger
-        guard let session = Self.cookieValue(Self.cookie, in: request),
-              let user = try await context.database.read({ try await DashboardSessionRepository.user(sessionID: session, on: $0, logger: logger) }),
-              Self.readers.contains(user.role) else {
-            return Self.redirect("/dashboard/sign-in")
-        }
-        do {
-            return try await render(user)
-        } catch let error as APIError {
-            return page("sign-in", ["title": error.title, "error": error.detail], user: user, status: .init(code: error.status))
-        }
+        try await site.signedIn(request) { user, _ in try await render(user) }
     }
 
-    /// A query parameter, nil when absent or empty (an empty filter field means no filter).
-    static func parameter(_ request: Request, _ name: String) -> String? {
-        guard let value = request.uri.queryParameters.get(name), !value.isEmpty else { return nil }
-        return String(value)
-    }
-
-    static func cookieValue(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0] == name { return String(parts[1]) }
-            }
-        }
-        return nil
+    private func page(_ template: String, _ values: [String: Any], user: User?, status: HTTPResponse.Status = .ok) -> Response {
+        site.page(template, values, user: user, status: status)
     }
 
     // MARK: Pages
@@ -144,7 +73,7 @@ struct Dashboard {
 
     /// The jurisdiction asked for in `region`, within the user's own.
     private func scope(_ request: Request, user: User) throws -> (prefix: String, region: String, filter: String) {
-        let asked = Self.parameter(request, "region")
+        let asked = PageSite.parameter(request, "region")
         guard let asked else { return (user.jurisdiction.prefix, user.region, "") }
         guard let jurisdiction = Jurisdiction(asked) else { throw APIError.badRequest("地区代码 '\(asked)' 不是 6 位行政区划代码", field: "region") }
         guard jurisdiction.prefix.hasPrefix(user.jurisdiction.prefix) else { throw APIError.forbidden("地区 \(asked) 不在您的管辖范围 \(user.region) 内") }
@@ -169,8 +98,8 @@ struct Dashboard {
         let (prefix, region, filter) = try scope(request, user: user)
         switch report {
         case "overdue":
-            let asOf = try Self.parameter(request, "asOf").map { try APIHandler.date($0, field: "asOf") } ?? today
-            let grouping = Self.parameter(request, "groupBy").flatMap(LeaderReportService.Grouping.init(rawValue:)) ?? .department
+            let asOf = try PageSite.parameter(request, "asOf").map { try APIHandler.date($0, field: "asOf") } ?? today
+            let grouping = PageSite.parameter(request, "groupBy").flatMap(LeaderReportService.Grouping.init(rawValue:)) ?? .department
             let result = try await reports.overdue(regionPrefix: prefix, region: region, asOf: asOf, groupBy: grouping)
             if csv { return Self.csv(ReportTable(result), name: "overdue") }
             let names: [LeaderReportService.Grouping: String] = [.department: "部门", .region: "地区", .stage: "阶段", .agent: "代办员"]
@@ -238,28 +167,11 @@ struct Dashboard {
 
     // MARK: Responses
 
-    private func page(_ template: String, _ values: [String: Any], user: User?, status: HTTPResponse.Status = .ok) -> Response {
-        var values = values
-        values["asOf"] = values["asOf"] ?? today.description
-        if let user { values["user"] = ["name": user.name, "region": user.region] }
-        let html = library.render(values, withTemplate: template) ?? ""
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
     static func csv(_ table: ReportTable, name: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: table.csv)))
-    }
-
-    static func redirect(_ location: String) -> Response {
-        var headers = HTTPFields()
-        headers[.location] = location
-        return Response(status: .seeOther, headers: headers)
     }
 }
 

@@ -36,10 +36,17 @@ public struct ProjectFilter: Sendable, Hashable {
     }
 }
 
+/// A project as a list shows it: with its workflow's id and the agent's next step date (the latest update's).
+public struct ListedProject: Sendable {
+    public let record: ProjectRecord
+    public let workflowID: String
+    public let nextStepOn: CivilDate?
+}
+
 extension ProjectRepository {
     /// One page of the projects in scope that match the filter, newest first, and whether more follow.
     public static func list(_ filter: ProjectFilter, scope: ProjectScope, on connection: PostgresConnection,
-                            logger: Logger) async throws -> (projects: [(ProjectRecord, String)], more: Bool) {
+                            logger: Logger) async throws -> (projects: [ListedProject], more: Bool) {
         var kind = "everything"
         var prefix: String?
         var organisation: String?
@@ -53,7 +60,8 @@ extension ProjectRepository {
         case let .department(value, region): (kind, department, prefix) = ("department", value, region)
         }
         let rows = try await connection.query("""
-            SELECT \(unescaped: columns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")), w.workflow_id
+            SELECT \(unescaped: columns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")), w.workflow_id,
+                   (SELECT u.next_step_on::text FROM progress_updates u WHERE u.project_id = p.id ORDER BY u.id DESC LIMIT 1)
             FROM projects p JOIN workflow_versions w ON w.id = p.workflow_version_id
             WHERE (\(kind) = 'everything'
                    OR (\(kind) = 'region' AND starts_with(p.region, \(prefix)))
@@ -71,10 +79,11 @@ extension ProjectRepository {
             ORDER BY p.id DESC
             LIMIT \(filter.limit + 1)
             """, logger: logger).collect()
-        var projects: [(ProjectRecord, String)] = []
+        var projects: [ListedProject] = []
         for row in rows.prefix(filter.limit) {
-            let workflowID = try row.makeRandomAccess()[row.count - 1].decode(String.self)
-            projects.append((try decode(row), workflowID))
+            let cells = row.makeRandomAccess()
+            projects.append(ListedProject(record: try decode(row), workflowID: try cells[row.count - 2].decode(String.self),
+                                          nextStepOn: try cells[row.count - 1].decode(String?.self).flatMap { CivilDate(iso: $0) }))
         }
         return (projects, rows.count > filter.limit)
     }

@@ -46,7 +46,11 @@ struct DashboardTests {
                 #expect(reply.header("Content-Type") == "text/html; charset=utf-8")
                 #expect(reply.text.contains(heading), "\(path): \(reply.text)")
             }
-            let signedOut = try await server.call(.post, "/dashboard/sign-out", as: nil, headers: ["Cookie": cookie])
+            let forged = try await server.call(.post, "/dashboard/sign-out", as: nil, json: "csrf=0", headers: ["Cookie": cookie])
+            #expect(forged.status == 403 && forged.header("Set-Cookie") == nil)
+            let csrf = try #require(try await page(server, "/dashboard", cookie: cookie).text.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
+            let signedOut = try await server.call(.post, "/dashboard/sign-out", as: nil, json: "csrf=\(csrf)",
+                                                  headers: ["Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"])
             #expect(signedOut.header("Set-Cookie")?.contains("Max-Age=0") == true)
             #expect(try await page(server, "/dashboard", cookie: cookie).status == 303)
         }
