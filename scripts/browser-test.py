@@ -6,12 +6,13 @@ overflow and console errors, and photographed at both sizes."""
 import json
 import os
 import sys
+import traceback
 import urllib.error
 import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, SHOTS = sys.argv[1], sys.argv[2]
@@ -99,11 +100,22 @@ def sign_in(driver, site, token):
     check("/sign-in" not in driver.current_url, f"{token} could not sign in to {site}: {driver.page_source[:300]}")
 
 
+def gone(element):
+    """The element's document was replaced. Mid-navigation Chromium may answer an inspector error instead of a
+    stale reference; either way the old page is gone."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
 def press(driver, button):
     """Clicks a form's button and waits for the page it leads to."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 20).until(lambda d: gone(page))
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def done_message(driver):
@@ -229,6 +241,7 @@ except Exception as error:  # a step that could not run at all (a missing elemen
     failures.append(f"{type(error).__name__}: {error}")
     driver.save_screenshot(os.path.join(SHOTS, "failure.png"))
     print("FAIL:", failures[-1], "\nat", driver.current_url)
+    traceback.print_exc()
 finally:
     driver.quit()
 

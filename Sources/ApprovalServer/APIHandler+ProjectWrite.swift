@@ -105,6 +105,7 @@ extension APIHandler {
     ) async throws -> Body {
         let user = try currentUser()
         let digest = try Self.requestDigest(operation: operation, target: code, request: request)
+        await context.paces.refreshIfDue(context)
         return try await database.read { connection in
             for _ in 1...Self.writeAttempts {
                 guard let loaded = try await LoadedProject.read(code: code, userID: user.id, idempotencyKey: idempotencyKey,
@@ -246,7 +247,9 @@ extension APIHandler {
                  documents: [String: FormalDocument], lastProgress progress: ProgressUpdate?,
                  attachments: [String: [String: AttachedMaterial]] = [:], today: CivilDate) -> ProjectResponse {
         let agency = ProjectStatusMapper.Agency(agreement: agreement, lastProgress: progress, today: today)
-        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, agent: agent, documents: documents,
+        let expected = ExpectedForecast(project: project, usedDays: view.usedDays, asOf: view.asOf, calendar: context.registry.calendar(for: project.workflow),
+                                        paces: context.paces.paces(forRegion: record.region))
+        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, expected: expected, agent: agent, documents: documents,
                                                                   attachments: attachments, agency: agency),
                                etag: record.etag)
     }

@@ -10,6 +10,7 @@ extension APIHandler {
         try Access.checkMayCreateProjects(user)
         guard case let .json(request) = input.body else { throw APIError.badRequest("expected application/json") }
         let (newProject, project) = try validate(request, by: user)
+        await context.paces.refreshIfDue(context)
         let response = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "createProject", target: "",
                                                  request: request, status: 201) { connection, user in
             var newProject = newProject
@@ -128,6 +129,7 @@ extension APIHandler {
     /// Reads a visible project as of today, or 404.
     func readProject(_ code: String) async throws -> (ProjectRecord, Project, ProjectResponse) {
         let user = try currentUser()
+        await context.paces.refreshIfDue(context)
         return try await database.read { connection in
             guard let loaded = try await LoadedProject.read(code: code, userID: user.id, idempotencyKey: nil, on: connection,
                                                             logger: context.logger) else {

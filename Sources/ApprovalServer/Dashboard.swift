@@ -123,7 +123,8 @@ struct Dashboard {
                 "title": "超时风险", "region": region, "regionFilter": filter,
                 "projects": result.projects.map { project in
                     ["project": project.project, "projectName": project.projectName, "usedDays": project.usedDays, "totalLimit": project.totalLimit,
-                     "forecastDays": project.forecastDays, "path": project.criticalPath.joined(separator: " → "),
+                     "forecastDays": project.forecastDays, "expectedDays": project.expectedDays.map(String.init) ?? "—",
+                     "expectedPassesLimit": project.expectedPassesLimit, "path": project.criticalPath.joined(separator: " → "),
                      "warning": project.warning.rawValue, "warningName": Self.warningNames[project.warning.rawValue] ?? "", "agent": project.agent ?? ""] as [String: Any]
                 },
             ], user: user)
@@ -147,12 +148,18 @@ struct Dashboard {
             throw APIError.notFound("项目 \(code)")
         }
         let today = context.today
-        let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
+        let calendar = context.registry.calendar(for: project.workflow)
+        let view = ProjectView(project: project, asOf: today, calendar: calendar)
+        await context.paces.refreshIfDue(context)
+        let expected = ExpectedForecast(project: project, usedDays: view.usedDays, asOf: today, calendar: calendar,
+                                        paces: context.paces.paces(forRegion: record.region))
         let departments = context.registry.catalog.departments
         return page("project", [
             "title": record.name, "name": record.name, "code": record.code, "workflowName": project.workflow.name, "region": record.region,
             "startedOn": record.startedOn.description, "agent": agent?.name ?? "未指派", "usedDays": view.usedDays, "totalLimit": view.totalLimit,
             "forecastDays": view.forecast.totalDays, "completionDate": view.forecast.completionDate?.value.description ?? "—",
+            "expectedDays": expected.totalDays, "expectedDate": expected.completionDate?.value.description ?? "—",
+            "expectedPasses": expected.passesTotalLimit,
             "warning": view.warning.rawValue, "warningName": Self.warningNames[view.warning.rawValue] ?? "",
             "gantt": GanttChart(project: project, view: view, today: today).svg,
             "items": view.items.filter { $0.state != .notApplicable }.map { item in

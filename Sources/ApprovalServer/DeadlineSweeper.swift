@@ -168,7 +168,8 @@ public struct DeadlineSweeper: Sendable {
     /// Sweeps batch after batch until nothing is due, `lanes` batches at a time: each claims with SKIP LOCKED,
     /// so they take disjoint projects, and one waits on the database while another decides in Swift.
     public func sweepAll() async throws -> Result {
-        try await withThrowingTaskGroup(of: Result.self) { group in
+        await context.paces.refreshIfDue(context)
+        return try await withThrowingTaskGroup(of: Result.self) { group in
             for _ in 0..<lanes {
                 group.addTask {
                     var total = Result()

@@ -50,7 +50,8 @@ struct LeaderReportService {
         return .init(asOf: asOf.description, region: region, projects: rows.map { row in
             let workflow = context.registry.versions[row.workflowVersionID]
             return .init(project: row.projectCode, projectName: row.projectName, region: row.region, usedDays: row.usedDays,
-                         totalLimit: row.totalLimit, forecastDays: row.forecastDays,
+                         totalLimit: row.totalLimit, forecastDays: row.forecastDays, expectedDays: row.expectedDays,
+                         expectedPassesLimit: (row.expectedDays ?? 0) > row.totalLimit,
                          criticalPath: row.criticalPath.map { workflow?.item($0)?.name ?? $0 },
                          warning: ProjectStatusMapper.warning(WarningLevel(rawValue: row.warning) ?? .none), agent: row.agentName, figuresAsOf: row.figuresAsOf?.description)
         })
@@ -148,9 +149,10 @@ struct ReportTable: Sendable {
 
     init(_ report: Components.Schemas.AtRiskReport) {
         self.init(title: "超时风险项目（\(report.region)）",
-                  columns: ["项目代码", "项目名称", "已用工作日", "总时限", "预测工作日", "关键路径", "预警", "代办员", "数据日期"],
+                  columns: ["项目代码", "项目名称", "已用工作日", "总时限", "预测工作日", "按历史预计工作日", "关键路径", "预警", "代办员", "数据日期"],
                   rows: report.projects.map { project in
                       [project.project, project.projectName, String(project.usedDays), String(project.totalLimit), String(project.forecastDays),
+                       project.expectedDays.map(String.init) ?? "",
                        project.criticalPath.joined(separator: " → "), project.warning.rawValue, project.agent ?? "", project.figuresAsOf ?? ""]
                   })
     }

@@ -12,7 +12,7 @@ enum ProjectStatusMapper {
         let today: CivilDate
     }
 
-    static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, agent: User?,
+    static func status(_ record: ProjectRecord, _ project: Project, _ view: ProjectView, expected: ExpectedForecast, agent: User?,
                        documents: [String: FormalDocument], attachments: [String: [String: AttachedMaterial]] = [:],
                        agency: Agency) -> Components.Schemas.ProjectStatus {
         let workflow = project.workflow
@@ -32,6 +32,10 @@ enum ProjectStatusMapper {
                          warning: warning(view.warning)),
             forecast: .init(totalDays: view.forecast.totalDays, completionDate: view.forecast.completionDate?.value.description,
                             criticalPath: view.forecast.criticalPath, provisional: view.isProvisional),
+            expectedForecast: .init(totalDays: expected.totalDays, totalDaysP90: expected.totalDaysP90,
+                                    completionDate: expected.completionDate?.value.description,
+                                    completionDateP90: expected.completionDateP90?.value.description, criticalPath: expected.criticalPath,
+                                    passesTotalLimit: expected.passesTotalLimit, itemsAtLegalLimit: expected.itemsAtLegalLimit),
             stages: view.stages.map { stage in
                 .init(id: stage.id, name: stage.name, leadDepartment: stage.leadDepartment, limit: stage.limit,
                       usedDays: stage.usedDays, status: .init(rawValue: stage.status.rawValue)!)

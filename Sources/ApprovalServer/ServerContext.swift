@@ -20,6 +20,8 @@ public struct ServerContext: Sendable {
     let gauges: ProbeGauges
     /// Uploads under way, bounded by `settings.materials`.
     let uploads: UploadGate
+    /// The departments' recent paces, for the forecast from history.
+    let paces = PaceCache()
 
     public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: ServerMetrics = ServerMetrics(),
                 migrationsFolder: URL, virtualClockControl: Bool = false, webhookEgress: WebhookEgress = .strict,
@@ -53,6 +55,7 @@ public struct ServerContext: Sendable {
         // Only a project's agent follows up, so only while it has one is a next step due.
         let nextDue = project.nextSweep(after: today, in: timeZone, documents: documents.values,
                                         nextStep: record.agentID == nil ? nil : progress?.pendingNextStep)
-        return ProjectSave(record: record, project: project, view: view, nextDue: nextDue, calendar: calendar)
+        return ProjectSave(record: record, project: project, view: view, nextDue: nextDue, calendar: calendar,
+                           paces: paces.paces(forRegion: record.region))
     }
 }

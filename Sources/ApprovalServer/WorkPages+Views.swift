@@ -62,6 +62,8 @@ extension WorkPages {
             "usedDays": status.clock.usedDays, "totalLimit": status.clock.totalLimit, "remainingDays": status.clock.remainingDays,
             "warning": status.clock.warning.rawValue, "warningName": Self.warningNames[status.clock.warning.rawValue] ?? "",
             "completionDate": status.forecast.completionDate ?? "—", "provisional": status.forecast.provisional,
+            "expectedDate": status.expectedForecast.completionDate ?? "—", "expectedPasses": status.expectedForecast.passesTotalLimit,
+            "expectedDays": status.expectedForecast.totalDays,
             "followUpOverdue": status.agency?.followUpOverdue == true, "showProgress": fieldWork || user.role == .investor,
         ]
         values["done"] = Self.done(request)

@@ -86,6 +86,8 @@ public enum LeaderReports {
         public let usedDays: Int
         public let totalLimit: Int
         public let forecastDays: Int
+        /// The forecast from history's total, when computed (at the project's last change or sweep).
+        public let expectedDays: Int?
         public let criticalPath: [String]
         public let warning: String
         public let agentName: String?
@@ -98,17 +100,17 @@ public enum LeaderReports {
     public static func atRiskProjects(regionPrefix: String, on connection: PostgresConnection, logger: Logger) async throws -> [AtRiskProject] {
         let rows = try await connection.query("""
             SELECT p.code, p.name, p.region, p.used_days, p.total_limit, p.forecast_days, p.critical_path, p.warning, agent.name,
-                   p.workflow_version_id, p.summary_as_of::text
+                   p.workflow_version_id, p.summary_as_of::text, p.expected_days
             FROM projects p LEFT JOIN users agent ON agent.id = p.agent_id
             WHERE NOT p.completed AND starts_with(p.region, \(regionPrefix)) AND p.total_limit IS NOT NULL
-              AND (p.forecast_days > p.total_limit OR p.used_days * 5 >= p.total_limit * 4)
-            ORDER BY p.forecast_days - p.total_limit DESC, p.used_days DESC, p.code
+              AND (p.forecast_days > p.total_limit OR p.used_days * 5 >= p.total_limit * 4 OR p.expected_days > p.total_limit)
+            ORDER BY greatest(p.forecast_days, coalesce(p.expected_days, 0)) - p.total_limit DESC, p.used_days DESC, p.code
             """, logger: logger)
         var projects: [AtRiskProject] = []
-        for try await (code, name, region, used, limit, forecast, path, warning, agent, version, asOf)
-            in rows.decode((String, String, String, Int, Int, Int, [String], String, String?, Int64, String?).self) {
+        for try await (code, name, region, used, limit, forecast, path, warning, agent, version, asOf, expected)
+            in rows.decode((String, String, String, Int, Int, Int, [String], String, String?, Int64, String?, Int?).self) {
             projects.append(AtRiskProject(projectCode: code, projectName: name, region: region, usedDays: used, totalLimit: limit,
-                                          forecastDays: forecast, criticalPath: path, warning: warning, agentName: agent,
+                                          forecastDays: forecast, expectedDays: expected, criticalPath: path, warning: warning, agentName: agent,
                                           workflowVersionID: version, figuresAsOf: asOf.flatMap(CivilDate.init(iso:))))
         }
         return projects

@@ -64,14 +64,18 @@ public struct ProjectSave: Sendable {
     public let project: Project
     public let view: ProjectView
     public let nextDue: Date?
+    /// The forecast from history, from the departments' recent paces.
+    public let expected: ExpectedForecast
     /// The items as they stand, kept with the row so that the next write need not replay the events.
     public let snapshot: ProjectSnapshot
 
-    public init(record: ProjectRecord, project: Project, view: ProjectView, nextDue: Date?, calendar: WorkdayCalendar) {
+    public init(record: ProjectRecord, project: Project, view: ProjectView, nextDue: Date?, calendar: WorkdayCalendar,
+                paces: [String: DepartmentPace]) {
         self.record = record
         self.project = project
         self.view = view
         self.nextDue = nextDue
+        expected = ExpectedForecast(project: project, usedDays: view.usedDays, asOf: view.asOf, calendar: calendar, paces: paces)
         snapshot = project.snapshot(calendar: calendar)
     }
 

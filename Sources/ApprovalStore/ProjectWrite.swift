@@ -87,6 +87,7 @@ public struct ProjectWrite: Sendable {
                     used_days = r.used_days, next_due_at = CASE WHEN r.due THEN r.next_due_at END,
                     item_yellow_raised = ARRAY(SELECT jsonb_array_elements_text(r.item_yellow_raised::jsonb)),
                     warning_raised = r.warning_raised, summary_as_of = r.summary_as_of::date, forecast_days = r.forecast_days,
+                    expected_days = NULLIF(r.expected_days, -1),
                     total_limit = r.total_limit, critical_path = ARRAY(SELECT jsonb_array_elements_text(r.critical_path::jsonb)),
                     calendar_id = r.calendar_id, snapshot = r.snapshot::jsonb,
                     completed_on = CASE WHEN r.completed THEN coalesce(p.completed_on, r.summary_as_of::date) END
@@ -96,11 +97,12 @@ public struct ProjectWrite: Sendable {
                             \(records.map(\.usedDays))::int8[], \(saves.map { $0.nextDue != nil })::bool[], \(saves.map { $0.nextDue ?? Date(timeIntervalSince1970: 0) })::timestamptz[],
                             \(records.map { JSONValue.array($0.itemYellowRaised.map(JSONValue.string)).canonicalText })::text[],
                             \(records.map(\.warningRaised.rawValue))::text[], \(saves.map(\.view.asOf.description))::text[],
-                            \(saves.map(\.view.forecast.totalDays))::int8[], \(saves.map(\.view.totalLimit))::int8[],
+                            \(saves.map(\.view.forecast.totalDays))::int8[], \(saves.map { $0.expected.criticalPath.isEmpty ? -1 : $0.expected.totalDays })::int8[],
+                            \(saves.map(\.view.totalLimit))::int8[],
                             \(saves.map { JSONValue.array($0.view.forecast.criticalPath.map(JSONValue.string)).canonicalText })::text[],
                             \(saves.map(\.project.workflow.calendarID))::text[], \(snapshots)::text[])
                     AS r(id, expected, name, agent_id, version, last_seq, last_hash, current_stage, completed, warning, used_days, due,
-                         next_due_at, item_yellow_raised, warning_raised, summary_as_of, forecast_days, total_limit, critical_path,
+                         next_due_at, item_yellow_raised, warning_raised, summary_as_of, forecast_days, expected_days, total_limit, critical_path,
                          calendar_id, snapshot)
                 WHERE p.id = r.id AND p.version = r.expected
                 RETURNING p.id
