@@ -70,8 +70,14 @@ def browser():
     return driver
 
 
-def look(driver, name):
-    """The page as it is, at phone and at desktop size: no horizontal overflow, no console error, a screenshot each."""
+ERROR_TITLES = {"未能完成", "表单已过期", "Not found", "Not allowed for this user"}
+
+
+def look(driver, name, error_page=False):
+    """The page as it is, at phone and at desktop size: no horizontal overflow, no console error, a screenshot each.
+    Unless it is meant to be one, the page is not an error page (the browser gives no status; the heading tells)."""
+    heading = driver.find_element(By.TAG_NAME, "h1").text
+    check((heading in ERROR_TITLES) == error_page, f"{name}: the page's heading is {heading!r}")
     for label, (width, height) in [("phone", PHONE), ("desktop", DESKTOP)]:
         driver.set_window_rect(width=width, height=height)
         # The viewport itself is set (window sizes include the browser's frame in some versions).
@@ -89,7 +95,8 @@ def look(driver, name):
         driver.save_screenshot(os.path.join(SHOTS, f"{name}-{label}.png"))
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
     errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    check(not errors, f"{name}: console errors {errors}")
+    # An error page's own status (404, 409 …) is reported as a failed load; nothing else may be.
+    check(not errors or (error_page and all("status of 4" in e for e in errors)), f"{name}: console errors {errors}")
 
 
 def sign_in(driver, site, token):
@@ -161,6 +168,13 @@ def reviewer_morning(driver, to_accept, to_supplement):
     check(done_message(driver).startswith("已批准"), f"approve said {done_message(driver)!r}")
     driver.get(f"{BASE}/m/queue?bucket=waiting_on_applicant")
     look(driver, "queue-waiting")
+    check(to_supplement in driver.find_element(By.TAG_NAME, "main").text, "the supplemented filing waits on the applicant")
+    for bucket in ["extensions_to_decide", "formal_documents_owed", "commitments_due"]:
+        driver.get(f"{BASE}/m/queue?bucket={bucket}")
+        look(driver, f"queue-{bucket.replace('_', '-')}")
+    # What the API refuses is shown on a page of its own, with the reason and a way back.
+    driver.get(f"{BASE}/m/projects/2609-330302-89-01-999999")
+    look(driver, "error-not-found", error_page=True)
 
     _, approved = api("GET", f"/projects/{to_accept}", "demo-reviewer")
     check(next(i for i in approved["items"] if i["id"] == "project-filing")["state"] == "approved", "the accepted filing is approved in the API")
@@ -177,6 +191,8 @@ def agent_day(driver):
     look(driver, "projects-agent")
     press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "温州示范智能装备产业园一期"))
     look(driver, "project-agent")
+    check("窗口：资规局窗口 Demo · 0577-8800-2001" in driver.find_element(By.ID, "land-use-planning-permit").text,
+          "the item names the window to call and its phone")
     code = driver.current_url.rstrip("/").split("/")[-1].split("?")[0]
     form = driver.find_element(By.CSS_SELECTOR, "form[action$='/progress']")
     Select(form.find_element(By.NAME, "kind")).select_by_value("site_visit")
@@ -219,10 +235,12 @@ def investor_rates(driver, code):
 
 
 def other_pages(driver):
-    """The pages no flow above visits: a bad form, sign-in, and the leaders' dashboard."""
+    """The pages no flow above visits: the sign-in pages and the leaders' dashboard."""
     driver.delete_all_cookies()
     driver.get(f"{BASE}/m/sign-in")
     look(driver, "sign-in")
+    driver.get(f"{BASE}/dashboard/sign-in")
+    look(driver, "dashboard-sign-in")
     sign_in(driver, "/dashboard", "demo-leader")
     for name, path in [("dashboard", "/dashboard"), ("dashboard-overdue", "/dashboard/overdue"), ("dashboard-at-risk", "/dashboard/at-risk"),
                        ("dashboard-departments", "/dashboard/departments"), ("dashboard-project", "/dashboard/projects/2609-330302-89-01-100004")]:

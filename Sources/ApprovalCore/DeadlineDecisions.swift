@@ -81,6 +81,9 @@ extension Project {
             result.decisions.append(.followUpOverdue(update, agent: agentID, nextStepOn: nextStepOn))
         }
         let view = ProjectView(project: self, asOf: today, calendar: calendar)
+        // A running item out of its yellow window again had its deadline moved (a granted extension): its yellow is
+        // said again when the new deadline nears.
+        result.itemYellowRaised.removeAll { id in view.items.contains { $0.id == id && $0.state == .accepted && $0.warning == .none } }
         for item in view.items where item.warning == .yellow && !result.itemYellowRaised.contains(item.id) {
             result.itemYellowRaised.append(item.id)
             result.decisions.append(.itemWarning(item))

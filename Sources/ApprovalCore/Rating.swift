@@ -62,9 +62,12 @@ public struct Rating: Sendable, Hashable {
             return .agent(agentID)
         }
         guard let item = project.item(named) else { throw .unknownSubject(named) }
-        guard item.state.hasEnded, item.state != .notApplicable else { throw .itemNotEnded(item: item.id, state: item.state) }
+        guard isRateable(item.state) else { throw .itemNotEnded(item: item.id, state: item.state) }
         return .item(item.id)
     }
+
+    /// An item is rated once it has ended, unless it never applied.
+    public static func isRateable(_ state: ItemState) -> Bool { state.hasEnded && state != .notApplicable }
 
     /// One rating per subject, which can be changed for `editableFor` after it was first given.
     public static func checkMayRate(previous: Rating?, at now: Date) throws(Refusal) {

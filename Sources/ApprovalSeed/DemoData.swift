@@ -23,9 +23,9 @@ public enum DemoData {
         DemoUser(token: "demo-investor", user: NewUser(name: "温州示范实业有限公司 Demo", role: .investor, region: "330302",
                                                        organisation: "91330302MA2DEMO01X", phone: "0577-00000001")),
         DemoUser(token: "demo-reviewer", user: NewUser(name: "鹿城区发改局窗口 Demo", role: .reviewer, region: "330302",
-                                                       department: "development-reform")),
+                                                       department: "development-reform", phone: "0577-8800-1001")),
         DemoUser(token: "demo-planning-reviewer", user: NewUser(name: "资规局窗口 Demo", role: .reviewer, region: "330300",
-                                                                department: "natural-resources-planning")),
+                                                                department: "natural-resources-planning", phone: "0577-8800-2001")),
         DemoUser(token: "demo-coordinator", user: NewUser(name: "温州市代办中心 Demo", role: .coordinator, region: "330300")),
         DemoUser(token: "demo-leader", user: NewUser(name: "效能监察 Demo", role: .leader, region: "330000")),
         // The three-level agency network (市、县、乡镇).

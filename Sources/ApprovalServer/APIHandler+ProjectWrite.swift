@@ -247,9 +247,7 @@ extension APIHandler {
                  documents: [String: FormalDocument], lastProgress progress: ProgressUpdate?,
                  attachments: [String: [String: AttachedMaterial]] = [:], today: CivilDate) -> ProjectResponse {
         let agency = ProjectStatusMapper.Agency(agreement: agreement, lastProgress: progress, today: today)
-        let expected = ExpectedForecast(project: project, usedDays: view.usedDays, asOf: view.asOf, calendar: context.registry.calendar(for: project.workflow),
-                                        paces: context.paces.paces(forRegion: record.region))
-        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, expected: expected, agent: agent, documents: documents,
+        return ProjectResponse(status: ProjectStatusMapper.status(record, project, view, expected: context.expectedForecast(record, project, view: view), agent: agent, documents: documents,
                                                                   attachments: attachments, agency: agency),
                                etag: record.etag)
     }

@@ -44,7 +44,7 @@ extension APIHandler {
             overdue = today > deadline
         }
         if let due = row.dueOn { overdue = today > due }
-        return .init(bucket: .init(rawValue: row.bucket.rawValue) ?? .toAccept, project: row.projectCode, projectName: row.projectName,
+        return .init(bucket: .init(rawValue: row.bucket.rawValue) ?? .toAccept, project: row.projectCode, projectName: row.projectName, projectRegion: row.projectRegion,
                      item: row.itemID, itemName: workflow?.item(row.itemID)?.name ?? row.itemID, department: row.department,
                      state: row.state.rawValue, since: row.since.description, deadline: row.deadline?.description, remainingDays: remaining,
                      warning: warning, dueOn: row.dueOn?.description, overdue: overdue, waitingFor: row.waitingFor)

@@ -53,12 +53,19 @@ extension APIHandler {
 
     func listDepartments(_ input: Operations.ListDepartments.Input) async throws -> Operations.ListDepartments.Output {
         _ = try currentUser()
+        var windows: [String: [User]]?
+        if let region = input.query.region {
+            guard Jurisdiction(region) != nil else { throw APIError.badRequest("'\(region)' is not \(Jurisdiction.expectedForm)", field: "region") }
+            let found = try await database.read { try await UserRepository.windows(serving: region, on: $0, logger: context.logger) }
+            windows = Dictionary(grouping: found) { $0.department ?? "" }
+        }
         let departments = context.registry.catalog.departments.values.sorted { $0.id < $1.id }.map { department in
             let kind: Components.Schemas.Department.KindPayload = switch department.kind {
             case .government: .government
             case .utility: .utility
             }
-            return Components.Schemas.Department(id: department.id, name: department.name, shortName: department.shortName, kind: kind)
+            return Components.Schemas.Department(id: department.id, name: department.name, shortName: department.shortName, kind: kind,
+                                                 windows: windows.map { ($0[department.id] ?? []).prefix(3).map { .init(name: $0.name, region: $0.region, phone: $0.phone ?? "") } })
         }
         return .ok(.init(body: .json(.init(departments: departments))))
     }

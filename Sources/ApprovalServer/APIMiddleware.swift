@@ -36,7 +36,7 @@ struct APIMiddleware: ServerMiddleware {
             }
             return (response, responseBody)
         } catch {
-            return problemResponse(for: classify(error), operationID: operationID)
+            return problemResponse(for: Self.classify(error), operationID: operationID)
         }
     }
 
@@ -77,7 +77,9 @@ struct APIMiddleware: ServerMiddleware {
         return found
     }
 
-    private func classify(_ error: any Error) -> APIError {
+    /// What a failed operation answers: an `APIError` as it is, a decoding or idempotency failure as the caller's,
+    /// anything else as a logged 500 (the working pages' calls too, `PageAPI`).
+    static func classify(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
         guard let serverError = error as? ServerError else { return internalError(error) }
         if let error = serverError.underlyingError as? APIError { return error }
@@ -95,7 +97,7 @@ struct APIMiddleware: ServerMiddleware {
         return internalError(serverError.underlyingError)
     }
 
-    private func internalError(_ error: any Error) -> APIError {
+    private static func internalError(_ error: any Error) -> APIError {
         RequestScope.logger.error("internal error: \(LoggedError.describe(error))")
         return APIError(status: 500, type: "/problems/internal", title: "Internal error",
                         detail: "the server failed; the request id identifies it in the logs")

@@ -55,16 +55,21 @@ enum Access {
 
     /// Throws 403 when the (visible) project's item is not the caller's to act on.
     static func checkMayPerform(_ kind: ItemActionKind, on item: ItemDefinition, user: User, projectRegion: String? = nil) throws(APIError) {
+        try checkMayPerform(kind, itemID: item.id, department: item.department, user: user, projectRegion: projectRegion)
+    }
+
+    /// The same rule from the item's id and department (what a queue entry carries).
+    static func checkMayPerform(_ kind: ItemActionKind, itemID: String, department: String, user: User, projectRegion: String?) throws(APIError) {
         guard kind.performers.contains(user.role) else {
             let who = kind.performers.subtracting([.admin]).map(\.rawValue).sorted().joined(separator: " or ")
             throw .forbidden("\(kind.rawValue) is done by the \(who), not by a \(user.role.rawValue)")
         }
-        if user.role == .reviewer, item.department != user.department {
-            throw .forbidden("item '\(item.id)' is decided by \(item.department), not by your department \(user.department ?? "")")
+        if user.role == .reviewer, department != user.department {
+            throw .forbidden("item '\(itemID)' is decided by \(department), not by your department \(user.department ?? "")")
         }
         // 经本行政机关负责人批准: an extension is decided by the head of the department, not by the reviewer asking.
         if [.grantExtension, .refuseExtension].contains(kind), user.role == .reviewer, !user.departmentHead || user.region != projectRegion {
-            throw .forbidden("an extension of '\(item.id)' is decided by the head of \(item.department) in the project's region \(projectRegion ?? "")")
+            throw .forbidden("an extension of '\(itemID)' is decided by the head of \(department) in the project's region \(projectRegion ?? "")")
         }
     }
 

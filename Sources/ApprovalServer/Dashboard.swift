@@ -148,11 +148,9 @@ struct Dashboard {
             throw APIError.notFound("项目 \(code)")
         }
         let today = context.today
-        let calendar = context.registry.calendar(for: project.workflow)
-        let view = ProjectView(project: project, asOf: today, calendar: calendar)
+        let view = ProjectView(project: project, asOf: today, calendar: context.registry.calendar(for: project.workflow))
         await context.paces.refreshIfDue(context)
-        let expected = ExpectedForecast(project: project, usedDays: view.usedDays, asOf: today, calendar: calendar,
-                                        paces: context.paces.paces(forRegion: record.region))
+        let expected = context.expectedForecast(record, project, view: view)
         let departments = context.registry.catalog.departments
         return page("project", [
             "title": record.name, "name": record.name, "code": record.code, "workflowName": project.workflow.name, "region": record.region,

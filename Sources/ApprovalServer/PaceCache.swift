@@ -4,9 +4,11 @@ import Foundation
 import Synchronization
 
 /// The departments' recent paces (`DepartmentPaces`) as the forecast from history reads them: loaded from the
-/// tally at most once per `refresh`, and read without waiting, so a write or a status read costs nothing for them
-/// (a write holds its connection while it computes, and must not take a second). Until the first load every item
-/// counts at its legal limit, and the expected forecast is the legal one.
+/// tally at most once per `refresh` by a read or a write before it takes its connection (`refreshIfDue`), and
+/// otherwise read from memory, so computing a project's figures never queries for them (a write holds its
+/// connection while it computes, and must not take a second). Until the first load every item counts at its legal
+/// limit, and the expected forecast is the legal one. A project's stored expected total (the at-risk report's) is
+/// as of its last change or sweep.
 final class PaceCache: Sendable {
     private struct State {
         var paces = DepartmentPaces.none

@@ -111,10 +111,12 @@ struct PageSite {
               readers.contains(user.role) else {
             return Self.redirect("\(base)/sign-in")
         }
-        do {
-            return try await Self.$session.withValue(session) { try await render(user, session) }
-        } catch let error as APIError {
-            return page("sign-in", ["title": error.title, "error": error.detail], user: user, status: .init(code: error.status))
+        return try await Self.$session.withValue(session) {
+            do {
+                return try await render(user, session)
+            } catch let error as APIError {
+                return page("message", ["title": error.title, "error": error.detail], user: user, status: .init(code: error.status))
+            }
         }
     }
 
@@ -188,16 +190,17 @@ struct PageSite {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// The values with every absent optional removed, at any depth, so a template's `{{#name}}` section is skipped
-    /// for it (Mustache would print "nil").
-    static func withoutNils(_ value: Any) -> Any? {
+    /// The values with every absent optional made `false`, at any depth, so a template's `{{#name}}` section is
+    /// skipped for it: Mustache would print "nil", and a name left out would be looked up in the enclosing values
+    /// (an item without days left would show the project's).
+    static func withoutNils(_ value: Any) -> Any {
         let mirror = Mirror(reflecting: value)
         if mirror.displayStyle == .optional {
-            guard let wrapped = mirror.children.first?.value else { return nil }
+            guard let wrapped = mirror.children.first?.value else { return false }
             return withoutNils(wrapped)
         }
-        if let dictionary = value as? [String: Any] { return dictionary.compactMapValues(withoutNils) }
-        if let array = value as? [Any] { return array.compactMap(withoutNils) }
+        if let dictionary = value as? [String: Any] { return dictionary.mapValues(withoutNils) }
+        if let array = value as? [Any] { return array.map(withoutNils) }
         return value
     }
 

@@ -46,6 +46,12 @@ public struct ServerContext: Sendable {
     /// The one "today" of the deployment, for every project, report and page.
     public var today: CivilDate { clock.today(in: timeZone) }
 
+    /// The forecast from history of a project as `view` sees it, at the paces last loaded.
+    func expectedForecast(_ record: ProjectRecord, _ project: Project, view: ProjectView) -> ExpectedForecast {
+        ExpectedForecast(project: project, usedDays: view.usedDays, asOf: view.asOf, calendar: registry.calendar(for: project.workflow),
+                         paces: paces.paces(forRegion: record.region))
+    }
+
     /// What to write for a changed project, given its formal documents and newest progress update as they stand
     /// after the change (the sweeper keeps those for its whole batch rather than read them again).
     func projectSave(_ record: ProjectRecord, _ project: Project, today: CivilDate, documents: [String: FormalDocument],

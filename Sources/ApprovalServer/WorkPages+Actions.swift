@@ -21,60 +21,60 @@ struct PageAction {
 }
 
 extension WorkPages {
-    /// The actions the item's state offers this user, as the API's rules allow them (it decides; a form it refuses
-    /// shows why).
-    static func itemActions(_ item: Components.Schemas.ItemStatus, definition: ItemDefinition?, user: User) -> [PageAction] {
-        let decides = user.role == .admin || (user.role == .reviewer && user.department == item.department)
-        var actions: [PageAction] = []
-        if decides {
-            switch item.state {
-            case .submitted:
-                actions.append(PageAction(action: "accept", label: "受理"))
-                if definition?.allowsDeficiencyAcceptance == true {
-                    actions.append(PageAction(action: "accept", label: "容缺受理", requirements: .nonCoreMissing, missing: true, dueDate: true))
-                }
-            case .accepted:
-                actions.append(PageAction(action: "approve", label: "批准"))
-                actions.append(PageAction(action: "reject", label: "不予许可", reason: "不予许可的理由和依据", danger: true))
-                actions.append(supplement)
-                actions.append(PageAction(action: "suspend", label: "特别程序（暂停计时）", suspensionReason: true))
-                if let days = definition?.extensionDays, days > 0, item._extension == nil {
-                    actions.append(PageAction(action: "requestExtension", label: "申请延期", reason: "延期理由", extensionDays: days))
-                }
-                if item._extension.map({ $0.decidedOn == nil }) == true, user.role == .admin || user.departmentHead {
-                    actions += extensionDecision
-                }
-            case .suspended where item.suspension?.reason != "supplement":
-                actions.append(PageAction(action: "resume", label: "恢复计时"))
-            default:
-                break
+    /// The actions the item's state offers, those the API would let this user perform (`Access`, the one rule): a
+    /// form the API still refuses (a material missing, say) shows why.
+    static func itemActions(_ item: Components.Schemas.ItemStatus, definition: ItemDefinition?, user: User, projectRegion: String) -> [PageAction] {
+        var offered: [PageAction] = []
+        switch item.state {
+        case .ready:
+            offered.append(PageAction(action: "submit", label: "提交申请"))
+        case .submitted:
+            offered.append(PageAction(action: "accept", label: "受理"))
+            if definition?.allowsDeficiencyAcceptance == true {
+                offered.append(PageAction(action: "accept", label: "容缺受理", requirements: .nonCoreMissing, missing: true, dueDate: true))
             }
-            if let commitment = item.commitment, commitment.fulfilledOn == nil {
-                actions.append(PageAction(action: "fulfilCommitment", label: "容缺材料已补齐"))
+        case .accepted:
+            offered += [PageAction(action: "approve", label: "批准"), reject, supplement,
+                        PageAction(action: "suspend", label: "特别程序（暂停计时）", suspensionReason: true)]
+            if let days = definition?.extensionDays, days > 0, item._extension == nil {
+                offered.append(PageAction(action: "requestExtension", label: "申请延期", reason: "延期理由", extensionDays: days))
             }
-            if let document = item.formalDocument, document.issuedOn == nil {
-                actions.append(PageAction(action: "recordFormalDocument", label: "登记正式文书", documentNumber: true))
-            }
+            if item._extension.map({ $0.decidedOn == nil }) == true { offered += extensionDecision }
+        case .suspended where item.suspension?.reason == "supplement":
+            offered.append(PageAction(action: "resubmit", label: "补正后重新提交"))
+        case .suspended:
+            offered.append(PageAction(action: "resume", label: "恢复计时"))
+        default:
+            break
         }
-        if [.investor, .agent].contains(user.role) {
-            if item.state == .ready { actions.append(PageAction(action: "submit", label: "提交申请")) }
-            if item.state == .suspended, item.suspension?.reason == "supplement" { actions.append(PageAction(action: "resubmit", label: "补正后重新提交")) }
+        if let commitment = item.commitment, commitment.fulfilledOn == nil {
+            offered.append(PageAction(action: "fulfilCommitment", label: "容缺材料已补齐"))
         }
-        return actions
+        if let document = item.formalDocument, document.issuedOn == nil {
+            offered.append(PageAction(action: "recordFormalDocument", label: "登记正式文书", documentNumber: true))
+        }
+        return offered.filter { allowed($0, itemID: item.id, department: item.department, user: user, projectRegion: projectRegion) }
     }
 
     /// The actions offered beside a queue entry: the bucket's usual decisions; the rest are on the project's page.
-    static func queueActions(_ bucket: Components.Schemas.QueueEntry.BucketPayload, user: User) -> [PageAction] {
-        switch bucket {
+    static func queueActions(_ entry: Components.Schemas.QueueEntry, user: User) -> [PageAction] {
+        let offered: [PageAction] = switch entry.bucket {
         case .toAccept: [PageAction(action: "accept", label: "受理")]
-        case .toDecide: [PageAction(action: "approve", label: "批准"), PageAction(action: "reject", label: "不予许可", reason: "不予许可的理由和依据", danger: true)]
-        case .extensionsToDecide: user.role == .admin || user.departmentHead ? extensionDecision : []
+        case .toDecide: [PageAction(action: "approve", label: "批准"), reject]
+        case .extensionsToDecide: extensionDecision
         case .formalDocumentsOwed: [PageAction(action: "recordFormalDocument", label: "登记正式文书", documentNumber: true)]
         case .commitmentsDue: [PageAction(action: "fulfilCommitment", label: "容缺材料已补齐")]
         case .waitingOnApplicant: []
         }
+        return offered.filter { allowed($0, itemID: entry.item, department: entry.department, user: user, projectRegion: entry.projectRegion) }
     }
 
+    private static func allowed(_ action: PageAction, itemID: String, department: String, user: User, projectRegion: String) -> Bool {
+        guard let kind = Access.ItemActionKind(rawValue: action.action) else { return false }
+        return (try? Access.checkMayPerform(kind, itemID: itemID, department: department, user: user, projectRegion: projectRegion)) != nil
+    }
+
+    private static let reject = PageAction(action: "reject", label: "不予许可", reason: "不予许可的理由和依据", danger: true)
     private static let supplement = PageAction(action: "suspend", label: "一次性告知补正", requirements: .all, missing: true)
     private static let extensionDecision = [PageAction(action: "grantExtension", label: "同意延期"),
                                             PageAction(action: "refuseExtension", label: "不同意延期", reason: "不同意的理由", danger: true)]

@@ -52,6 +52,12 @@ extension WorkPages {
                                                                   pathParameters: ["code": code]) { handler in
             try await handler.listRatings(.init(path: .init(code: code))).ok.body.json.ratings
         } : []
+        // Whom to call about an item: its department's windows serving the project's region.
+        let windows = try await api.call("listDepartments", as: user, path: "/departments?region=\(status.region)") { handler in
+            try await handler.listDepartments(.init(query: .init(region: status.region))).ok.body.json.departments
+        }.reduce(into: [String: [[String: Any]]]()) { contacts, department in
+            contacts[department.id] = (department.windows ?? []).map { ["name": $0.name, "phone": $0.phone] }
+        }
         let back = "/m/projects/\(code)"
         let form = FormContext(csrf: PageSite.formToken(session: session), back: back)
         let departments = context.registry.catalog.departments
@@ -59,7 +65,7 @@ extension WorkPages {
         var values: [String: Any] = [
             "title": status.name, "name": status.name, "code": status.code, "workflowName": workflow?.name ?? status.workflow.id,
             "investor": status.investorOrganisation, "region": status.region, "startedOn": status.startedOn,
-            "usedDays": status.clock.usedDays, "totalLimit": status.clock.totalLimit, "remainingDays": status.clock.remainingDays,
+            "usedDays": status.clock.usedDays, "totalLimit": status.clock.totalLimit,
             "warning": status.clock.warning.rawValue, "warningName": Self.warningNames[status.clock.warning.rawValue] ?? "",
             "completionDate": status.forecast.completionDate ?? "—", "provisional": status.forecast.provisional,
             "expectedDate": status.expectedForecast.completionDate ?? "—", "expectedPasses": status.expectedForecast.passesTotalLimit,
@@ -68,15 +74,17 @@ extension WorkPages {
         ]
         values["done"] = Self.done(request)
         values["stage"] = status.state == .completed ? "已办结" : stageName(status.currentStage, workflow: status.workflow.id)
-        values["nextStepOn"] = status.agency?.nextStepOn
+        values["agentNextStepOn"] = status.agency?.nextStepOn
         if let agent = status.agent { values["agent"] = ["name": agent.name, "phone": agent.phone as Any] as [String: Any] }
         values["nextSteps"] = status.nextSteps.map { step -> [String: Any] in
             ["item": items.first { $0.id == step.item }?.name ?? step.item, "action": Self.nextStepNames[step.action.rawValue] ?? step.action.rawValue,
              "detail": step.detail, "dueDate": step.dueDate as Any]
         }
         values["items"] = items.map { item in
-            itemValues(item, project: status.code, definition: workflow?.item(item.id), departments: departments, user: user, form: form,
-                       rated: ratings.contains { $0.subject == item.id })
+            var shown = itemValues(item, project: status.code, projectRegion: status.region, definition: workflow?.item(item.id), departments: departments, user: user, form: form,
+                                   rated: ratings.contains { $0.subject == item.id })
+            shown["windows"] = windows[item.department] ?? []
+            return shown
         }
         values["progress"] = progress.prefix(10).map { update -> [String: Any] in
             ["on": update.on, "kind": Self.progressKindNames[update.kind.rawValue] ?? update.kind.rawValue, "text": update.text,
@@ -122,8 +130,8 @@ extension WorkPages {
                     "department": departments[entry.department]?.shortName ?? entry.department, "since": entry.since,
                     "deadline": entry.deadline as Any, "remainingDays": entry.remainingDays.map(String.init) as Any, "dueOn": entry.dueOn as Any,
                     "overdue": entry.overdue == true, "waitingFor": entry.waitingFor as Any,
-                    "warning": entry.warning?.rawValue ?? "none", "warningName": entry.warning.flatMap { Self.warningNames[$0.rawValue] } ?? "",
-                    "actions": Self.queueActions(entry.bucket, user: user).map { form.action($0, project: entry.project, item: entry.item) },
+                    "warning": entry.warning?.rawValue ?? "none", "warningName": entry.warning.flatMap { Self.warningNames[$0.rawValue] } as Any,
+                    "actions": Self.queueActions(entry, user: user).map { form.action($0, project: entry.project, item: entry.item) },
                 ] as [String: Any]
             },
         ], user: user)
@@ -131,12 +139,16 @@ extension WorkPages {
 
     // MARK: Values
 
-    private func itemValues(_ item: Components.Schemas.ItemStatus, project: String, definition: ItemDefinition?, departments: [String: Department], user: User,
+    private func itemValues(_ item: Components.Schemas.ItemStatus, project: String, projectRegion: String, definition: ItemDefinition?, departments: [String: Department], user: User,
                             form: FormContext, rated: Bool) -> [String: Any] {
         var values: [String: Any] = [
             "id": item.id, "name": item.name, "department": departments[item.department]?.name ?? item.department,
             "state": Self.stateNames[item.state.rawValue] ?? item.state.rawValue, "stateSince": item.stateSince as Any,
-            "limit": item.limit, "usedDays": item.usedDays, "overdue": item.overdue, "warning": item.warning.rawValue, "warningName": Self.warningNames[item.warning.rawValue] ?? "",
+            "limit": item.limit, "usedDays": item.usedDays, "overdue": item.overdue,
+            // Every name the template asks of an item is set, if only to false: one left out would be looked up in
+            // the page's values instead.
+            "deadline": false, "remainingDays": false, "suspension": false, "commitment": false, "extension": false,
+            "formalDocument": false, "rating": false, "warning": item.warning.rawValue, "warningName": Self.warningNames[item.warning.rawValue] ?? "",
         ]
         // An ended item's deadline and days left no longer say anything to act on.
         if [.submitted, .accepted, .suspended].contains(item.state) {
@@ -160,9 +172,9 @@ extension WorkPages {
         if let document = item.formalDocument {
             values["formalDocument"] = ["dueOn": document.dueOn, "documentNumber": document.documentNumber as Any]
         }
-        let actions = Self.itemActions(item, definition: definition, user: user)
+        let actions = Self.itemActions(item, definition: definition, user: user, projectRegion: projectRegion)
         values["actions"] = actions.map { form.action($0, project: project, item: item.id, materials: item.materials ?? []) }
-        if user.role == .investor, Self.rateable.contains(item.state), !rated {
+        if user.role == .investor, ItemState(rawValue: item.state.rawValue).map(Rating.isRateable) == true, !rated {
             values["rating"] = form.values()
         }
         return values
@@ -178,7 +190,6 @@ extension WorkPages {
         PageSite.parameter(request, "done").flatMap { doneMessages[$0] }
     }
 
-    static let rateable: Set<Components.Schemas.ItemState> = [.approved, .rejected, .defaultApproved]
     static let warningNames = ["none": "正常", "yellow": "黄色预警", "red": "红色预警"]
     static let stateNames = [
         "blocked": "待前置事项", "ready": "可申报", "submitted": "待受理", "accepted": "审查中", "suspended": "暂停计时", "approved": "已批准",

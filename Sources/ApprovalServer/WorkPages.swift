@@ -88,9 +88,19 @@ struct WorkPages {
         case .accept:
             if let due = form["dueDate"] {
                 body.commitment = .init(requirements: requirements.isEmpty ? nil : requirements, missingMaterials: missing.isEmpty ? nil : missing, dueDate: due)
+            } else if !requirements.isEmpty || !missing.isEmpty {
+                throw APIError.invalid(field: "dueDate", "容缺受理须填写承诺补齐日期")
             }
         case .suspend:
-            let reason = form["suspension"].flatMap(Components.Schemas.ItemActionRequest.SuspensionPayload.ReasonPayload.init(rawValue:)) ?? .supplement
+            let reason: Components.Schemas.ItemActionRequest.SuspensionPayload.ReasonPayload
+            if let asked = form["suspension"] {
+                guard let known = Components.Schemas.ItemActionRequest.SuspensionPayload.ReasonPayload(rawValue: asked) else {
+                    throw APIError.invalid(field: "suspension", "未知的暂停事由 '\(asked)'")
+                }
+                reason = known
+            } else {
+                reason = .supplement
+            }
             body.suspension = .init(reason: reason, requirements: requirements.isEmpty ? nil : requirements, missingMaterials: missing.isEmpty ? nil : missing)
         case .requestExtension:
             body.extensionDays = try form.number("extensionDays")
@@ -112,7 +122,9 @@ struct WorkPages {
     }
 
     private func logProgress(code: String, form: PageForm, user: User) async throws -> String {
-        let kind = form["kind"].flatMap(Components.Schemas.ProgressKind.init(rawValue:)) ?? .other
+        guard let kind = Components.Schemas.ProgressKind(rawValue: form["kind"] ?? "") else {
+            throw APIError.invalid(field: "kind", "未知的进展类型 '\(form["kind"] ?? "")'")
+        }
         let body = Operations.LogProgress.Input.Body.JsonPayload(kind: kind, text: form["text"] ?? "", item: form["item"], nextStepOn: form["nextStepOn"])
         _ = try await api.call("logProgress", as: user, path: "/projects/\(code)/progress", pathParameters: ["code": code], body: body,
                                idempotencyKey: form.idempotencyKey) { handler in

@@ -66,6 +66,7 @@ public enum DepartmentQueue {
         public let bucket: Bucket
         public let projectCode: String
         public let projectName: String
+        public let projectRegion: String
         public let calendarID: String
         public let workflowVersionID: Int64
         public let itemID: String
@@ -105,7 +106,7 @@ public enum DepartmentQueue {
     public static func entries(_ bucket: Bucket, departments: [String]?, regionPrefix: String, limit: Int, offset: Int,
                                on connection: PostgresConnection, logger: Logger) async throws -> [Entry] {
         let sql = """
-            SELECT p.code, p.name, p.calendar_id, p.workflow_version_id, i.item_id, i.limit_days, i.department, i.state, i.state_since::text,
+            SELECT p.code, p.name, p.region, p.calendar_id, p.workflow_version_id, i.item_id, i.limit_days, i.department, i.state, i.state_since::text,
                    i.deadline::text, \(bucket.due)::text, i.waiting_for
             FROM \(bucket.source) AND starts_with(p.region, $2)
             ORDER BY \(bucket.order) LIMIT $3 OFFSET $4
@@ -114,13 +115,14 @@ public enum DepartmentQueue {
         let query = PostgresQuery(unsafeSQL: sql, binds: try binds(departments, regionPrefix, limit, offset))
         for row in try await connection.query(query, logger: logger).collect() {
             var cells = RowCells(row)
-            let code = try cells.next(String.self), name = try cells.next(String.self), calendar = try cells.next(String.self)
+            let code = try cells.next(String.self), name = try cells.next(String.self), region = try cells.next(String.self)
+            let calendar = try cells.next(String.self)
             let version = try cells.next(Int64.self), item = try cells.next(String.self), limit = try cells.next(Int.self)
             let department = try cells.next(String.self), state = try cells.next(String.self)
             let since = try cells.next(String.self), deadline = try cells.next(String?.self), due = try cells.next(String?.self)
             let waitingFor = try cells.next(String?.self)
             guard let state = ItemState(rawValue: state), let since = CivilDate(iso: since) else { continue }
-            entries.append(Entry(bucket: bucket, projectCode: code, projectName: name, calendarID: calendar, workflowVersionID: version, itemID: item,
+            entries.append(Entry(bucket: bucket, projectCode: code, projectName: name, projectRegion: region, calendarID: calendar, workflowVersionID: version, itemID: item,
                                  limitDays: limit, department: department, state: state, since: since,
                                  deadline: deadline.flatMap(CivilDate.init(iso:)), dueOn: due.flatMap(CivilDate.init(iso:)), waitingFor: waitingFor))
         }

@@ -200,6 +200,18 @@ public enum UserRepository {
         return try rows.first.map(decodeUser)
     }
 
+    /// The department windows serving `region` (a county's 6-digit code): active reviewers with a phone whose
+    /// jurisdiction covers it — the county's own, its city's, its province's — the most local first.
+    public static func windows(serving region: String, on connection: PostgresConnection, logger: Logger) async throws -> [User] {
+        let covering = [region, String(region.prefix(4)) + "00", String(region.prefix(2)) + "0000"]
+        let rows = try await connection.query("""
+            SELECT \(unescaped: columns) FROM users
+            WHERE role = 'reviewer' AND active AND phone IS NOT NULL AND region = ANY(\(covering))
+            ORDER BY department, region DESC, id LIMIT 500
+            """, logger: logger).collect()
+        return try rows.map(decodeUser)
+    }
+
     public static func list(role: Role?, regionPrefix: String?, on connection: PostgresConnection, logger: Logger) async throws -> [User] {
         let rows = try await connection.query("""
             SELECT \(unescaped: columns) FROM users

@@ -27,6 +27,28 @@ struct TimeExtensionTests {
         #expect(project.item("a")?.history.last?.detail == "延期 8 working days granted: deadline 2026-05-07")
     }
 
+    @Test func aYellowItemWhoseDeadlineMovesIsWarnedAgainAsTheNewDeadlineNears() throws {
+        var project = try accepted()
+        var documents: [String: FormalDocument] = [:]
+        var progress: ProgressUpdate?
+        func yellows(_ decided: DeadlineDecisions) -> [String] {
+            decided.decisions.compactMap { if case let .itemWarning(item) = $0 { item.id } else { nil } }
+        }
+        let nearing = try project.sweep(today: day("2026-04-22"), calendar: officialCalendar, documents: &documents, lastProgress: &progress,
+                                        agentID: nil, itemYellowRaised: [], warningRaised: .none)
+        #expect(yellows(nearing) == ["a"])
+        try project.run("2026-04-22", ("a", .requestExtension(days: 8, reason: "需组织专家论证")), ("a", .grantExtension))
+        let extended = try project.sweep(today: day("2026-04-23"), calendar: officialCalendar, documents: &documents, lastProgress: &progress,
+                                         agentID: nil, itemYellowRaised: nearing.itemYellowRaised, warningRaised: nearing.warningRaised)
+        #expect(yellows(extended).isEmpty && !extended.itemYellowRaised.contains("a"))
+        let nearingAgain = try project.sweep(today: day("2026-05-07"), calendar: officialCalendar, documents: &documents, lastProgress: &progress,
+                                             agentID: nil, itemYellowRaised: extended.itemYellowRaised, warningRaised: extended.warningRaised)
+        #expect(yellows(nearingAgain) == ["a"])
+        let sameDay = try project.sweep(today: day("2026-05-07"), calendar: officialCalendar, documents: &documents, lastProgress: &progress,
+                                        agentID: nil, itemYellowRaised: nearingAgain.itemYellowRaised, warningRaised: nearingAgain.warningRaised)
+        #expect(yellows(sameDay).isEmpty, "said once")
+    }
+
     @Test func anExtensionIsAskedOnceWithinTheItemsMaximumBeforeTheDeadline() throws {
         var project = try accepted()
         #expect(throws: ItemTransitionError.self) { try project.run("2026-04-20", ("a", .requestExtension(days: 11, reason: "x"))) }

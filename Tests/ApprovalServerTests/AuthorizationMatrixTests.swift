@@ -110,6 +110,20 @@ struct AuthorizationMatrixTests {
                  body: { _ in #"{"action": "recordFormalDocument", "documentNumber": "x"}"# },
                  // Allowed callers reach the item and learn it owes no document (409).
                  expected: seeingOr(403, allowed: [.admin, .reviewer]).mapValues { $0 == 200 ? 409 : $0 }),
+        // 延期: asked for by the item's department; decided by its head in the project's region (TimeExtensionEndpointTests),
+        // so the matrix's reviewer, not a head, is refused a decision. Allowed callers learn the filing has none (409).
+        Endpoint(name: "POST …/items/project-filing/actions requestExtension", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/project-filing/actions" },
+                 body: { _ in #"{"action": "requestExtension", "extensionDays": 2, "reason": "需现场核查"}"# },
+                 expected: seeingOr(403, allowed: [.admin, .reviewer]).mapValues { $0 == 200 ? 409 : $0 }),
+        Endpoint(name: "POST …/items/project-filing/actions grantExtension", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/project-filing/actions" },
+                 body: { _ in #"{"action": "grantExtension"}"# },
+                 expected: seeingOr(403, allowed: [.admin]).mapValues { $0 == 200 ? 409 : $0 }),
+        Endpoint(name: "POST …/items/project-filing/actions refuseExtension", method: .post,
+                 path: { code, _, _ in "/v1/projects/\(code)/items/project-filing/actions" },
+                 body: { _ in #"{"action": "refuseExtension", "reason": "无需延期"}"# },
+                 expected: seeingOr(403, allowed: [.admin]).mapValues { $0 == 200 ? 409 : $0 }),
         // Everyone has an inbox and may subscribe it to a webhook; whose webhook is whose: WebhookTests.
         Endpoint(name: "GET /v1/notifications", method: .get, path: { _, _, _ in "/v1/notifications" }, body: { _ in nil }, expected: same(200)),
         Endpoint(name: "POST /v1/webhooks", method: .post, path: { _, _, _ in "/v1/webhooks" },

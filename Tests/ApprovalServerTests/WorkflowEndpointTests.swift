@@ -50,6 +50,24 @@ struct WorkflowEndpointTests {
             let reform = try #require(departments.first { $0["id"] as? String == "development-reform" })
             #expect(reform["name"] as? String == shippedCatalog.departments["development-reform"]?.name)
             #expect(Set(departments.compactMap { $0["kind"] as? String }) == ["government", "utility"])
+            #expect(reform["windows"] == nil, "windows only for a region")
+        }
+    }
+
+    /// Whom to call about an item: the department's windows whose jurisdiction covers the project's region, the
+    /// county's before the city's; a window without a phone, or of another city, is not listed.
+    @Test func aRegionsWindowsAreListedMostLocalFirst() async throws {
+        try await TestServer.run { server in
+            try await server.sql("UPDATE users SET phone = '0577-1' WHERE name = '发改窗口'")
+            try await server.sql("UPDATE users SET phone = '0571-1' WHERE name = '杭州发改窗口'")
+            try await server.sql("UPDATE users SET phone = '0577-2' WHERE name = '资规窗口'")
+            let lucheng = try await server.call(.get, "/v1/departments?region=330302", as: .investor).list("departments")
+            let windows = { (id: String) in (lucheng.first { $0["id"] as? String == id }?["windows"] as? [[String: Any]] ?? []).compactMap { $0["phone"] as? String } }
+            #expect(windows("development-reform") == ["0577-1"] && windows("natural-resources-planning") == ["0577-2"], "\(lucheng)")
+            #expect(windows("ecology-environment").isEmpty)
+            let hangzhou = try await server.call(.get, "/v1/departments?region=330106", as: .investor).list("departments")
+            #expect((hangzhou.first { $0["id"] as? String == "development-reform" }?["windows"] as? [[String: Any]])?.compactMap { $0["phone"] as? String } == ["0571-1"])
+            #expect(try await server.call(.get, "/v1/departments?region=300000", as: .investor).status == 400)
         }
     }
 }
