@@ -236,6 +236,15 @@ def investor_rates(driver, code):
 
 def other_pages(driver):
     """The pages no flow above visits: the sign-in pages and the leaders' dashboard."""
+    # The city's agency centre reads the region's queue department by department.
+    sign_in(driver, "/m", "demo-coordinator")
+    driver.get(f"{BASE}/m/queue")
+    look(driver, "queue-coordinator")
+    departments = driver.find_element(By.XPATH, "//details[summary[text()='按部门查看']]")
+    departments.find_element(By.TAG_NAME, "summary").click()
+    press(driver, departments.find_element(By.PARTIAL_LINK_TEXT, "发展和改革局"))
+    check("待办 · 发展和改革局" in driver.find_element(By.TAG_NAME, "h1").text, "a department's queue from the breakdown")
+    look(driver, "queue-coordinator-department")
     driver.delete_all_cookies()
     driver.get(f"{BASE}/m/sign-in")
     look(driver, "sign-in")

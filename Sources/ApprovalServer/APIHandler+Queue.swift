@@ -23,13 +23,23 @@ extension APIHandler {
             }
             return (counts, entries)
         }
+        let total = counts.values.reduce(into: [DepartmentQueue.Bucket: Int]()) { total, department in total.merge(department, uniquingKeysWith: +) }
+        // Those who read every department see where the work waits, department by department.
+        let byDepartment = departments != nil ? nil : counts.keys.sorted().map { department in
+            Components.Schemas.Queue.ByDepartmentPayloadPayload(department: department,
+                                                                  name: context.registry.catalog.departments[department]?.name ?? department,
+                                                                  counts: Self.queueCounts(counts[department] ?? [:]))
+        }
         let queue = Components.Schemas.Queue(
-            asOf: today.description, region: region, department: departments?.first,
-            counts: .init(toAccept: counts[.toAccept] ?? 0, toDecide: counts[.toDecide] ?? 0, extensionsToDecide: counts[.extensionsToDecide] ?? 0,
-                          formalDocumentsOwed: counts[.formalDocumentsOwed] ?? 0, commitmentsDue: counts[.commitmentsDue] ?? 0,
-                          waitingOnApplicant: counts[.waitingOnApplicant] ?? 0),
+            asOf: today.description, region: region, department: departments?.first, counts: Self.queueCounts(total), byDepartment: byDepartment,
             entries: entries.map { entry(for: $0, today: today) })
         return .ok(.init(body: input.query.format == .csv ? .csv(HTTPBody(ReportTable(queue).csv)) : .json(queue)))
+    }
+
+    private static func queueCounts(_ counts: [DepartmentQueue.Bucket: Int]) -> Components.Schemas.QueueCounts {
+        .init(toAccept: counts[.toAccept] ?? 0, toDecide: counts[.toDecide] ?? 0, extensionsToDecide: counts[.extensionsToDecide] ?? 0,
+              formalDocumentsOwed: counts[.formalDocumentsOwed] ?? 0, commitmentsDue: counts[.commitmentsDue] ?? 0,
+              waitingOnApplicant: counts[.waitingOnApplicant] ?? 0)
     }
 
     /// One row of the queue, with what the window works by: the item's name, the working days left and the warning.

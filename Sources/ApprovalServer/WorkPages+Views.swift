@@ -100,35 +100,43 @@ extension WorkPages {
 
     func queuePage(_ request: Request, user: User, session: String) async throws -> Response {
         let asked = PageSite.parameter(request, "bucket").flatMap(Components.Schemas.QueueEntry.BucketPayload.init(rawValue:))
+        // A coordinator's (or an admin's) choice of one department; the API refuses one it does not know.
+        let department = PageSite.parameter(request, "department")
         let offset = max(0, min(100_000, PageSite.parameter(request, "offset").flatMap { Int($0) } ?? 0))
         let limit = 20
-        let query = (asked.map { "bucket=\($0.rawValue)&" } ?? "") + "limit=\(limit)&offset=\(offset)"
+        var query = "limit=\(limit)&offset=\(offset)"
+        if let asked { query += "&bucket=\(asked.rawValue)" }
+        if let department { query += "&department=" + (department.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
         let queue = try await api.call("getQueue", as: user, path: "/queue?" + query) { handler in
-            try await handler.getQueue(.init(query: .init(bucket: asked.flatMap { .init(rawValue: $0.rawValue) }, limit: limit, offset: offset))).ok.body.json
+            try await handler.getQueue(.init(query: .init(bucket: asked.flatMap { .init(rawValue: $0.rawValue) }, department: department,
+                                                          limit: limit, offset: offset))).ok.body.json
         }
-        let counts: [(Components.Schemas.QueueEntry.BucketPayload, Int)] = [
-            (.toAccept, queue.counts.toAccept), (.toDecide, queue.counts.toDecide), (.extensionsToDecide, queue.counts.extensionsToDecide),
-            (.formalDocumentsOwed, queue.counts.formalDocumentsOwed), (.commitmentsDue, queue.counts.commitmentsDue),
-            (.waitingOnApplicant, queue.counts.waitingOnApplicant),
-        ]
+        let counts = Self.bucketCounts(queue.counts)
         // Without a choice, the first bucket with work in it, in the order a window clears them.
         let bucket = asked ?? counts.first { $0.1 > 0 }?.0 ?? .toAccept
         let total = counts.first { $0.0 == bucket }?.1 ?? 0
-        let back = "/m/queue?bucket=\(bucket.rawValue)"
-        let form = FormContext(csrf: PageSite.formToken(session: session), back: back)
+        let scope = department.map { "&department=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        let here = "/m/queue?bucket=\(bucket.rawValue)" + scope
+        let form = FormContext(csrf: PageSite.formToken(session: session), back: here)
         let departments = context.registry.catalog.departments
         return site.page("m-queue", [
             "title": "待办", "done": Self.done(request) as Any, "department": queue.department.flatMap { departments[$0]?.name } as Any,
-            "buckets": counts.map { ["value": $0.0.rawValue, "label": Self.bucketNames[$0.0.rawValue] ?? $0.0.rawValue, "count": $0.1,
-                                     "current": $0.0 == bucket] as [String: Any] },
+            "buckets": counts.map { ["href": "/m/queue?bucket=\($0.0.rawValue)" + scope, "label": Self.bucketNames[$0.0.rawValue] ?? $0.0.rawValue,
+                                     "count": $0.1, "current": $0.0 == bucket] as [String: Any] },
+            "showDepartments": queue.byDepartment != nil,
+            "byDepartment": (queue.byDepartment ?? []).map { row in
+                ["href": "/m/queue?department=" + row.department, "name": row.name,
+                 "counts": Self.bucketCounts(row.counts).filter { $0.1 > 0 }.map { ["label": Self.bucketNames[$0.0.rawValue] ?? "", "count": $0.1] }]
+                    as [String: Any]
+            },
             "bucketName": Self.bucketNames[bucket.rawValue] ?? "", "total": total,
-            "previous": offset > 0 ? "/m/queue?bucket=\(bucket.rawValue)&offset=\(max(0, offset - limit))" : false,
-            "next": offset + limit < total ? "/m/queue?bucket=\(bucket.rawValue)&offset=\(offset + limit)" : false,
+            "previous": offset > 0 ? here + "&offset=\(max(0, offset - limit))" : false,
+            "next": offset + limit < total ? here + "&offset=\(offset + limit)" : false,
             "entries": queue.entries.filter { $0.bucket == bucket }.map { entry in
                 [
                     "project": entry.project, "projectName": entry.projectName, "item": entry.item, "itemName": entry.itemName,
                     "department": departments[entry.department]?.shortName ?? entry.department, "since": entry.since,
-                    "deadline": entry.deadline as Any, "remainingDays": entry.remainingDays.map(String.init) as Any, "dueOn": entry.dueOn as Any,
+                    "deadline": entry.deadline as Any, "remainingDays": entry.remainingDays.map(Self.daysLeft) as Any, "dueOn": entry.dueOn as Any,
                     "overdue": entry.overdue == true, "waitingFor": entry.waitingFor as Any,
                     "warning": entry.warning?.rawValue ?? "none", "warningName": entry.warning.flatMap { Self.warningNames[$0.rawValue] } as Any,
                     "actions": Self.queueActions(entry, user: user).map { form.action($0, project: entry.project, item: entry.item) },
@@ -153,7 +161,7 @@ extension WorkPages {
         // An ended item's deadline and days left no longer say anything to act on.
         if [.submitted, .accepted, .suspended].contains(item.state) {
             values["deadline"] = item.deadline
-            values["remainingDays"] = item.remainingDays.map(String.init)
+            values["remainingDays"] = item.remainingDays.map(Self.daysLeft)
         }
         if let suspension = item.suspension {
             let named = (suspension.requirements ?? []).map { requested in
@@ -184,6 +192,17 @@ extension WorkPages {
         guard let stage else { return "—" }
         let definition = context.registry.currentVersion(of: workflow)?.definition
         return definition?.stages.first { $0.id == stage }?.name ?? stage
+    }
+
+    /// Working days left to a deadline, or past it.
+    static func daysLeft(_ days: Int) -> String {
+        days >= 0 ? "剩余 \(days) 个工作日" : "已超期 \(-days) 个工作日"
+    }
+
+    /// A queue's counts in the order a window clears them.
+    static func bucketCounts(_ counts: Components.Schemas.QueueCounts) -> [(Components.Schemas.QueueEntry.BucketPayload, Int)] {
+        [(.toAccept, counts.toAccept), (.toDecide, counts.toDecide), (.extensionsToDecide, counts.extensionsToDecide),
+         (.formalDocumentsOwed, counts.formalDocumentsOwed), (.commitmentsDue, counts.commitmentsDue), (.waitingOnApplicant, counts.waitingOnApplicant)]
     }
 
     static func done(_ request: Request) -> String? {

@@ -82,15 +82,19 @@ public enum DepartmentQueue {
         public let waitingFor: String?
     }
 
-    /// Every bucket's count, each by its own condition ($1: the departments, nil for all; $2: the region's prefix).
+    /// Every bucket's count by department, each by its own condition ($1: the departments, nil for all; $2: the
+    /// region's prefix); a department with nothing waiting is absent.
     public static func counts(departments: [String]?, regionPrefix: String, on connection: PostgresConnection,
-                              logger: Logger) async throws -> [Bucket: Int] {
-        let counts = Bucket.allCases.map { "(SELECT count(*)::int FROM \($0.source) AND starts_with(p.region, $2))" }.joined(separator: ", ")
-        let query = PostgresQuery(unsafeSQL: "SELECT \(counts)", binds: try binds(departments, regionPrefix))
-        guard let row = try await connection.query(query, logger: logger).collect().first else { return [:] }
-        var cells = RowCells(row)
-        var result: [Bucket: Int] = [:]
-        for bucket in Bucket.allCases { result[bucket] = try cells.next(Int.self) }
+                              logger: Logger) async throws -> [String: [Bucket: Int]] {
+        let counts = Bucket.allCases.map {
+            "SELECT '\($0.rawValue)', i.department, count(*)::int FROM \($0.source) AND starts_with(p.region, $2) GROUP BY i.department"
+        }.joined(separator: " UNION ALL ")
+        let query = PostgresQuery(unsafeSQL: counts, binds: try binds(departments, regionPrefix))
+        var result: [String: [Bucket: Int]] = [:]
+        for try await (bucket, department, count) in try await connection.query(query, logger: logger).decode((String, String, Int).self) {
+            guard let bucket = Bucket(rawValue: bucket) else { continue }
+            result[department, default: [:]][bucket] = count
+        }
         return result
     }
 

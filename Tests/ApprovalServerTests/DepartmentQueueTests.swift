@@ -66,6 +66,14 @@ struct DepartmentQueueTests {
             #expect(try await server.call(.get, "/v1/queue?department=development-reform", as: .ecologyReviewer).status == 403)
             let coordinator = try await server.call(.get, "/v1/queue?department=development-reform", as: .coordinator)
             #expect(coordinator.json["counts"] as? [String: Int] == counts, "\(coordinator.text)")
+            #expect(coordinator.json["byDepartment"] == nil && queue.json["byDepartment"] == nil, "one department's queue has no breakdown")
+            // Reading every department, the coordinator sees where the work waits, department by department.
+            let region = try await server.call(.get, "/v1/queue", as: .coordinator)
+            let rows = region.list("byDepartment")
+            let reform = try #require(rows.first { $0["department"] as? String == "development-reform" }, "\(region.text)")
+            #expect(reform["name"] as? String == "发展和改革局" && reform["counts"] as? [String: Int] == counts, "\(reform)")
+            let summed = rows.compactMap { $0["counts"] as? [String: Int] }.reduce(into: [String: Int]()) { $0.merge($1, uniquingKeysWith: +) }
+            #expect(summed == region.json["counts"] as? [String: Int], "the region's counts are its departments' summed")
             let unknown = try await server.call(.get, "/v1/queue?department=nowhere", as: .coordinator)
             #expect(unknown.status == 422 && unknown.string("field") == "department")
             #expect(try await server.call(.get, "/v1/queue", as: .investor).status == 403)

@@ -69,7 +69,7 @@ struct WorkPagesTests {
             #expect(project.status == 200 && project.text.contains("受理"), "\(project.text)")
             // Days left belong to an item whose application is in: none on one not yet applied for.
             let item = { (id: String) in project.text.components(separatedBy: #"id=""#).first { $0.hasPrefix(id + #"""#) } ?? "" }
-            #expect(item("project-filing").contains("剩余 1") && !item("energy-review").isEmpty && !item("energy-review").contains("剩余"),
+            #expect(item("project-filing").contains("剩余 1 个工作日") && !item("energy-review").isEmpty && !item("energy-review").contains("剩余"),
                     "\(item("energy-review"))")
             let csrf = try #require(project.text.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
             let path = "/m/projects/\(code)/items/project-filing/action"
