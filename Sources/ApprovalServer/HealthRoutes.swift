@@ -16,9 +16,15 @@ enum HealthRoutes {
             var ready = true
             do {
                 let runner = MigrationRunner(migrations: try Migration.load(from: context.migrationsFolder), logger: context.database.logger)
-                switch try await runner.status(context.database.client) {
-                case .current:
-                    checks["migrations"] = "current"
+                let status = try await runner.status(context.database.client)
+                switch status {
+                case .current, .ahead:
+                    // A newer release may have migrated first (a rolling upgrade): this one keeps serving meanwhile.
+                    if case let .ahead(files) = status {
+                        checks["migrations"] = "current; newer ones from a newer release: \(files.joined(separator: ", "))"
+                    } else {
+                        checks["migrations"] = "current"
+                    }
                     let deferred = try await DeferredIndexes.pending(in: context.database)
                     checks["indexes"] = deferred.isEmpty ? "complete" : "\(deferred.count) deferred by `approvals seed`: run `approvals migrate`"
                     ready = deferred.isEmpty

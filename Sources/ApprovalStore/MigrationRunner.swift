@@ -62,6 +62,9 @@ public struct MigrationRunner: Sendable {
     public enum Status: Sendable, Equatable {
         case current
         case pending([String])
+        /// Every migration of these files is applied, and these newer ones too: a newer release migrated the
+        /// database while this one still runs (a rolling upgrade: migrations first, then the replicas one by one).
+        case ahead([String])
     }
 
     /// Applies what is pending; refuses, changing nothing, when what was applied differs from the files.
@@ -87,8 +90,9 @@ public struct MigrationRunner: Sendable {
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
                 .collect().first?.decode(Bool.self) ?? false
             guard exists else { return .pending(migrations.map(\.fileName)) }
-            let pending = try checkDrift(try await appliedRows(connection))
-            return pending.isEmpty ? .current : .pending(pending.map(\.fileName))
+            let (pending, ahead) = try checkDrift(try await appliedRows(connection))
+            if !pending.isEmpty { return .pending(pending.map(\.fileName)) }
+            return ahead.isEmpty ? .current : .ahead(ahead)
         }
     }
 
@@ -98,7 +102,7 @@ public struct MigrationRunner: Sendable {
                 version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger)
-        let pending = try checkDrift(try await appliedRows(connection))
+        let (pending, _) = try checkDrift(try await appliedRows(connection))
         for migration in pending {
             do {
                 try await connection.inTransaction(logger: logger) {
@@ -128,13 +132,20 @@ public struct MigrationRunner: Sendable {
     }
 
     /// The migrations not yet applied, after checking that every applied one still has its file, unchanged.
-    private func checkDrift(_ applied: [(Int, String, String)]) throws(MigrationError) -> [Migration] {
+    /// What is pending, and the applied migrations newer than every file (a newer release's); throws on drift.
+    private func checkDrift(_ applied: [(Int, String, String)]) throws(MigrationError) -> (pending: [Migration], ahead: [String]) {
         let files = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
+        let newestFile = migrations.map(\.version).max() ?? 0
         var problems: [String] = []
-        for (version, name, checksum) in applied {
+        var ahead: [String] = []
+        for (version, name, checksum) in applied.sorted(by: { $0.0 < $1.0 }) {
             let recorded = String(format: "%04d_%@.sql", version, name)
             guard let file = files[version] else {
-                problems.append("\(recorded) was applied to the database but is missing from the migrations folder")
+                if version > newestFile {
+                    ahead.append(recorded)
+                } else {
+                    problems.append("\(recorded) was applied to the database but is missing from the migrations folder")
+                }
                 continue
             }
             if file.name != name {
@@ -151,7 +162,7 @@ public struct MigrationRunner: Sendable {
         guard problems.isEmpty else {
             throw MigrationError(message: "the database's migrations have drifted from the files; refusing to start:\n  " + problems.joined(separator: "\n  "))
         }
-        return pending
+        return (pending, ahead)
     }
 }
 

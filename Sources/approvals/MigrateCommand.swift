@@ -20,6 +20,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 let runner = MigrationRunner(migrations: try Migration.load(from: database.migrationsFolder), logger: logger)
                 switch try await runner.status(db.client) {
                 case .current: print("migrations: current")
+                case let .ahead(files): print("migrations: current; the database also has newer ones, from a newer release: \(files.joined(separator: ", "))")
                 case let .pending(files):
                     print("migrations pending: \(files.joined(separator: ", "))")
                     throw ExitCode(1)

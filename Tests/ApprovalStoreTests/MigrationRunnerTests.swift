@@ -79,17 +79,30 @@ struct MigrationRunnerTests {
         try await withEmptyDatabase { database in
             try await MigrationRunner(migrations: try Migration.load(from: original), logger: logger).migrate(database.client)
             let edited = try folder(["0001_first.sql": "CREATE TABLE a (id bigint);", "0002_second.sql": "CREATE TABLE b (id int);"])
-            let missing = try folder(["0001_first.sql": "CREATE TABLE a (id int);"])
+            let missing = try folder(["0002_second.sql": "CREATE TABLE b (id int);"])
             let skipped = try folder(["0001_first.sql": "CREATE TABLE a (id int);", "0002_second.sql": "CREATE TABLE b (id int);",
                                       "0003_third.sql": "SELECT 1;"])
             for (files, message) in [(edited, "0001_first.sql was edited after it was applied"),
-                                     (missing, "0002_second.sql was applied to the database but is missing")] {
+                                     (missing, "0001_first.sql was applied to the database but is missing")] {
                 let runner = MigrationRunner(migrations: try Migration.load(from: files), logger: logger)
                 let error = await #expect(throws: MigrationError.self) { try await runner.migrate(database.client) }
                 #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
                 await #expect(throws: MigrationError.self) { try await runner.status(database.client) }
             }
             #expect(try await MigrationRunner(migrations: try Migration.load(from: skipped), logger: logger).migrate(database.client) == ["0003_third.sql"])
+        }
+    }
+
+    /// A rolling upgrade migrates first, while the older release still serves: its files lack the newest
+    /// migrations, which it neither applies nor calls drift.
+    @Test func anOlderReleaseRunsOnADatabaseANewerOneMigrated() async throws {
+        let newer = try folder(["0001_first.sql": "CREATE TABLE a (id int);", "0002_second.sql": "CREATE TABLE b (id int);"])
+        let older = try folder(["0001_first.sql": "CREATE TABLE a (id int);"])
+        try await withEmptyDatabase { database in
+            try await MigrationRunner(migrations: try Migration.load(from: newer), logger: logger).migrate(database.client)
+            let runner = MigrationRunner(migrations: try Migration.load(from: older), logger: logger)
+            #expect(try await runner.status(database.client) == .ahead(["0002_second.sql"]))
+            #expect(try await runner.migrate(database.client) == [])
         }
     }
 
