@@ -34,6 +34,8 @@ let package = Package(
             dependencies: [
                 "ApprovalCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // PostgresNIO's pool: its error when no connection can be made (DatabaseOutage).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -52,6 +52,12 @@ public struct APIError: Error, Sendable, Hashable {
         APIError(status: 429, type: "/problems/too-many-requests", title: "Too many requests", detail: detail, retryAfter: seconds)
     }
 
+    /// The database is out of reach or taking no writes (a restart, a failover): the same request, with its
+    /// Idempotency-Key, may be sent again.
+    public static let databaseUnavailable = APIError(status: 503, type: "/problems/database-unavailable", title: "Database unavailable",
+                                                     detail: "the database is restarting or changing over; send the same request again (with the same Idempotency-Key) in a few seconds",
+                                                     retryAfter: 2)
+
     public static func stale(currentETag: String) -> APIError {
         APIError(status: 412, type: "/problems/stale", title: "The project changed since you read it",
                  detail: "If-Match does not match the project's current ETag \(currentETag); read the project again and retry",

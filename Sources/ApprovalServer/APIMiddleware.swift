@@ -81,6 +81,10 @@ struct APIMiddleware: ServerMiddleware {
     /// anything else as a logged 500 (the working pages' calls too, `PageAPI`).
     static func classify(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
+        if DatabaseOutage.contains((error as? ServerError)?.underlyingError ?? error) {
+            RequestScope.logger.warning("database unavailable: \(LoggedError.describe((error as? ServerError)?.underlyingError ?? error))")
+            return .databaseUnavailable
+        }
         guard let serverError = error as? ServerError else { return internalError(error) }
         if let error = serverError.underlyingError as? APIError { return error }
         if let decoding = serverError.underlyingError as? DecodingError { return Self.describe(decoding) }

@@ -32,7 +32,13 @@ enum HealthRoutes {
                     checks["migrations"] = "pending: \(files.joined(separator: ", "))"
                     ready = false
                 }
-                checks["database"] = "reachable"
+                // After a failover this replica's pool may reach a standby until HAProxy moves it: not ready then.
+                if try await context.database.read({ try await DatabaseOutage.takesWrites(on: $0, logger: context.database.logger) }) {
+                    checks["database"] = "reachable"
+                } else {
+                    checks["database"] = "takes no writes (a standby, or read-only)"
+                    ready = false
+                }
             } catch {
                 // The reason goes to the log, not to whoever asks: error texts name hosts, users and tables.
                 context.database.logger.error("readyz: \(LoggedError.describe(error))")

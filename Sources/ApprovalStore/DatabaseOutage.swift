@@ -1,0 +1,30 @@
+import _ConnectionPoolModule
+import PostgresNIO
+
+/// Whether a failure is the database being out of reach — stopped, restarting, failing over, or answering as a
+/// standby that takes no writes — rather than anything the request did. The request may be sent again once the
+/// database is back; with its Idempotency-Key, a write that did commit before the connection broke is answered
+/// as it was, never done twice.
+public enum DatabaseOutage {
+    public static func contains(_ error: any Error) -> Bool {
+        if error is ConnectionPoolError { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return true
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // 57P01–57P03: the server is shutting down, crashed or still starting; 25006: a read-only transaction,
+            // as on a standby after a failover; class 08: the connection failed.
+            return ["57P01", "57P02", "57P03", "25006"].contains(state) || state.hasPrefix("08")
+        default:
+            return false
+        }
+    }
+
+    /// Whether the database `connection` reaches takes writes now: not a standby, not read-only.
+    public static func takesWrites(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query("SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", logger: logger)
+            .collect().first?.decode(Bool.self) ?? false
+    }
+}
