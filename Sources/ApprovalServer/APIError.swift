@@ -55,7 +55,7 @@ public struct APIError: Error, Sendable, Hashable {
     /// The database is out of reach or taking no writes (a restart, a failover): the same request, with its
     /// Idempotency-Key, may be sent again.
     public static let databaseUnavailable = APIError(status: 503, type: "/problems/database-unavailable", title: "Database unavailable",
-                                                     detail: "the database is restarting or changing over; send the same request again (with the same Idempotency-Key) in a few seconds",
+                                                     detail: "the database is restarting or changing over; send the same request again in a few seconds with the same Idempotency-Key (a write sent without one may have been done)",
                                                      retryAfter: 2)
 
     public static func stale(currentETag: String) -> APIError {

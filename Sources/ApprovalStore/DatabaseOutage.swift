@@ -10,13 +10,13 @@ public enum DatabaseOutage {
         if error is ConnectionPoolError { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed:
             return true
         case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
             // 57P01–57P03: the server is shutting down, crashed or still starting; 25006: a read-only transaction,
-            // as on a standby after a failover; class 08: the connection failed.
-            return ["57P01", "57P02", "57P03", "25006"].contains(state) || state.hasPrefix("08")
+            // as on a standby after a failover; 08000–08006: the connection failed. Not 08P01 (protocol
+            // violation), which is this server's bug, nor a closed connection used again (clientClosedConnection).
+            return ["57P01", "57P02", "57P03", "25006", "08000", "08001", "08003", "08004", "08006"].contains(error.serverInfo?[.sqlState] ?? "")
         default:
             return false
         }
