@@ -125,7 +125,7 @@ struct Dashboard {
                     ["project": project.project, "projectName": project.projectName, "usedDays": project.usedDays, "totalLimit": project.totalLimit,
                      "forecastDays": project.forecastDays, "expectedDays": project.expectedDays.map(String.init) ?? "—",
                      "expectedPassesLimit": project.expectedPassesLimit, "path": project.criticalPath.joined(separator: " → "),
-                     "warning": project.warning.rawValue, "warningName": Self.warningNames[project.warning.rawValue] ?? "", "agent": project.agent ?? ""] as [String: Any]
+                     "warning": project.warning.rawValue, "warningName": PageSite.warningNames[project.warning.rawValue] ?? "", "agent": project.agent ?? ""] as [String: Any]
                 },
             ], user: user)
         default:
@@ -158,17 +158,16 @@ struct Dashboard {
             "forecastDays": view.forecast.totalDays, "completionDate": view.forecast.completionDate?.value.description ?? "—",
             "expectedDays": expected.totalDays, "expectedDate": expected.completionDate?.value.description ?? "—",
             "expectedPasses": expected.passesTotalLimit,
-            "warning": view.warning.rawValue, "warningName": Self.warningNames[view.warning.rawValue] ?? "",
+            "warning": view.warning.rawValue, "warningName": PageSite.warningNames[view.warning.rawValue] ?? "",
             "gantt": GanttChart(project: project, view: view, today: today).svg,
             "items": view.items.filter { $0.state != .notApplicable }.map { item in
                 ["name": item.name, "department": departments[item.department]?.name ?? item.department, "state": item.state.rawValue,
                  "limit": item.limit, "usedDays": item.usedDays, "deadline": item.deadline?.value.description ?? "",
-                 "warning": item.warning.rawValue, "warningName": Self.warningNames[item.warning.rawValue] ?? ""] as [String: Any]
+                 "warning": item.warning.rawValue, "warningName": PageSite.warningNames[item.warning.rawValue] ?? ""] as [String: Any]
             },
         ], user: user)
     }
 
-    static let warningNames = ["none": "正常", "yellow": "黄色预警", "red": "红色预警"]
 
     // MARK: Responses
 

@@ -28,8 +28,15 @@ struct PageSite {
     @TaskLocal static var session: String?
     static let signInCookie = "approvals_sign_in"
 
-    /// The templates shipped in the target's resources, and the one stylesheet.
-    static func templates() throws -> (MustacheLibrary, String) {
+    /// The warnings as both sites name them.
+    static let warningNames = ["none": "正常", "yellow": "黄色预警", "red": "红色预警"]
+
+    /// The templates shipped in the target's resources, and the one stylesheet, read once for both sites.
+    static func templates() throws -> (MustacheLibrary, String) { try shipped.get() }
+
+    private static let shipped = Result { () throws -> (MustacheLibrary, String) in try loadTemplates() }
+
+    private static func loadTemplates() throws -> (MustacheLibrary, String) {
         guard let folder = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
             throw DashboardError(message: "the page templates are missing from the ApprovalServer resources")
         }

@@ -31,7 +31,7 @@ extension WorkPages {
                     "code": project.code, "name": project.name, "region": project.region,
                     "stage": project.state == .completed ? "已办结" : stageName(project.currentStage, workflow: project.workflow),
                     "usedDays": project.usedDays, "totalLimit": project.totalLimit,
-                    "warning": project.warning.rawValue, "warningName": Self.warningNames[project.warning.rawValue] ?? "",
+                    "warning": project.warning.rawValue, "warningName": PageSite.warningNames[project.warning.rawValue] ?? "",
                     "nextStepOn": project.nextStepOn as Any, "nextStepDue": project.state != .completed && project.nextStepOn.map { $0 <= today } == true,
                 ] as [String: Any]
             },
@@ -66,7 +66,7 @@ extension WorkPages {
             "title": status.name, "name": status.name, "code": status.code, "workflowName": workflow?.name ?? status.workflow.id,
             "investor": status.investorOrganisation, "region": status.region, "startedOn": status.startedOn,
             "usedDays": status.clock.usedDays, "totalLimit": status.clock.totalLimit,
-            "warning": status.clock.warning.rawValue, "warningName": Self.warningNames[status.clock.warning.rawValue] ?? "",
+            "warning": status.clock.warning.rawValue, "warningName": PageSite.warningNames[status.clock.warning.rawValue] ?? "",
             "completionDate": status.forecast.completionDate ?? "—", "provisional": status.forecast.provisional,
             "expectedDate": status.expectedForecast.completionDate ?? "—", "expectedPasses": status.expectedForecast.passesTotalLimit,
             "expectedDays": status.expectedForecast.totalDays,
@@ -138,7 +138,7 @@ extension WorkPages {
                     "department": departments[entry.department]?.shortName ?? entry.department, "since": entry.since,
                     "deadline": entry.deadline as Any, "remainingDays": entry.remainingDays.map(Self.daysLeft) as Any, "dueOn": entry.dueOn as Any,
                     "overdue": entry.overdue == true, "waitingFor": entry.waitingFor as Any,
-                    "warning": entry.warning?.rawValue ?? "none", "warningName": entry.warning.flatMap { Self.warningNames[$0.rawValue] } as Any,
+                    "warning": entry.warning?.rawValue ?? "none", "warningName": entry.warning.flatMap { PageSite.warningNames[$0.rawValue] } as Any,
                     "actions": Self.queueActions(entry, user: user).map { form.action($0, project: entry.project, item: entry.item) },
                 ] as [String: Any]
             },
@@ -156,7 +156,7 @@ extension WorkPages {
             // Every name the template asks of an item is set, if only to false: one left out would be looked up in
             // the page's values instead.
             "deadline": false, "remainingDays": false, "suspension": false, "commitment": false, "extension": false,
-            "formalDocument": false, "rating": false, "warning": item.warning.rawValue, "warningName": Self.warningNames[item.warning.rawValue] ?? "",
+            "formalDocument": false, "rating": false, "warning": item.warning.rawValue, "warningName": PageSite.warningNames[item.warning.rawValue] ?? "",
         ]
         // An ended item's deadline and days left no longer say anything to act on.
         if [.submitted, .accepted, .suspended].contains(item.state) {
@@ -209,7 +209,6 @@ extension WorkPages {
         PageSite.parameter(request, "done").flatMap { doneMessages[$0] }
     }
 
-    static let warningNames = ["none": "正常", "yellow": "黄色预警", "red": "红色预警"]
     static let stateNames = [
         "blocked": "待前置事项", "ready": "可申报", "submitted": "待受理", "accepted": "审查中", "suspended": "暂停计时", "approved": "已批准",
         "rejected": "不予许可", "default_approved": "超时默认通过", "withdrawn": "已撤回", "not_applicable": "不适用", "exempted": "免于办理",
