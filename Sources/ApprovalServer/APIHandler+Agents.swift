@@ -9,9 +9,9 @@ extension APIHandler {
     func listAgents(_ input: Operations.ListAgents.Input) async throws -> Operations.ListAgents.Output {
         let user = try currentUser()
         let (prefix, only) = try Self.agentScope(user, region: input.query.region)
-        let agents = try await database.read { connection in
-            try await AgentDirectory.agents(regionPrefix: prefix, level: input.query.level.map { AgentLevel(rawValue: $0.rawValue)! },
-                                            active: input.query.active, ids: only.map { [$0] }, on: connection, logger: context.logger)
+        let (level, active, logger) = (input.query.level.map { AgentLevel(rawValue: $0.rawValue)! }, input.query.active, context.logger)
+        let agents = try await context.readReplica.read { connection in
+            try await AgentDirectory.agents(regionPrefix: prefix, level: level, active: active, ids: only.map { [$0] }, on: connection, logger: logger)
         }
         return .ok(.init(body: .json(.init(agents: agents.map(Self.agentBody)))))
     }
@@ -56,9 +56,9 @@ extension APIHandler {
         let user = try currentUser()
         let (prefix, only) = try Self.agentScope(user, region: input.query.region)
         let today = context.today
-        let rows = try await database.read { connection in
-            try await AgentWorkloadReport.rows(regionPrefix: prefix, level: input.query.level.map { AgentLevel(rawValue: $0.rawValue)! },
-                                               agentID: only, asOf: today, on: connection, logger: context.logger)
+        let (level, logger) = (input.query.level.map { AgentLevel(rawValue: $0.rawValue)! }, context.logger)
+        let rows = try await context.readReplica.read { connection in
+            try await AgentWorkloadReport.rows(regionPrefix: prefix, level: level, agentID: only, asOf: today, on: connection, logger: logger)
         }
         return .ok(.init(body: .json(.init(asOf: today.description, agents: rows.map { row in
             .init(agent: row.agentID, name: row.name, region: row.region, level: ProjectStatusMapper.agentLevel(row.level), capacity: row.capacity,

@@ -110,8 +110,9 @@ extension APIHandler {
             }
             filter.beforeID = id
         }
-        let (projects, more) = try await database.read { connection in
-            try await ProjectRepository.list(filter, scope: Access.scope(of: user), on: connection, logger: context.logger)
+        let (scope, logger) = (Access.scope(of: user), context.logger)
+        let (projects, more) = try await context.readReplica.read { [filter] connection in
+            try await ProjectRepository.list(filter, scope: scope, on: connection, logger: logger)
         }
         let summaries = projects.map { listed in
             let record = listed.record

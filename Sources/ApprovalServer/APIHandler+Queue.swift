@@ -14,12 +14,13 @@ extension APIHandler {
         let buckets = input.query.bucket.flatMap { DepartmentQueue.Bucket(rawValue: $0.rawValue) }.map { [$0] } ?? DepartmentQueue.Bucket.allCases
         let (limit, offset) = (input.query.limit ?? 50, input.query.offset ?? 0)
         let today = context.today
-        let (counts, entries) = try await database.read { connection in
-            let counts = try await DepartmentQueue.counts(departments: departments, regionPrefix: prefix, on: connection, logger: context.logger)
+        let logger = context.logger
+        let (counts, entries) = try await context.readReplica.read { connection in
+            let counts = try await DepartmentQueue.counts(departments: departments, regionPrefix: prefix, on: connection, logger: logger)
             var entries: [DepartmentQueue.Entry] = []
             for bucket in buckets {
                 entries += try await DepartmentQueue.entries(bucket, departments: departments, regionPrefix: prefix, limit: limit, offset: offset,
-                                                             on: connection, logger: context.logger)
+                                                             on: connection, logger: logger)
             }
             return (counts, entries)
         }

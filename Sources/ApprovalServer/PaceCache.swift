@@ -38,9 +38,9 @@ final class PaceCache: Sendable {
             return true
         }
         guard due else { return }
-        let database = context.database
+        let logger = context.database.logger
         do {
-            let paces = try await database.read { try await DepartmentPaces.load(sinceMonth: window, on: $0, logger: database.logger) }
+            let paces = try await context.readReplica.read { try await DepartmentPaces.load(sinceMonth: window, on: $0, logger: logger) }
             state.withLock { $0.paces = paces }
         } catch {
             // The database is unreachable: keep what was loaded and try again on the next call.

@@ -185,6 +185,8 @@ struct PageSite {
         var values = values
         values["asOf"] = values["asOf"] ?? today.description
         values["base"] = base
+        // Read from a standby that was behind: say so, as the API's Data-Staleness does.
+        if let seconds = StalenessRecord.current?.seconds, seconds > 0 { values["staleSeconds"] = seconds }
         values[base == "/dashboard" ? "dashboard" : "work"] = true
         if let user {
             values["user"] = ["name": user.name, "region": user.region, "csrf": Self.session.map(Self.formToken) as Any,

@@ -7,6 +7,8 @@ import PostgresNIO
 /// What every handler shares: the database, the workflow versions, the clock and the metrics.
 public struct ServerContext: Sendable {
     public let database: Database
+    /// The reads that may be served by a hot standby (reports, dashboard, lists); the primary when there is none.
+    public let readReplica: ReadReplica
     public let registry: WorkflowRegistry
     public let clock: any ApprovalClock
     public let metrics: ServerMetrics
@@ -25,12 +27,13 @@ public struct ServerContext: Sendable {
 
     public init(database: Database, registry: WorkflowRegistry, clock: any ApprovalClock, metrics: ServerMetrics = ServerMetrics(),
                 migrationsFolder: URL, virtualClockControl: Bool = false, webhookEgress: WebhookEgress = .strict,
-                settings: ServerSettings = ServerSettings()) {
+                settings: ServerSettings = ServerSettings(), readReplica: ReadReplica? = nil) {
         self.webhookEgress = webhookEgress
         self.settings = settings
         gauges = ProbeGauges(refresh: settings.gaugeRefresh)
         uploads = UploadGate(total: settings.materials.concurrentUploads, perOrganisation: settings.materials.concurrentUploadsPerOrganisation)
         self.database = database
+        self.readReplica = readReplica ?? ReadReplica(primary: database)
         self.registry = registry
         self.clock = clock
         virtualClock = virtualClockControl ? clock as? VirtualClock : nil

@@ -216,6 +216,8 @@ public enum TLSMode: Sendable, Hashable {
 public struct DatabaseLocationError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 extension PostgresConnection {

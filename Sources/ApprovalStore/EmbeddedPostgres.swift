@@ -18,6 +18,8 @@ public struct EmbeddedPostgres: Sendable {
     /// Extra `-c name=value` settings, e.g. relaxed durability for a test cluster.
     public let settings: [String: String]
     public let binaries: URL
+    /// When set, the cluster is made as a hot standby streaming from this server (`pg_basebackup -R`), not by initdb.
+    public let primary: DatabaseLocation?
     private let runAs: String?
 
     public var dataFolder: URL { folder.appending(path: "data") }
@@ -62,9 +64,10 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    public init(folder: URL, settings: [String: String] = [:]) throws(EmbeddedPostgresError) {
+    public init(folder: URL, settings: [String: String] = [:], standbyOf primary: DatabaseLocation? = nil) throws(EmbeddedPostgresError) {
         preferredFolder = folder.standardizedFileURL
         self.settings = settings
+        self.primary = primary
         binaries = try Self.findBinaries()
         runAs = getuid() == 0 ? "postgres" : nil
         var reason: String?
@@ -178,8 +181,13 @@ public struct EmbeddedPostgres: Sendable {
         var created = false
         if !manager.fileExists(atPath: dataFolder.appending(path: "PG_VERSION").path) {
             try? manager.removeItem(at: dataFolder)
-            try run("initdb", ["-D", dataFolder.path, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
-                    failure: "initdb could not create the cluster in \(dataFolder.path) (remove that folder and retry, or set DATABASE_URL to use a server of your own)")
+            if let primary {
+                try run("pg_basebackup", ["-D", dataFolder.path, "-R", "-X", "stream", "-c", "fast", "-d", primary.url],
+                        failure: "pg_basebackup could not copy \(primary) into \(dataFolder.path) (the primary must allow replication connections)")
+            } else {
+                try run("initdb", ["-D", dataFolder.path, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
+                        failure: "initdb could not create the cluster in \(dataFolder.path) (remove that folder and retry, or set DATABASE_URL to use a server of your own)")
+            }
             created = true
         }
         if runningServer != nil { return claimRunning() }

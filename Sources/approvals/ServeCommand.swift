@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var materials: MaterialOptions
 
+    @Option(help: "Seconds a hot standby (APPROVALS_READ_DATABASE_URL) may lag before reports and lists read from the primary instead.")
+    var readMaxStaleness: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_READ_MAX_STALENESS"] ?? "") ?? 30
+
     @Option(help: "Seconds between deadline sweeps in the background; 0 runs no sweeper here (run `approvals sweeper`).")
     var sweepInterval: Int = Int(ProcessInfo.processInfo.environment["APPROVALS_SWEEP_INTERVAL"] ?? "") ?? 30
 
@@ -71,6 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard (1...30).contains(meetingNoticeDays) else { throw ValidationError("--meeting-notice-days must be 1 to 30, not \(meetingNoticeDays)") }
+        guard (1...3600).contains(readMaxStaleness) else {
+            throw ValidationError("--read-max-staleness must be 1 to 3600 seconds, not \(readMaxStaleness)")
+        }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 3600 seconds, not \(idleTimeout)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
         guard (0...Self.maximumIntervalSeconds).contains(sweepInterval) else {
@@ -136,18 +142,21 @@ struct ServeCommand: AsyncParsableCommand {
             let settings = ServerSettings(development: development, publicURL: publicURL.flatMap(URL.init(string:)), metricsToken: metricsToken,
                                           idleTimeout: .seconds(idleTimeout), retention: retention.retention, meetingNotice: meetingNoticeDays,
                                           materials: materials)
-            let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
-                                        virtualClockControl: clock is VirtualClock, webhookEgress: try webhooks.egress(development: development),
-                                        settings: settings)
-            if clock is VirtualClock { logger.warning("development mode: virtual clock at \(clock.now()); admins move it with POST /v1/admin/clock") }
-            if demo, try await DemoData.seed(context) {
-                logger.notice("demo data loaded; tokens: \(DemoData.users.map { "\($0.token) (\($0.user.role.rawValue))" }.joined(separator: ", "))")
+            try await ReadReplica.with(url: ProcessInfo.processInfo.environment["APPROVALS_READ_DATABASE_URL"], primary: db,
+                                       maximumStaleness: .seconds(readMaxStaleness)) { readReplica in
+                let context = ServerContext(database: db, registry: registry, clock: clock, migrationsFolder: database.migrationsFolder,
+                                            virtualClockControl: clock is VirtualClock, webhookEgress: try webhooks.egress(development: development),
+                                            settings: settings, readReplica: readReplica)
+                if clock is VirtualClock { logger.warning("development mode: virtual clock at \(clock.now()); admins move it with POST /v1/admin/clock") }
+                if demo, try await DemoData.seed(context) {
+                    logger.notice("demo data loaded; tokens: \(DemoData.users.map { "\($0.token) (\($0.user.role.rawValue))" }.joined(separator: ", "))")
+                }
+                let app = try buildApplication(context, host: host, port: port,
+                                               sweepInterval: sweepInterval > 0 ? .seconds(sweepInterval) : nil,
+                                               webhookInterval: webhooks.interval, webhookPolicy: try webhooks.policy(development: development), logger: logger)
+                logger.notice("serving on http://\(host):\(port) (API /v1, contract /openapi.yaml)")
+                try await app.runService()
             }
-            let app = try buildApplication(context, host: host, port: port,
-                                           sweepInterval: sweepInterval > 0 ? .seconds(sweepInterval) : nil,
-                                           webhookInterval: webhooks.interval, webhookPolicy: try webhooks.policy(development: development), logger: logger)
-            logger.notice("serving on http://\(host):\(port) (API /v1, contract /openapi.yaml)")
-            try await app.runService()
         }
     }
 }

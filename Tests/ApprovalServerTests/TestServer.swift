@@ -71,28 +71,36 @@ struct TestServer: Sendable {
                     settings: ServerSettings = ServerSettings(gaugeRefresh: .zero),
                     _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
         try await DatabaseTemplate.shared.withFreshDatabase(projectRoot: projectRoot) { database, location in
-            let registry = try await WorkflowRegistry.register(shippedCatalog, in: database)
-            let userIDs = try await database.transaction { connection in
-                var ids: [TestUser: Int64] = [:]
-                for user in TestUser.allCases {
-                    let created = try await UserRepository.create(user.newUser, on: connection, logger: database.logger)
-                    _ = try await UserRepository.issueToken(for: created.id, publicSecret: user.token, on: connection, logger: database.logger)
-                    ids[user] = created.id
-                }
-                return ids
+            try await serve(database, at: location, start: start, virtualClockControl: virtualClockControl, setup: setup, settings: settings, body)
+        }
+    }
+
+    /// The application on a migrated `database` of the caller's, with the test users; reads that may be behind go
+    /// to `readReplica` when given.
+    static func serve(_ database: Database, at location: DatabaseLocation, start: Date = testStart, virtualClockControl: Bool = false,
+                      setup: TestingSetup = .router, settings: ServerSettings = ServerSettings(gaugeRefresh: .zero), readReplica: ReadReplica? = nil,
+                      _ body: @escaping @Sendable (TestServer) async throws -> Void) async throws {
+        let registry = try await WorkflowRegistry.register(shippedCatalog, in: database)
+        let userIDs = try await database.transaction { connection in
+            var ids: [TestUser: Int64] = [:]
+            for user in TestUser.allCases {
+                let created = try await UserRepository.create(user.newUser, on: connection, logger: database.logger)
+                _ = try await UserRepository.issueToken(for: created.id, publicSecret: user.token, on: connection, logger: database.logger)
+                ids[user] = created.id
             }
-            let clock = VirtualClock(start)
-            // The tests' webhook receivers listen on loopback, which an operator would have to allow too.
-            let context = ServerContext(database: database, registry: registry, clock: clock,
-                                        migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl,
-                                        webhookEgress: Self.testEgress, settings: settings)
-            var logger = Logger(label: "approvals-tests")
-            logger.logLevel = .error
-            let app = try buildApplication(context, port: 0, logger: logger)
-            try await app.test(setup) { client in
-                try await body(TestServer(client: client, database: database, location: location, clock: clock, userIDs: userIDs,
-                                          context: context))
-            }
+            return ids
+        }
+        let clock = VirtualClock(start)
+        // The tests' webhook receivers listen on loopback, which an operator would have to allow too.
+        let context = ServerContext(database: database, registry: registry, clock: clock,
+                                    migrationsFolder: projectRoot.appending(path: "Migrations"), virtualClockControl: virtualClockControl,
+                                    webhookEgress: Self.testEgress, settings: settings, readReplica: readReplica)
+        var logger = Logger(label: "approvals-tests")
+        logger.logLevel = .error
+        let app = try buildApplication(context, port: 0, logger: logger)
+        try await app.test(setup) { client in
+            try await body(TestServer(client: client, database: database, location: location, clock: clock, userIDs: userIDs,
+                                      context: context))
         }
     }
 
