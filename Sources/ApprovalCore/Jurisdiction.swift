@@ -4,6 +4,8 @@
 /// county; `300000` is no jurisdiction (by prefix it would cover seven provinces), nor is `330003`.
 public struct Jurisdiction: Sendable, Hashable {
     public let region: String
+    /// Whether the region has the shape of a division code; a stored one that has not covers only itself.
+    private let recognised: Bool
 
     /// What a region must look like, for messages.
     public static let expectedForm = "a division code (GB/T 2260): a province PP0000, a city PPCC00 or a county PPCCXX, e.g. 330302"
@@ -19,15 +21,20 @@ public struct Jurisdiction: Sendable, Hashable {
         let province = region.prefix(2), city = region.dropFirst(2).prefix(2), county = region.suffix(2)
         guard region == "000000" || (Self.provinces.contains(String(province)) && (city != "00" || county == "00")) else { return nil }
         self.region = region
+        recognised = true
     }
 
-    /// A region as stored before this shape was enforced: any six digits, so old rows still load.
+    /// A region as stored before this shape was enforced: any six digits, so old rows still load. One that is no
+    /// division code covers that region alone, never what its digits would cover by prefix (a leader stored with
+    /// `300000` does not read seven provinces).
     public init(stored region: String) {
         self.region = region
+        recognised = Jurisdiction(region) != nil
     }
 
     /// The leading digits every covered region shares.
     public var prefix: String {
+        guard recognised else { return region }
         var digits = Substring(region)
         while digits.hasSuffix("00") { digits = digits.dropLast(2) }
         return String(digits)
@@ -42,6 +49,7 @@ public struct Jurisdiction: Sendable, Hashable {
 
     /// The regions above this one, nearest first: a district's city, then its province (330302 → 330300, 330000).
     public var ancestors: [String] {
+        guard recognised else { return [] }
         var digits = Array(prefix)
         var result: [String] = []
         while digits.count > 2 {

@@ -25,7 +25,7 @@ extension APIHandler {
         let webhook = try await idempotentWrite(key: input.headers.idempotencyKey, operation: "createWebhook", target: "",
                                                 request: request, status: 201) { connection, user in
             // Each subscription multiplies every notification into outbound requests: a user keeps a few.
-            let held = try await WebhookRepository.subscriptions(userID: user.id, on: connection, logger: context.logger).count
+            let held = try await WebhookRepository.subscriptionsForUpdate(userID: user.id, on: connection, logger: context.logger).count
             guard held < Self.webhooksPerUser else {
                 throw APIError.conflict("you already have \(held) webhooks, the most one user may keep; delete one first",
                                         type: "/problems/webhook-limit")

@@ -50,6 +50,13 @@ public enum WebhookRepository {
             """, logger: logger).collect().map(decodeSubscription).first!
     }
 
+    /// The user's active subscriptions, holding their row so that concurrent subscriptions of the same user count
+    /// one after the other (the per-user limit holds however many requests arrive at once).
+    public static func subscriptionsForUpdate(userID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [WebhookSubscription] {
+        try await connection.query("SELECT 1 FROM users WHERE id = \(userID) FOR UPDATE", logger: logger).collect()
+        return try await subscriptions(userID: userID, on: connection, logger: logger)
+    }
+
     /// Active subscriptions: the user's own, or everyone's when `userID` is nil (admins).
     public static func subscriptions(userID: Int64?, on connection: PostgresConnection, logger: Logger) async throws -> [WebhookSubscription] {
         try await connection.query("""

@@ -13,6 +13,10 @@ struct JurisdictionTests {
         }
         #expect(Jurisdiction("330000")?.covers("330302") == true)
         #expect(Jurisdiction("330300")?.covers("330100") == false)
-        #expect(Jurisdiction(stored: "300000").region == "300000")
+        // A region stored before the shape was enforced still loads, but covers only itself: not seven provinces.
+        let stored = Jurisdiction(stored: "300000")
+        #expect(stored.region == "300000" && stored.prefix == "300000" && stored.ancestors.isEmpty)
+        #expect(!stored.covers("330302") && !stored.covers("310000") && stored.covers("300000"))
+        #expect(Jurisdiction(stored: "330300") == Jurisdiction("330300") && Jurisdiction(stored: "330300").covers("330302"))
     }
 }

@@ -6,12 +6,12 @@ import Testing
 struct DashboardTests {
     /// Opens the sign-in form and posts it with `token`, as a browser does: the form's one-time value goes back
     /// with the cookie set beside it.
-    static func postSignIn(_ server: TestServer, token: String) async throws -> Reply {
-        let form = try await server.call(.get, "/dashboard/sign-in", as: nil)
+    static func postSignIn(_ server: TestServer, token: String, site: String = "/dashboard") async throws -> Reply {
+        let form = try await server.call(.get, "\(site)/sign-in", as: nil)
         let cookie = try #require(form.header("Set-Cookie"))
         #expect(cookie.hasPrefix("approvals_sign_in=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
         let nonce = try #require(form.text.firstMatch(of: /name="nonce" value="([^"]+)"/)?.1)
-        return try await server.call(.post, "/dashboard/sign-in", as: nil, json: "nonce=\(nonce)&token=\(token)",
+        return try await server.call(.post, "\(site)/sign-in", as: nil, json: "nonce=\(nonce)&token=\(token)",
                                      headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": String(cookie.split(separator: ";")[0])])
     }
 

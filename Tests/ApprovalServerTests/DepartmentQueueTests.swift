@@ -5,6 +5,21 @@ import Testing
 /// The department window's queue (待办): what waits for it, the most urgent first, and nothing of another department's.
 @Suite("The department's queue", .timeLimit(.minutes(5)))
 struct DepartmentQueueTests {
+    /// A clerk opens the queue's CSV in a spreadsheet: a project name an investor typed as a formula stays text.
+    @Test func theQueuesCSVKeepsFormulasInert() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject(name: "@SUM(1+1)*cmd|' /C calc'!A0")
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            let csv = try await server.call(.get, "/v1/queue?format=csv", as: .reviewer)
+            #expect(csv.status == 200)
+            let row = try #require(csv.text.components(separatedBy: "\r\n").first { $0.contains(code) })
+            #expect(row.contains("'@SUM(1+1)*cmd|' /C calc'!A0") && !row.contains(",@SUM"), "\(row)")
+            // As JSON the name stays as typed.
+            let entries = try await server.call(.get, "/v1/queue", as: .reviewer).list("entries")
+            #expect(entries.contains { $0["projectName"] as? String == "@SUM(1+1)*cmd|' /C calc'!A0" }, "\(entries)")
+        }
+    }
+
     @Test func aReviewerSeesWhatWaitsForTheirDepartmentMostUrgentFirst() async throws {
         try await TestServer.run { server in
             let filing = "project-filing"

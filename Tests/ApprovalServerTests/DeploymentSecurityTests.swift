@@ -17,27 +17,38 @@ struct DeploymentSecurityTests {
         try await server.count("SELECT id::int FROM tokens WHERE user_id = \(server.userIDs[user]!)")
     }
 
-    @Test func aSignInFormPostedFromElsewhereSignsNoOneIn() async throws {
+    /// Both page sites, the leaders' dashboard and the working pages, share one sign-in and one kind of session.
+    static let sites = ["/dashboard", "/m"]
+
+    @Test(arguments: sites) func aSignInFormPostedFromElsewhereSignsNoOneIn(site: String) async throws {
         try await TestServer.run { server in
             // Another site's form carries the token it wants the browser to use, but neither our cookie nor its value.
-            let forged = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "token=\(TestUser.leader.token)",
+            let forged = try await server.call(.post, "\(site)/sign-in", as: nil, json: "token=\(TestUser.leader.token)",
                                                headers: ["Content-Type": "application/x-www-form-urlencoded"])
             #expect(forged.status == 403, "\(forged.text)")
             #expect(!forged.headers[values: .setCookie].contains { $0.hasPrefix("approvals_session=") })
-            let mismatched = try await server.call(.post, "/dashboard/sign-in", as: nil, json: "nonce=a&token=\(TestUser.leader.token)",
+            let mismatched = try await server.call(.post, "\(site)/sign-in", as: nil, json: "nonce=a&token=\(TestUser.leader.token)",
                                                    headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "approvals_sign_in=b"])
             #expect(mismatched.status == 403)
-            #expect(try await DashboardTests.postSignIn(server, token: TestUser.leader.token).status == 303)
+            #expect(!mismatched.headers[values: .setCookie].contains { $0.hasPrefix("approvals_session=") })
+            #expect(try await DashboardTests.postSignIn(server, token: TestUser.leader.token, site: site).status == 303)
         }
     }
 
-    @Test func revokingOrExpiringATokenEndsItsDashboardSessions() async throws {
+    @Test(arguments: sites) func revokingOrExpiringATokenEndsItsSessions(site: String) async throws {
         try await TestServer.run { server in
-            let cookie = try await DashboardTests().signIn(server, as: .leader)
-            #expect(try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": cookie]).status == 200)
+            func session(_ token: String) async throws -> String {
+                let signIn = try await DashboardTests.postSignIn(server, token: token, site: site)
+                #expect(signIn.status == 303, "\(signIn.text)")
+                return String(try #require(signIn.headers[values: .setCookie].first { $0.hasPrefix("approvals_session=") }).split(separator: ";")[0])
+            }
+            // A page of the site that a leader reads (the working pages' home sends them on to it).
+            let page = site == "/m" ? "/m/projects" : site
+            let cookie = try await session(TestUser.leader.token)
+            #expect(try await server.call(.get, page, as: nil, headers: ["Cookie": cookie]).status == 200)
             #expect(try await server.call(.delete, "/v1/tokens/\(try await tokenID(server, .leader))", as: .leader).status == 204)
-            let after = try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": cookie])
-            #expect(after.status == 303 && after.header("Location") == "/dashboard/sign-in")
+            let after = try await server.call(.get, page, as: nil, headers: ["Cookie": cookie])
+            #expect(after.status == 303 && after.header("Location") == "\(site)/sign-in")
 
             // A token issued for a period signs in until then, and its sessions with it.
             let coordinator = try #require(server.userIDs[.coordinator])
@@ -46,38 +57,40 @@ struct DeploymentSecurityTests {
             #expect(issued.status == 201 && issued.string("expiresAt") != nil, "\(issued.text)")
             let token = try #require(issued.string("token"))
             #expect(try await server.call(.get, "/v1/me", as: nil, headers: ["Authorization": "Bearer \(token)"]).status == 200)
-            let signIn = try await DashboardTests.postSignIn(server, token: token)
-            let session = String(try #require(signIn.headers[values: .setCookie].first { $0.hasPrefix("approvals_session=") }).split(separator: ";")[0])
-            #expect(try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": session]).status == 200)
+            let expiring = try await session(token)
+            #expect(try await server.call(.get, page, as: nil, headers: ["Cookie": expiring]).status == 200)
             try await server.sql("UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = \(issued.int("id") ?? 0)")
             #expect(try await server.call(.get, "/v1/me", as: nil, headers: ["Authorization": "Bearer \(token)"]).status == 401)
-            #expect(try await server.call(.get, "/dashboard", as: nil, headers: ["Cookie": session]).status == 303)
+            #expect(try await server.call(.get, page, as: nil, headers: ["Cookie": expiring]).status == 303)
 
             let past = try await server.call(.post, "/v1/users/\(coordinator)/tokens", as: .admin, json: #"{"expiresAt": "2020-01-01T00:00:00Z"}"#)
             #expect(past.status == 422 && past.string("field") == "expiresAt", "\(past.text)")
         }
     }
 
-    @Test func cookiesAreSecureWhenThePublicURLIsHTTPS() async throws {
+    @Test(arguments: sites) func cookiesAreSecureWhenThePublicURLIsHTTPS(site: String) async throws {
         let settings = ServerSettings(publicURL: URL(string: "https://approvals.example.gov.cn"), gaugeRefresh: .zero)
         try await TestServer.run(settings: settings) { server in
-            let form = try await server.call(.get, "/dashboard/sign-in", as: nil)
+            let form = try await server.call(.get, "\(site)/sign-in", as: nil)
             #expect(form.header("Set-Cookie")?.contains("; Secure") == true)
-            let signIn = try await DashboardTests.postSignIn(server, token: TestUser.leader.token)
-            #expect(signIn.headers[values: .setCookie].allSatisfy { $0.contains("; Secure") }, "\(signIn.headers)")
+            let signIn = try await DashboardTests.postSignIn(server, token: TestUser.leader.token, site: site)
+            #expect(signIn.headers[values: .setCookie].allSatisfy { $0.contains("; Secure") && $0.contains("Path=\(site)") }, "\(signIn.headers)")
         }
     }
 
     @Test func everyResponseForbidsFramingAndSniffing() async throws {
         try await TestServer.run { server in
-            for (path, user) in [("/dashboard/sign-in", nil), ("/v1/me", TestUser.admin), ("/v1/projects/nope", .admin), ("/nowhere", nil)] as [(String, TestUser?)] {
+            for (path, user) in [("/dashboard/sign-in", nil), ("/m/sign-in", nil), ("/v1/me", TestUser.admin), ("/v1/projects/nope", .admin),
+                                 ("/nowhere", nil)] as [(String, TestUser?)] {
                 let reply = try await server.call(.get, path, as: user)
                 #expect(reply.header("Content-Security-Policy") == "default-src 'self'; frame-ancestors 'none'", "\(path)")
                 #expect(reply.header("X-Content-Type-Options") == "nosniff", "\(path)")
             }
             // Pages hold no inline style, which the policy would block: styles come from the stylesheet.
-            let page = try await server.call(.get, "/dashboard/sign-in", as: nil).text
-            #expect(!page.contains("<style") && !page.contains("style=") && page.contains(#"href="/dashboard/style.css""#))
+            for site in Self.sites {
+                let page = try await server.call(.get, "\(site)/sign-in", as: nil).text
+                #expect(!page.contains("<style") && !page.contains("style=") && page.contains(#"href="/dashboard/style.css""#), "\(site)")
+            }
             let css = try await server.call(.get, "/dashboard/style.css", as: nil)
             #expect(css.status == 200 && css.header("Content-Type") == "text/css; charset=utf-8" && css.text.contains("svg .overdue"))
         }

@@ -3,6 +3,8 @@ import ApprovalCore
 import ApprovalServer
 import ApprovalStore
 import Foundation
+import HTTPTypes
+import NIOCore
 import PostgresNIO
 import Testing
 
@@ -196,6 +198,20 @@ struct ProvinceSeederTests {
             #expect(first.defaultApprovals + first.escalations >= 20)
             #expect(try await sweeper.sweepAll().projects == 0)
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
+
+            // The province's administrator and leader got tokens of their own, random and nowhere public, which sign
+            // them in; a later run over the same province issues none (they were shown once).
+            #expect(Set(summary.tokens.keys) == [.admin, .leader])
+            for (role, token) in summary.tokens {
+                #expect(token.count >= 32 && !["demo-", "seed-", "test-"].contains { token.hasPrefix($0) }, "\(token)")
+                var headers = HTTPFields()
+                headers[.authorization] = "Bearer \(token)"
+                let me = try await server.client.executeRequest(uri: "/v1/me", method: .get, headers: headers, body: nil)
+                let body = try JSONSerialization.jsonObject(with: Data(String(buffer: me.body).utf8)) as? [String: Any]
+                #expect(me.status == .ok && body?["role"] as? String == role.rawValue, "\(String(buffer: me.body))")
+            }
+            #expect(summary.tokens[.admin] != summary.tokens[.leader])
+            #expect(try await seeder.run(.init(projects: 1, seed: 8, backlog: 0, asOf: today)).tokens.isEmpty)
         }
     }
 }

@@ -200,11 +200,23 @@ struct WebhookTests {
     /// Every subscription multiplies each notification into an outbound request: a user keeps at most ten.
     @Test func aUserKeepsAtMostTenWebhooks() async throws {
         try await TestServer.run { server in
-            for n in 1...10 {
+            for n in 1...4 {
                 let created = try await server.call(.post, "/v1/webhooks", as: .investor,
                                                     json: #"{"url": "https://hooks.example.org/\#(n)", "secret": "\#(Self.secret)"}"#)
                 #expect(created.status == 201, "\(created.text)")
             }
+            // Ten more at once: six fit, however the requests interleave.
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for n in 5...14 {
+                    group.addTask {
+                        try await server.call(.post, "/v1/webhooks", as: .investor,
+                                              json: #"{"url": "https://hooks.example.org/\#(n)", "secret": "\#(Self.secret)"}"#).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 6 && statuses.filter { $0 == 409 }.count == 4, "\(statuses)")
+            #expect(try await server.call(.get, "/v1/webhooks", as: .investor).list("webhooks").count == 10)
             let eleventh = try await server.call(.post, "/v1/webhooks", as: .investor,
                                                  json: #"{"url": "https://hooks.example.org/11", "secret": "\#(Self.secret)"}"#)
             #expect(eleventh.status == 409 && eleventh.string("type") == "/problems/webhook-limit", "\(eleventh.text)")
@@ -247,5 +259,34 @@ struct WebhookTests {
         #expect((1...6).map { policy.retryDelay(afterAttempt: $0) } == [30, 60, 120, 240, 480, 960].map { Duration.seconds($0) })
         #expect(policy.retryDelay(afterAttempt: 20) == .seconds(6 * 3600))
         #expect(policy.retryDelay(afterAttempt: 100) == .seconds(6 * 3600))
+    }
+
+    /// Deliveries recorded before failures were classed kept some of the receiver's answer; migration 0023 keeps
+    /// only the class, which is all a webhook's owner sees from now on.
+    @Test func deliveriesRecordedEarlierKeepOnlyTheClassOfTheirFailure() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject(name: "旧投递记录")
+            let investor = server.userIDs[.investor]!
+            let recorded = [#"HTTP 500: {"internal":"db password is hunter2"}"#, "timeout", "HTTPClientError.remoteConnectionClosed: SELECT secret FROM vault",
+                            "HTTP 404", "subscription removed"]
+            try await server.sql("INSERT INTO webhook_subscriptions (user_id, url, secret) VALUES (\(investor), 'https://receiver.example/hook', '0123456789abcdef')")
+            for (seq, error) in recorded.enumerated() {
+                try await server.sql("""
+                    WITH n AS (INSERT INTO notifications (user_id, project_id, event_seq, kind, audience, title, details, at)
+                               SELECT \(investor), id, \(seq + 1), 'project.created', 'investor', 't', '{}', now() FROM projects WHERE code = '\(code)'
+                               RETURNING id)
+                    INSERT INTO webhook_deliveries (subscription_id, notification_id, state, attempts, last_error)
+                    SELECT (SELECT max(id) FROM webhook_subscriptions), n.id, 'dead', 8, '\(error.replacingOccurrences(of: "'", with: "''"))' FROM n
+                    """)
+            }
+            let migration = try String(contentsOf: projectRoot.appending(path: "Migrations/0023_delivery_error_classes.sql"), encoding: .utf8)
+            try await server.sql(migration)
+            let webhook = try await server.count("SELECT max(id)::int FROM webhook_subscriptions")
+            let deliveries = try await server.call(.get, "/v1/webhooks/\(webhook)/deliveries", as: .investor)
+            #expect(deliveries.status == 200, "\(deliveries.text)")
+            let errors = deliveries.list("deliveries").compactMap { $0["lastError"] as? String }
+            #expect(errors.sorted() == ["HTTP 404", "HTTP 500", "network error", "subscription removed", "timeout"], "\(deliveries.text)")
+            #expect(!deliveries.text.contains("hunter2") && !deliveries.text.contains("vault"))
+        }
     }
 }

@@ -109,4 +109,23 @@ struct DatabaseTLSTests {
         #expect(await !connects("\(byAddress)?sslmode=verify-full&sslrootcert=\(server.certificate)"))
         #expect(throws: DatabaseLocationError.self) { try DatabaseLocation(url: "\(base)?sslmode=verify-full&sslrootcert=/nonexistent.pem") }
     }
+
+    /// A server that does not speak TLS (or something in the middle that strips it) gets no connection under
+    /// `sslmode=require`; `prefer` falls back to plain text, as libpq does.
+    @Test func requireRefusesAServerWithoutTLS() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "approvals-plain-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(chmod(folder.path, 0o755) == 0)
+        let port = Int.random(in: 30_000..<40_000)
+        let cluster = try EmbeddedPostgres(folder: folder.appending(path: "cluster"), settings: [
+            "fsync": "off", "listen_addresses": "'127.0.0.1'", "port": "\(port)", "ssl": "off",
+        ])
+        _ = try await cluster.startOffThePool()
+        defer { cluster.stop() }
+        let base = "postgres://postgres@127.0.0.1:\(port)/postgres"
+        #expect(await connects("\(base)?sslmode=prefer"))
+        #expect(await connects("\(base)?sslmode=disable"))
+        #expect(await !connects("\(base)?sslmode=require"))
+    }
 }
