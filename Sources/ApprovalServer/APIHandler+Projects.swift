@@ -111,7 +111,7 @@ extension APIHandler {
             filter.beforeID = id
         }
         let (scope, logger) = (Access.scope(of: user), context.logger)
-        let (projects, more) = try await context.readReplica.read { [filter] connection in
+        let (projects, more) = try await context.readReplica.read { connection in
             try await ProjectRepository.list(filter, scope: scope, on: connection, logger: logger)
         }
         let summaries = projects.map { listed in

@@ -82,7 +82,7 @@ struct Dashboard {
 
     private func overview(_ user: User) async throws -> Response {
         let prefix = user.jurisdiction.prefix
-        let counts = try await context.readReplica.read { [context] in
+        let counts = try await context.readReplica.read {
             try await LeaderReports.openProjectCounts(regionPrefix: prefix, on: $0, logger: context.database.logger)
         }
         let overdue = try await reports.overdue(regionPrefix: prefix, region: user.region, asOf: today, groupBy: .department)

@@ -33,7 +33,7 @@ public enum DatabaseSession {
                 database.logger.warning("building \(deferred.count) indexes and keys an interrupted `approvals seed` left deferred")
                 try await DeferredIndexes.build(in: database, sessions: 2)
             }
-        } else if case let .pending(files) = try await runner.status(database.client) {
+        } else if case let .pending(files) = try await runner.status(database) {
             throw MigrationError(message: "the database lacks migrations \(files.joined(separator: ", ")); run `approvals migrate` or start without --no-migrate")
         } else if case let deferred = try await DeferredIndexes.pending(in: database), !deferred.isEmpty {
             // Without them the audit chain's and the items' keys go unchecked: a write now could duplicate a row.

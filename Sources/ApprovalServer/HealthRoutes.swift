@@ -16,7 +16,7 @@ enum HealthRoutes {
             var ready = true
             do {
                 let runner = MigrationRunner(migrations: try Migration.load(from: context.migrationsFolder), logger: context.database.logger)
-                let status = try await runner.status(context.database.client)
+                let status = try await runner.status(context.database)
                 switch status {
                 case .current, .ahead:
                     // A newer release may have migrated first (a rolling upgrade): this one keeps serving meanwhile.

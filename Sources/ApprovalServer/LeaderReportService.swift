@@ -13,7 +13,7 @@ struct LeaderReportService {
     /// With `itemsPerGroup`, each group lists its most overdue items up to that many; its count is all of them.
     func overdue(regionPrefix: String, region: String, asOf: CivilDate, groupBy: Grouping,
                  itemsPerGroup: Int? = nil) async throws -> Components.Schemas.OverdueReport {
-        let rows = try await context.readReplica.read { [context] in
+        let rows = try await context.readReplica.read {
             try await LeaderReports.overdueItems(regionPrefix: regionPrefix, asOf: asOf, on: $0, logger: context.database.logger)
         }
         let items = rows.map { row in
@@ -44,7 +44,7 @@ struct LeaderReportService {
     }
 
     func atRisk(regionPrefix: String, region: String, asOf: CivilDate) async throws -> Components.Schemas.AtRiskReport {
-        let rows = try await context.readReplica.read { [context] in
+        let rows = try await context.readReplica.read {
             try await LeaderReports.atRiskProjects(regionPrefix: regionPrefix, on: $0, logger: context.database.logger)
         }
         return .init(asOf: asOf.description, region: region, projects: rows.map { row in
@@ -58,7 +58,7 @@ struct LeaderReportService {
     }
 
     func departments(regionPrefix: String, region: String, asOf: CivilDate) async throws -> Components.Schemas.DepartmentReport {
-        let rows = try await context.readReplica.read { [context] in
+        let rows = try await context.readReplica.read {
             try await LeaderReports.departments(regionPrefix: regionPrefix, on: $0, logger: context.database.logger)
         }
         return .init(asOf: asOf.description, region: region, departments: rows.map { row in
@@ -71,7 +71,7 @@ struct LeaderReportService {
     }
 
     func throughput(regionPrefix: String, region: String, asOf: CivilDate) async throws -> Components.Schemas.ThroughputReport {
-        let rows = try await context.readReplica.read { [context] in
+        let rows = try await context.readReplica.read {
             try await LeaderReports.throughput(regionPrefix: regionPrefix, on: $0, logger: context.database.logger)
         }
         return .init(asOf: asOf.description, region: region, months: rows.map {

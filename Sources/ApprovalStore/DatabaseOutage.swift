@@ -7,7 +7,7 @@ import PostgresNIO
 /// as it was, never done twice.
 public enum DatabaseOutage {
     public static func contains(_ error: any Error) -> Bool {
-        if error is ConnectionPoolError { return true }
+        if error is ConnectionPoolError || error is DatabaseUnreachable { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed:
@@ -27,4 +27,11 @@ public enum DatabaseOutage {
         try await connection.query("SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", logger: logger)
             .collect().first?.decode(Bool.self) ?? false
     }
+}
+
+/// No connection to the database could be had within the wait: PostgreSQL is down, restarting or failing over, or
+/// every connection stayed busy.
+public struct DatabaseUnreachable: Error, CustomStringConvertible {
+    let wait: TimeAmount
+    public var description: String { "no database connection within \(wait.nanoseconds / 1_000_000_000) s" }
 }

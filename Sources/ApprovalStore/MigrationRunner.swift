@@ -78,15 +78,15 @@ public struct MigrationRunner: Sendable {
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {
-                try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 throw error
             }
         }
     }
 
     /// Whether the database matches the files, without changing it; drift is an error.
-    public func status(_ client: PostgresClient) async throws -> Status {
-        try await client.withConnection { connection in
+    public func status(_ database: Database) async throws -> Status {
+        try await database.read { connection in
             let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
                 .collect().first?.decode(Bool.self) ?? false
             guard exists else { return .pending(migrations.map(\.fileName)) }

@@ -18,7 +18,7 @@ struct MigrateCommand: AsyncParsableCommand {
         try await DatabaseSession.with(logger: logger) { db, _ in
             if check {
                 let runner = MigrationRunner(migrations: try Migration.load(from: database.migrationsFolder), logger: logger)
-                switch try await runner.status(db.client) {
+                switch try await runner.status(db) {
                 case .current: print("migrations: current")
                 case let .ahead(files): print("migrations: current; the database also has newer ones, from a newer release: \(files.joined(separator: ", "))")
                 case let .pending(files):

@@ -1,6 +1,8 @@
 import ApprovalServer
 import ApprovalStore
+import ApprovalTestSupport
 import Foundation
+import Logging
 import PostgresNIO
 import Testing
 
@@ -23,11 +25,12 @@ struct DatabaseOutageTests {
         }
     }
 
-    /// The answer to a write once the pool has settled (the first try may meet a connection that was cut).
-    static func settledWrite(_ server: TestServer, _ code: String, key: String) async throws -> Reply {
+    /// The answer to a write once the pool has settled (the first try may meet a connection that was cut), tried
+    /// every quarter second for up to `attempts`.
+    static func settledWrite(_ server: TestServer, _ code: String, key: String, attempts: Int = 20) async throws -> Reply {
         var reply = try await server.call(.patch, "/v1/projects/\(code)", as: .investor, json: #"{"name": "改名后的项目"}"#,
                                           headers: ["Idempotency-Key": key])
-        for _ in 0..<20 where reply.status == 503 {
+        for _ in 0..<attempts where reply.status == 503 {
             #expect(reply.header("Retry-After") == "2" && reply.header("Content-Type") == "application/problem+json", "\(reply.text)")
             try await Task.sleep(for: .milliseconds(250))
             reply = try await server.call(.patch, "/v1/projects/\(code)", as: .investor, json: #"{"name": "改名后的项目"}"#,
@@ -56,6 +59,37 @@ struct DatabaseOutageTests {
             #expect(renamed.status == 200 && renamed.string("name") == "改名后的项目", "\(renamed.text)")
             #expect(try await server.call(.get, "/readyz", as: nil).status == 200)
             #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'project.renamed'") == 1)
+        }
+    }
+
+    /// PostgreSQL stopped (a restart, or no leader during a failover): requests are answered 503 within the
+    /// connection wait rather than held for the pool's minute, readiness says so, and once it is back the pool
+    /// reconnects by itself and the client's retry with the same key goes through once.
+    @Test func aDatabaseThatIsDownIsA503WithinSecondsAndThePoolFindsItsWayBack() async throws {
+        var logger = Logger(label: "approvals-tests")
+        logger.logLevel = .critical
+        let cluster = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-restart-test"), settings: PrivateCluster.settings)
+        defer { cluster.stop() }
+        let location = try await PrivateCluster.startMigrated(cluster, projectRoot: projectRoot, logger: logger)
+        try await Database.withClient(location, maximumConnections: 8, connectionWait: .seconds(2), logger: logger) { database in
+            try await TestServer.serve(database, at: location) { server in
+                let code = try await server.createEnterpriseProject(name: "重启测试项目")
+                cluster.stop()
+                let started = ContinuousClock.now
+                let refused = try await server.call(.patch, "/v1/projects/\(code)", as: .investor, json: #"{"name": "改名后的项目"}"#,
+                                                    headers: ["Idempotency-Key": "while-down"])
+                #expect(refused.status == 503 && refused.string("type") == "/problems/database-unavailable", "\(refused.text)")
+                #expect(refused.header("Retry-After") == "2")
+                let ready = try await server.call(.get, "/readyz", as: nil)
+                #expect(ready.status == 503, "\(ready.text)")
+                #expect(ContinuousClock.now - started < .seconds(15), "the pool alone would hold them for a minute")
+
+                _ = try await cluster.startOffThePool()
+                let renamed = try await Self.settledWrite(server, code, key: "while-down", attempts: 120)
+                #expect(renamed.status == 200 && renamed.string("name") == "改名后的项目", "\(renamed.text)")
+                #expect(try await server.call(.get, "/readyz", as: nil).status == 200)
+                #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'project.renamed'") == 1)
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ struct ReadReplicaTests {
     @Test func reportsAndListsReadFromTheStandbyUntilItLagsOrIsGone() async throws {
         try await StreamingReplica.with(projectRoot: projectRoot) { pair in
             try await Database.withClient(pair.primary, maximumConnections: 8, logger: Self.logger) { primary in
-                try await Database.withClient(pair.standby, maximumConnections: 4, logger: Self.logger) { standby in
+                try await Database.withClient(pair.standby, maximumConnections: 4, connectionWait: .seconds(2), logger: Self.logger) { standby in
                     let replica = ReadReplica(primary: primary, standby: standby, maximumStaleness: .seconds(10))
                     try await TestServer.serve(primary, at: pair.primary, readReplica: replica) { server in
                         try await Self.run(server, pair: pair, standbyPool: standby)

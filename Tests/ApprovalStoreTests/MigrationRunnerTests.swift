@@ -44,10 +44,10 @@ struct MigrationRunnerTests {
         ])
         try await withEmptyDatabase { database in
             let runner = MigrationRunner(migrations: try Migration.load(from: files), logger: logger)
-            #expect(try await runner.status(database.client) == .pending(["0001_first.sql", "0002_second.sql"]))
+            #expect(try await runner.status(database) == .pending(["0001_first.sql", "0002_second.sql"]))
             #expect(try await runner.migrate(database.client) == ["0001_first.sql", "0002_second.sql"])
             #expect(try await runner.migrate(database.client) == [])
-            #expect(try await runner.status(database.client) == .current)
+            #expect(try await runner.status(database) == .current)
             #expect(try await tables(database) == ["a", "b", "c", "schema_migrations"])
         }
     }
@@ -70,7 +70,7 @@ struct MigrationRunnerTests {
             let error = await #expect(throws: MigrationError.self) { try await runner.migrate(database.client) }
             #expect(error?.message.contains("0002_broken.sql failed and was rolled back") == true)
             #expect(try await tables(database) == ["a", "schema_migrations"])
-            #expect(try await runner.status(database.client) == .pending(["0002_broken.sql"]))
+            #expect(try await runner.status(database) == .pending(["0002_broken.sql"]))
         }
     }
 
@@ -87,7 +87,7 @@ struct MigrationRunnerTests {
                 let runner = MigrationRunner(migrations: try Migration.load(from: files), logger: logger)
                 let error = await #expect(throws: MigrationError.self) { try await runner.migrate(database.client) }
                 #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
-                await #expect(throws: MigrationError.self) { try await runner.status(database.client) }
+                await #expect(throws: MigrationError.self) { try await runner.status(database) }
             }
             #expect(try await MigrationRunner(migrations: try Migration.load(from: skipped), logger: logger).migrate(database.client) == ["0003_third.sql"])
         }
@@ -101,7 +101,7 @@ struct MigrationRunnerTests {
         try await withEmptyDatabase { database in
             try await MigrationRunner(migrations: try Migration.load(from: newer), logger: logger).migrate(database.client)
             let runner = MigrationRunner(migrations: try Migration.load(from: older), logger: logger)
-            #expect(try await runner.status(database.client) == .ahead(["0002_second.sql"]))
+            #expect(try await runner.status(database) == .ahead(["0002_second.sql"]))
             #expect(try await runner.migrate(database.client) == [])
         }
     }

@@ -21,28 +21,18 @@ public enum StreamingReplica {
     public static func with<Result: Sendable>(projectRoot: URL, _ body: (Pair) async throws -> Result) async throws -> Result {
         var logger = Logger(label: "approvals-tests")
         logger.logLevel = .warning
-        let settings = ["fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"]
-        let primary = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-replica-primary"), settings: settings)
-        let standby = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-replica-standby"), settings: settings,
+        let primary = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-replica-primary"), settings: PrivateCluster.settings)
+        let standby = try EmbeddedPostgres(folder: projectRoot.appending(path: ".postgres-replica-standby"), settings: PrivateCluster.settings,
                                            standbyOf: primary.location)
         // Each run starts from nothing: a standby copied from an earlier primary could not follow this one.
-        for cluster in [standby, primary] {
-            if cluster.runningServer != nil { cluster.stop() }
-            try? FileManager.default.removeItem(at: cluster.dataFolder)
-        }
+        PrivateCluster.wipe(standby)
         defer {
             standby.stop()
             primary.stop()
         }
-        _ = try await primary.startOffThePool()
-        let name = "approvals"
-        try await Database.createIfMissing(name, server: primary.location, logger: logger)
-        let migrations = try Migration.load(from: projectRoot.appending(path: "Migrations"))
-        try await Database.withClient(primary.location.with(database: name), logger: logger) { database in
-            _ = try await MigrationRunner(migrations: migrations, logger: logger).migrate(database.client)
-        }
+        let location = try await PrivateCluster.startMigrated(primary, projectRoot: projectRoot, logger: logger)
         _ = try await standby.startOffThePool()
-        return try await body(Pair(primary: primary.location.with(database: name), standby: standby.location.with(database: name),
+        return try await body(Pair(primary: location, standby: standby.location.with(database: location.database),
                                    standbyServer: standby.location, standbyCluster: standby))
     }
 }
