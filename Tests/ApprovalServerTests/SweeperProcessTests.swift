@@ -1,4 +1,5 @@
 import ApprovalStore
+import ApprovalTestSupport
 import Foundation
 import PostgresNIO
 import Testing
@@ -13,35 +14,24 @@ struct SweeperProcessTests {
 
     /// A worker started in the background, its output in a file (a pipe nobody reads fills and stalls it).
     struct Worker {
-        let process: Process
+        let process: ChildProcess
         let output: URL
-        private let exit: AsyncStream<Void>
 
         init(_ server: TestServer) throws {
-            process = Process()
-            process.executableURL = SweeperProcessTests.executable
-            process.arguments = ["sweeper", "--once", "--workflows", projectRoot.appending(path: "Workflows").path,
-                                 "--migrations", projectRoot.appending(path: "Migrations").path, "--webhook-interval", "0", "--log-level", "error"]
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = server.location.url
-            process.environment = environment
             output = FileManager.default.temporaryDirectory.appending(path: "sweeper-\(UUID().uuidString).log")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            let file = try FileHandle(forWritingTo: output)
-            process.standardOutput = file
-            process.standardError = file
-            let (exit, exited) = AsyncStream<Void>.makeStream()
-            self.exit = exit
-            process.terminationHandler = { _ in exited.finish() }
-            try process.run()
+            process = try ChildProcess([SweeperProcessTests.executable.path, "sweeper", "--once", "--workflows", projectRoot.appending(path: "Workflows").path,
+                                        "--migrations", projectRoot.appending(path: "Migrations").path, "--webhook-interval", "0", "--log-level", "error"],
+                                       environment: environment, output: output)
         }
 
         /// Waits for the worker to exit without blocking a thread of the test's (small) concurrency pool, and
-        /// returns what it printed.
-        func exited() async -> String {
-            for await _ in exit {}
+        /// returns how it ended and what it printed.
+        func exited() async -> (termination: ChildProcess.Termination?, printed: String) {
+            let termination = await process.termination()
             defer { try? FileManager.default.removeItem(at: output) }
-            return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            return (termination, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
         }
     }
 
@@ -72,9 +62,8 @@ struct SweeperProcessTests {
                 try await connection.query("LOCK TABLE formal_documents IN ACCESS EXCLUSIVE MODE", logger: server.database.logger)
                 let worker = try Worker(server)
                 try await waitUntil("the worker is blocked inside its batch") { try await server.count(waitingOnLock) == 1 }
-                kill(worker.process.processIdentifier, SIGKILL)
-                _ = await worker.exited()
-                #expect(worker.process.terminationReason == .uncaughtSignal)
+                kill(worker.process.pid, SIGKILL)
+                #expect(await worker.exited().termination == .signalled(SIGKILL))
             }
             // PostgreSQL finds the client gone and rolls its transaction back, claim included.
             try await waitUntil("the killed worker's transaction is gone") {
@@ -88,9 +77,8 @@ struct SweeperProcessTests {
             #expect(try await server.count("SELECT count(*)::int FROM projects WHERE next_due_at IS NOT NULL") == 5)
 
             // Restarted: every timeout is applied, once.
-            let restarted = try Worker(server)
-            let printed = await restarted.exited()
-            #expect(restarted.process.terminationStatus == 0, "\(printed)")
+            let (termination, printed) = try await Worker(server).exited()
+            #expect(termination == .exited(0), "\(printed)")
             #expect(printed.contains("5 projects: 5 default approvals, 0 escalations"), "\(printed)")
             #expect(try await server.count("""
                 SELECT count(*)::int FROM (SELECT project_id FROM events WHERE kind = 'item.default_approve'
@@ -103,7 +91,7 @@ struct SweeperProcessTests {
             #expect(try await AuditChain.verify(server.database).broken.isEmpty)
 
             // And a third run finds nothing left to do.
-            #expect(try await Worker(server).exited().contains("0 projects"))
+            #expect(try await Worker(server).exited().printed.contains("0 projects"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import ApprovalTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,24 +8,19 @@ import Glibc
 /// Neither blocks a thread of the test run's small concurrency pool (a blocked pool starves everything else).
 enum TestProcesses {
     /// Runs `approvals` with `arguments` (and DATABASE_URL when given) to its end: its exit status and what it
-    /// wrote to standard error.
+    /// wrote (standard output and error).
     static func approvals(_ arguments: [String], databaseURL: String? = nil) async throws -> (status: Int32, errors: String) {
-        let process = Process()
-        process.executableURL = SweeperProcessTests.executable
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         if let databaseURL { environment["DATABASE_URL"] = databaseURL }
-        process.environment = environment
         let output = FileManager.default.temporaryDirectory.appending(path: "approvals-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
-        process.standardError = try FileHandle(forWritingTo: output)
-        process.standardOutput = FileHandle.nullDevice
-        let (exit, exited) = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.finish() }
-        try process.run()
-        for await _ in exit {}
-        return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+        let termination = try await ChildProcess.run([SweeperProcessTests.executable.path] + arguments, environment: environment, output: output)
+        let status: Int32 = switch termination {
+        case let .exited(code)?: code
+        case let .signalled(signal)?: 128 + signal
+        case nil: -1
+        }
+        return (status, try String(contentsOf: output, encoding: .utf8))
     }
 
     /// On the caller's thread (one `withSocket` runs on): connects, sends `text`, and returns what `read` makes of

@@ -1,4 +1,5 @@
 import ApprovalStore
+import ApprovalTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -37,19 +38,12 @@ struct DatabaseLocationTests {
 struct DatabaseTLSTests {
     let logger = Logger(label: "test")
 
-    /// Runs `command` and waits for it without blocking a thread of the tests' small concurrency pool (a blocked
-    /// pool starves the database pools' run loops, and the whole test run hangs).
+    /// Runs `command` to its end without blocking a thread of the tests' small concurrency pool (a blocked pool
+    /// starves the database pools' run loops, and the whole test run hangs).
     static func run(_ command: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = command
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let (exit, exited) = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.finish() }
-        try process.run()
-        for await _ in exit {}
-        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad, userInfo: ["command": command.joined(separator: " ")]) }
+        guard try await ChildProcess.run(command) == .exited(0) else {
+            throw CocoaError(.executableLoad, userInfo: ["command": command.joined(separator: " ")])
+        }
     }
 
     /// A self-signed certificate for `name`, and its key.
