@@ -8,4 +8,7 @@ SET last_error = CASE
                         'network error', 'subscription removed') THEN last_error
     ELSE 'network error'
 END
-WHERE last_error IS NOT NULL;
+WHERE last_error IS NOT NULL
+  AND last_error !~ '^HTTP [0-9]{3}$'
+  AND last_error NOT IN ('timeout', 'connection refused', 'TLS', 'connection closed', 'name not resolved', 'destination not allowed',
+                         'network error', 'subscription removed');

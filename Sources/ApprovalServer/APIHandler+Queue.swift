@@ -14,13 +14,14 @@ extension APIHandler {
         let buckets = input.query.bucket.flatMap { DepartmentQueue.Bucket(rawValue: $0.rawValue) }.map { [$0] } ?? DepartmentQueue.Bucket.allCases
         let (limit, offset) = (input.query.limit ?? 50, input.query.offset ?? 0)
         let today = context.today
-        let logger = context.logger
-        let (counts, entries) = try await context.readReplica.read { connection in
-            let counts = try await DepartmentQueue.counts(departments: departments, regionPrefix: prefix, on: connection, logger: logger)
+        // On the primary, not the read replica: a window acts on an entry and comes straight back to its queue,
+        // which must not show the entry again.
+        let (counts, entries) = try await database.read { connection in
+            let counts = try await DepartmentQueue.counts(departments: departments, regionPrefix: prefix, on: connection, logger: context.logger)
             var entries: [DepartmentQueue.Entry] = []
             for bucket in buckets {
                 entries += try await DepartmentQueue.entries(bucket, departments: departments, regionPrefix: prefix, limit: limit, offset: offset,
-                                                             on: connection, logger: logger)
+                                                             on: connection, logger: context.logger)
             }
             return (counts, entries)
         }

@@ -7,7 +7,7 @@ import PostgresNIO
 /// for `body`,, then stops the private cluster if it
 /// started it (its data stays for the next run).
 public enum DatabaseSession {
-    public static func with<Result: Sendable>(logger: Logger, maximumConnections: Int = 20,
+    public static func with<Result: Sendable>(logger: Logger, maximumConnections: Int = 20, connectionWait: Duration = .seconds(5),
                                               _ body: (Database, DatabaseBootstrap) async throws -> Result) async throws -> Result {
         let bootstrap = try await DatabaseBootstrap.resolve(logger: logger)
         defer {
@@ -16,7 +16,7 @@ public enum DatabaseSession {
                 logger.info("database: stopped the private PostgreSQL cluster")
             }
         }
-        return try await Database.withClient(bootstrap.location, maximumConnections: maximumConnections, logger: logger) {
+        return try await Database.withClient(bootstrap.location, maximumConnections: maximumConnections, connectionWait: connectionWait, logger: logger) {
             try await body($0, bootstrap)
         }
     }

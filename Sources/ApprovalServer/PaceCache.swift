@@ -40,7 +40,11 @@ final class PaceCache: Sendable {
         guard due else { return }
         let logger = context.database.logger
         do {
-            let paces = try await context.readReplica.read { try await DepartmentPaces.load(sinceMonth: window, on: $0, logger: logger) }
+            // Loaded for the process, not for the request that happened to come first: its answer's staleness is
+            // not this load's.
+            let paces = try await StalenessRecord.$current.withValue(nil) {
+                try await context.readReplica.read { try await DepartmentPaces.load(sinceMonth: window, on: $0, logger: logger) }
+            }
             state.withLock { $0.paces = paces }
         } catch {
             // The database is unreachable: keep what was loaded and try again on the next call.

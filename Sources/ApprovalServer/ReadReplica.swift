@@ -4,12 +4,12 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// Where the reads that may be a little behind go: the leaders' reports, the dashboard, the list endpoints and the
-/// queue. With a hot standby (`APPROVALS_READ_DATABASE_URL`) they run there while it is at most `maximumStaleness`
-/// behind, and on the primary otherwise: when it lags further, when it gives no connection within its pool's
-/// `connectionWait`, and for `rest` after it could not. Writes and a project's own status never come here. Each
-/// read records how stale its answer may be in the request's `StalenessRecord`, which the response carries as
-/// `Data-Staleness`.
+/// Where the reads that may be a little behind go: the leaders' reports, the dashboard, the project and agent lists
+/// and the forecast's paces. With a hot standby (`APPROVALS_READ_DATABASE_URL`) they run there while it is at most
+/// `maximumStaleness` behind, and on the primary otherwise: when it lags further, when it gives no connection
+/// within its pool's `connectionWait`, and for `rest` after its connections failed. Writes, a project's own status
+/// and the department queue (a window comes back to it after each action) never come here. Each read records how
+/// stale its answer may be in the request's `StalenessRecord`, which the response carries as `Data-Staleness`.
 public final class ReadReplica: Sendable {
     let primary: Database
     let standby: Database?
@@ -53,6 +53,10 @@ public final class ReadReplica: Sendable {
                     StalenessRecord.current?.note(seconds: staleness)
                     return result
                 }
+            } catch is DatabaseUnreachable {
+                // Every standby connection busy (slow reports) or none to be had: this read goes to the primary; a
+                // standby that refuses or drops connections is left alone for a while (below).
+                primary.logger.notice("read replica: no connection within its wait; read from the primary")
             } catch where DatabaseOutage.contains(error) {
                 unreachableUntil.withLock { $0 = ContinuousClock.now + rest }
                 primary.logger.warning("read replica: unreachable (\(LoggedError.describe(error))); reading from the primary for \(rest)")

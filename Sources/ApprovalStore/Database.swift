@@ -11,9 +11,9 @@ public struct Database: Sendable {
     /// (`DatabaseUnreachable`, an outage: 503 with Retry-After). While PostgreSQL is down or a failover is under
     /// way the pool keeps trying to connect, and would keep its callers waiting until its circuit breaker trips a
     /// minute later.
-    public let connectionWait: TimeAmount
+    public let connectionWait: Duration
 
-    public init(client: PostgresClient, logger: Logger, connectionWait: TimeAmount = .seconds(5)) {
+    public init(client: PostgresClient, logger: Logger, connectionWait: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
         self.connectionWait = connectionWait
@@ -51,7 +51,7 @@ public struct Database: Sendable {
                 report.finish()
             }
         }
-        let giveUp = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: connectionWait) { report.finish() }
+        let giveUp = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(connectionWait.seconds * 1e9))) { report.finish() }
         defer {
             giveUp.cancel()
             release.open()
@@ -102,7 +102,7 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` with a pool of its own, running for exactly as long as `body`.
-    public static func withClient<Result: Sendable>(_ location: DatabaseLocation, maximumConnections: Int = 2, connectionWait: TimeAmount = .seconds(5),
+    public static func withClient<Result: Sendable>(_ location: DatabaseLocation, maximumConnections: Int = 2, connectionWait: Duration = .seconds(5),
                                                     logger: Logger, _ body: (Database) async throws -> Result) async throws -> Result {
         var configuration = location.clientConfiguration
         configuration.options.maximumConnections = maximumConnections

@@ -32,6 +32,6 @@ public enum DatabaseOutage {
 /// No connection to the database could be had within the wait: PostgreSQL is down, restarting or failing over, or
 /// every connection stayed busy.
 public struct DatabaseUnreachable: Error, CustomStringConvertible {
-    let wait: TimeAmount
-    public var description: String { "no database connection within \(wait.nanoseconds / 1_000_000_000) s" }
+    let wait: Duration
+    public var description: String { "no database connection within \(wait)" }
 }

@@ -225,6 +225,16 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
+    /// `stop()` on a thread of its own, for the same reason as `startOffThePool()`.
+    public func stopOffThePool() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                stop()
+                continuation.resume()
+            }.start()
+        }
+    }
+
     public func stop() {
         _ = try? run("pg_ctl", ["stop", "-m", "fast", "-w", "-D", dataFolder.path], failure: "")
         try? FileManager.default.removeItem(at: ownerFile)

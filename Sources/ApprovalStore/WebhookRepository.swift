@@ -51,9 +51,11 @@ public enum WebhookRepository {
     }
 
     /// The user's active subscriptions, holding their row so that concurrent subscriptions of the same user count
-    /// one after the other (the per-user limit holds however many requests arrive at once).
+    /// one after the other (the per-user limit holds however many requests arrive at once). NO KEY UPDATE, which
+    /// the key share an idempotency key's reference to the user takes does not wait for (FOR UPDATE would
+    /// deadlock two such requests).
     public static func subscriptionsForUpdate(userID: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [WebhookSubscription] {
-        try await connection.query("SELECT 1 FROM users WHERE id = \(userID) FOR UPDATE", logger: logger).collect()
+        try await connection.query("SELECT 1 FROM users WHERE id = \(userID) FOR NO KEY UPDATE", logger: logger).collect()
         return try await subscriptions(userID: userID, on: connection, logger: logger)
     }
 

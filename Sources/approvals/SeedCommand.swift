@@ -55,7 +55,8 @@ struct SeedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await database.withContext(workflows: workflows) { context in
+        // Its workers (up to --workers) share the pool's 20 connections, each batch holding one for as long as it loads.
+        try await database.withContext(workflows: workflows, connectionWait: .seconds(86_400)) { context in
             let day = asOf.flatMap(CivilDate.init(input:)) ?? context.today
             let seeder = ProvinceSeeder(database: context.database, registry: context.registry)
             let started = ContinuousClock.now

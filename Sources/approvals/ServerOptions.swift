@@ -102,9 +102,11 @@ struct MaterialOptions: ParsableArguments {
 extension DatabaseOptions {
     /// For the commands that work on a running deployment's database (`sweeper`, `report`): the schema must
     /// already be current (they never migrate), the definitions are registered, and `body` gets the shared context.
-    func withContext(workflows: String, settings: ServerSettings = ServerSettings(), _ body: (ServerContext) async throws -> Void) async throws {
+    /// A batch command whose workers outnumber the pool's connections waits as long as it takes (`connectionWait`).
+    func withContext(workflows: String, settings: ServerSettings = ServerSettings(), connectionWait: Duration = .seconds(5),
+                     _ body: (ServerContext) async throws -> Void) async throws {
         let catalog = try DefinitionCatalog.load(directory: workflows)
-        try await DatabaseSession.with(logger: makeLogger()) { db, _ in
+        try await DatabaseSession.with(logger: makeLogger(), connectionWait: connectionWait) { db, _ in
             try await DatabaseSession.prepareSchema(db, migrationsFolder: migrationsFolder, apply: false)
             let registry = try await WorkflowRegistry.register(catalog, in: db)
             try await body(ServerContext(database: db, registry: registry, clock: SystemClock(), migrationsFolder: migrationsFolder,

@@ -74,7 +74,7 @@ struct DatabaseOutageTests {
         try await Database.withClient(location, maximumConnections: 8, connectionWait: .seconds(2), logger: logger) { database in
             try await TestServer.serve(database, at: location) { server in
                 let code = try await server.createEnterpriseProject(name: "重启测试项目")
-                cluster.stop()
+                await cluster.stopOffThePool()
                 let started = ContinuousClock.now
                 let refused = try await server.call(.patch, "/v1/projects/\(code)", as: .investor, json: #"{"name": "改名后的项目"}"#,
                                                     headers: ["Idempotency-Key": "while-down"])

@@ -205,12 +205,14 @@ struct WebhookTests {
                                                     json: #"{"url": "https://hooks.example.org/\#(n)", "secret": "\#(Self.secret)"}"#)
                 #expect(created.status == 201, "\(created.text)")
             }
-            // Ten more at once: six fit, however the requests interleave.
+            // Ten more at once, each with its own Idempotency-Key as a client sends them: six fit, however the
+            // requests interleave, and none fails.
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for n in 5...14 {
                     group.addTask {
                         try await server.call(.post, "/v1/webhooks", as: .investor,
-                                              json: #"{"url": "https://hooks.example.org/\#(n)", "secret": "\#(Self.secret)"}"#).status
+                                              json: #"{"url": "https://hooks.example.org/\#(n)", "secret": "\#(Self.secret)"}"#,
+                                              headers: ["Idempotency-Key": "webhook-\(n)"]).status
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }

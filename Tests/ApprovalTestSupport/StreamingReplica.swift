@@ -15,7 +15,7 @@ public enum StreamingReplica {
         let standbyCluster: EmbeddedPostgres
 
         /// Stops the standby, as when its machine goes away.
-        public func stopStandby() { standbyCluster.stop() }
+        public func stopStandby() async { await standbyCluster.stopOffThePool() }
     }
 
     public static func with<Result: Sendable>(projectRoot: URL, _ body: (Pair) async throws -> Result) async throws -> Result {
