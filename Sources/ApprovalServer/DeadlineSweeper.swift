@@ -1,6 +1,7 @@
 import ApprovalCore
 import ApprovalStore
 import Foundation
+import Synchronization
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -33,6 +34,8 @@ public struct DeadlineSweeper: Sendable {
     let context: ServerContext
     let batchSize: Int
     let lanes: Int
+    /// When a sweep under way last finished a batch (or began), for the stall watchdog.
+    let heartbeat = SweepHeartbeat()
 
     public init(context: ServerContext, batchSize: Int = 100, lanes: Int = 2) {
         self.context = context
@@ -106,6 +109,8 @@ public struct DeadlineSweeper: Sendable {
                                                  lastProgress: progress[record.id]))
                 try await afterProject(result.projects)
             }
+            // The decisions took a while in Swift: a failover meanwhile closed the connection (`checkOpen`).
+            try connection.checkOpen()
             try await writes.write(saves, on: connection, logger: logger)
             return result
         }
@@ -168,6 +173,8 @@ public struct DeadlineSweeper: Sendable {
     /// Sweeps batch after batch until nothing is due, `lanes` batches at a time: each claims with SKIP LOCKED,
     /// so they take disjoint projects, and one waits on the database while another decides in Swift.
     public func sweepAll() async throws -> Result {
+        heartbeat.beat()
+        defer { heartbeat.rest() }
         await context.paces.refreshIfDue(context)
         return try await withThrowingTaskGroup(of: Result.self) { group in
             for _ in 0..<lanes {
@@ -178,6 +185,7 @@ public struct DeadlineSweeper: Sendable {
                     while true {
                         try Task.checkCancellation()
                         let batch = try await sweepBatch()
+                        heartbeat.beat()
                         total += batch
                         if batch.projects < batchSize { return total }
                     }
@@ -198,14 +206,41 @@ public struct DeadlineSweeperService: Service {
     let sweeper: DeadlineSweeper
     let interval: Duration
     let logger: Logger
+    let stallLimit: Duration?
+    let onStall: @Sendable (Duration) -> Void
 
-    public init(sweeper: DeadlineSweeper, interval: Duration, logger: Logger) {
+    public init(sweeper: DeadlineSweeper, interval: Duration, logger: Logger, stallLimit: Duration? = nil,
+                onStall: @escaping @Sendable (Duration) -> Void = { _ in }) {
         self.sweeper = sweeper
         self.interval = interval
         self.logger = logger
+        self.stallLimit = stallLimit
+        self.onStall = onStall
     }
 
+    /// With a `stallLimit` (the dedicated `approvals sweeper`), a sweep that finishes no batch for that long is
+    /// taken as stuck and `onStall` is called. A statement on a connection the database dropped during a failover
+    /// can wait for ever inside PostgresNIO (the fault drill met it), beyond the reach of cancellation; a worker
+    /// that exits is started again by its supervisor, and its batch in hand has rolled back.
     public func run() async throws {
+        guard let stallLimit else { return try await sweep() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await sweep() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(5))
+                    if let stalled = sweeper.heartbeat.silence(), stalled > stallLimit {
+                        onStall(stalled)
+                        return
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func sweep() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -252,4 +287,16 @@ struct SweepWrites {
         try await FormalDocumentRepository.markOverdue(overdueDocuments, on: connection, logger: logger)
         try await ProgressLog.markFollowUpOverdue(overdueFollowUps, on: connection, logger: logger)
     }
+}
+
+/// When the sweep under way last made progress: nil between sweeps.
+final class SweepHeartbeat: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    func beat() { last.withLock { $0 = .now } }
+
+    func rest() { last.withLock { $0 = nil } }
+
+    /// How long the sweep under way has gone without finishing a batch; nil when none is under way.
+    func silence() -> Duration? { last.withLock { $0.map { .now - $0 } } }
 }

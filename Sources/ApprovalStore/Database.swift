@@ -319,14 +319,25 @@ extension PostgresConnection {
     /// migration lock) both go through it.
     public func inTransaction<Result>(logger: Logger, isolation: isolated (any Actor)? = #isolation,
                                _ body: () async throws -> Result) async throws -> Result {
+        try checkOpen()
         try await query("BEGIN", logger: logger)
         do {
             let result = try await body()
+            try checkOpen()
             try await query("COMMIT", logger: logger)
             return result
         } catch {
-            _ = try? await query("ROLLBACK", logger: logger)
+            // A connection the server closed (a failover) has rolled back already.
+            if !isClosed { _ = try? await query("ROLLBACK", logger: logger) }
             throw error
         }
+    }
+
+    /// Throws `DatabaseConnectionLost` when the server has closed this connection (a shutdown or failover while
+    /// it sat in a transaction). PostgresNIO 1.33 never answers a statement written to a connection whose channel
+    /// has gone (its write has no promise), so one sent then would wait for ever: a batch that computes between
+    /// statements checks before it writes, and every transaction before COMMIT and ROLLBACK.
+    public func checkOpen() throws {
+        if isClosed { throw DatabaseConnectionLost() }
     }
 }

@@ -7,15 +7,20 @@ import PostgresNIO
 /// as it was, never done twice.
 public enum DatabaseOutage {
     public static func contains(_ error: any Error) -> Bool {
-        if error is ConnectionPoolError || error is DatabaseUnreachable { return true }
+        if error is ConnectionPoolError || error is DatabaseUnreachable || error is DatabaseConnectionLost { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed:
             return true
+        case .clientClosedConnection:
+            // A statement sent on a connection the pool had just handed out, as the server closed it (the fault
+            // drill met this in a fast restart): connections are only ever used through the pool, one lease at a
+            // time, so it is the database going away, not this server using a connection it closed.
+            return true
         case .server:
             // 57P01–57P03: the server is shutting down, crashed or still starting; 25006: a read-only transaction,
             // as on a standby after a failover; 08000–08006: the connection failed. Not 08P01 (protocol
-            // violation), which is this server's bug, nor a closed connection used again (clientClosedConnection).
+            // violation), which is this server's bug.
             return ["57P01", "57P02", "57P03", "25006", "08000", "08001", "08003", "08004", "08006"].contains(error.serverInfo?[.sqlState] ?? "")
         default:
             return false
@@ -34,4 +39,9 @@ public enum DatabaseOutage {
 public struct DatabaseUnreachable: Error, CustomStringConvertible {
     let wait: Duration
     public var description: String { "no database connection within \(wait)" }
+}
+
+/// The server closed the connection a transaction was using (`PostgresConnection.checkOpen`).
+public struct DatabaseConnectionLost: Error, CustomStringConvertible {
+    public var description: String { "the database closed the connection during the transaction" }
 }

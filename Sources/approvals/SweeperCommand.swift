@@ -17,6 +17,9 @@ struct SweeperCommand: AsyncParsableCommand {
     @Option(help: "Seconds between sweeps, 1 to \(ServeCommand.maximumIntervalSeconds).")
     var interval: Int = 30
 
+    @Option(help: "Seconds a sweep may go without finishing a batch before the worker exits (75) for its supervisor to start it again, 10 to 3600.")
+    var stallLimit: Int = 120
+
     @Flag(help: "Sweep once until nothing is due, print what was done, and exit.")
     var once = false
 
@@ -29,6 +32,7 @@ struct SweeperCommand: AsyncParsableCommand {
     @OptionGroup var materials: MaterialOptions
 
     func validate() throws {
+        guard (10...3600).contains(stallLimit) else { throw ValidationError("--stall-limit must be 10 to 3600 seconds, not \(stallLimit)") }
         guard (1...ServeCommand.maximumIntervalSeconds).contains(interval) else {
             throw ValidationError("--interval must be 1 to \(ServeCommand.maximumIntervalSeconds) seconds, not \(interval)")
         }
@@ -45,7 +49,13 @@ struct SweeperCommand: AsyncParsableCommand {
                       + " in \(String(format: "%.3f", started.duration(to: .now).seconds)) s")
                 return
             }
-            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(interval), logger: logger)]
+            // A sweep stuck on a connection the database dropped is ended by exiting: the supervisor (systemd's
+            // Restart=always) starts the worker again, and the batch in hand has rolled back.
+            let stallLimit = Duration.seconds(self.stallLimit)
+            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(interval), logger: logger, stallLimit: stallLimit) { stalled in
+                logger.critical("sweeper: no batch finished for \(stalled) (limit \(stallLimit)); exiting so the supervisor starts this worker again")
+                Foundation.exit(75)
+            }]
             if let webhookInterval = webhooks.interval {
                 services.append(WebhookDeliveryService(database: context.database, policy: try webhooks.policy(development: false), metrics: context.metrics,
                                                        interval: webhookInterval, logger: logger))

@@ -38,8 +38,8 @@ public actor DatabaseTemplate {
         let location = server.with(database: name)
         let result: Swift.Result<Result, any Error>
         do {
-            // A loaded machine running many tests at once may keep a connection waiting for a while: only the tests of
-            // the wait itself (DatabaseOutageTests) hold a pool to its production default.
+            // A loaded machine running many tests at once may keep a connection waiting for a while; the tests of the
+            // wait itself (DatabaseOutageTests) make pools of their own with a short one.
             result = .success(try await Database.withClient(location, maximumConnections: 8, connectionWait: .seconds(30), logger: logger) { try await body($0, location) })
         } catch {
             result = .failure(error)
