@@ -34,7 +34,7 @@ public struct DeadlineSweeper: Sendable {
     let context: ServerContext
     let batchSize: Int
     let lanes: Int
-    /// When a sweep under way last finished a batch (or began), for the stall watchdog.
+    /// When the work under way (a sweep, then pruning) last finished a batch, for the stall watchdog.
     let heartbeat = SweepHeartbeat()
 
     public init(context: ServerContext, batchSize: Int = 100, lanes: Int = 2) {
@@ -54,6 +54,7 @@ public struct DeadlineSweeper: Sendable {
                 try await MaterialRepository.unreferenced(olderThan: 86_400, in: stores, limit: batch, on: $0, logger: database.logger)
             }
             for digest in digests {
+                heartbeat.beat()
                 try await database.transaction { connection in
                     if try await MaterialRepository.discard(digest: digest, olderThan: 86_400, on: connection, logger: database.logger) {
                         try directory?.remove(digests: [digest])
@@ -76,6 +77,7 @@ public struct DeadlineSweeper: Sendable {
                 try await Retention.prune(idempotencyAge: retention.idempotencyKeys.seconds, notificationAge: retention.notifications.seconds,
                                           batch: batch, on: connection, logger: context.database.logger)
             }
+            heartbeat.beat()
             if pruned.idempotencyKeys < batch && pruned.notifications < batch { return }
         }
     }
@@ -173,8 +175,6 @@ public struct DeadlineSweeper: Sendable {
     /// Sweeps batch after batch until nothing is due, `lanes` batches at a time: each claims with SKIP LOCKED,
     /// so they take disjoint projects, and one waits on the database while another decides in Swift.
     public func sweepAll() async throws -> Result {
-        heartbeat.beat()
-        defer { heartbeat.rest() }
         await context.paces.refreshIfDue(context)
         return try await withThrowingTaskGroup(of: Result.self) { group in
             for _ in 0..<lanes {
@@ -206,35 +206,42 @@ public struct DeadlineSweeperService: Service {
     let sweeper: DeadlineSweeper
     let interval: Duration
     let logger: Logger
-    let stallLimit: Duration?
-    let onStall: @Sendable (Duration) -> Void
+    let watchdog: Watchdog?
 
-    public init(sweeper: DeadlineSweeper, interval: Duration, logger: Logger, stallLimit: Duration? = nil,
-                onStall: @escaping @Sendable (Duration) -> Void = { _ in }) {
+    /// A round (a sweep, then pruning) that finishes no batch for `limit` is taken as stuck: `onStall` ends the
+    /// process. A statement on a connection the database dropped during a failover can wait for ever inside
+    /// PostgresNIO (the fault drill met it), beyond the reach of cancellation; a worker that exits is started again
+    /// by its supervisor, and its batch in hand has rolled back.
+    public struct Watchdog: Sendable {
+        let limit: Duration
+        let onStall: @Sendable (Duration) -> Never
+
+        public init(limit: Duration, onStall: @escaping @Sendable (Duration) -> Never) {
+            self.limit = limit
+            self.onStall = onStall
+        }
+    }
+
+    public init(sweeper: DeadlineSweeper, interval: Duration, logger: Logger, watchdog: Watchdog? = nil) {
         self.sweeper = sweeper
         self.interval = interval
         self.logger = logger
-        self.stallLimit = stallLimit
-        self.onStall = onStall
+        self.watchdog = watchdog
     }
 
-    /// With a `stallLimit` (the dedicated `approvals sweeper`), a sweep that finishes no batch for that long is
-    /// taken as stuck and `onStall` is called. A statement on a connection the database dropped during a failover
-    /// can wait for ever inside PostgresNIO (the fault drill met it), beyond the reach of cancellation; a worker
-    /// that exits is started again by its supervisor, and its batch in hand has rolled back.
+    /// With a `watchdog` (the dedicated `approvals sweeper`), a round stuck for longer than its limit ends the process.
     public func run() async throws {
-        guard let stallLimit else { return try await sweep() }
+        guard let watchdog else { return try await sweep() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await sweep() }
             group.addTask {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(5))
-                    if let stalled = sweeper.heartbeat.silence(), stalled > stallLimit {
-                        onStall(stalled)
-                        return
-                    }
+                while true {
+                    try? await Task.sleep(for: .seconds(5))
+                    guard !Task.isCancelled else { return }
+                    if let stalled = sweeper.heartbeat.silence(), stalled > watchdog.limit { watchdog.onStall(stalled) }
                 }
             }
+            // The sweep ends on shutdown; the watch ends with it.
             try await group.next()
             group.cancelAll()
         }
@@ -243,6 +250,7 @@ public struct DeadlineSweeperService: Service {
     private func sweep() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                sweeper.heartbeat.beat()
                 do {
                     let result = try await sweeper.sweepAll()
                     if result.defaultApprovals + result.escalations > 0 {
@@ -261,6 +269,7 @@ public struct DeadlineSweeperService: Service {
                     logger.error("sweeper: pruning by retention failed: \(LoggedError.describe(error))")
                 }
                 // A shutdown ends the wait early, and is not an error of the service.
+                sweeper.heartbeat.rest()
                 try? await Task.sleep(for: interval)
             }
         }
@@ -289,7 +298,7 @@ struct SweepWrites {
     }
 }
 
-/// When the sweep under way last made progress: nil between sweeps.
+/// When the round under way (a sweep, then pruning) last made progress: nil between rounds.
 final class SweepHeartbeat: Sendable {
     private let last = Mutex<ContinuousClock.Instant?>(nil)
 
@@ -297,6 +306,6 @@ final class SweepHeartbeat: Sendable {
 
     func rest() { last.withLock { $0 = nil } }
 
-    /// How long the sweep under way has gone without finishing a batch; nil when none is under way.
+    /// How long the round under way has gone without finishing a batch; nil when none is under way.
     func silence() -> Duration? { last.withLock { $0.map { .now - $0 } } }
 }

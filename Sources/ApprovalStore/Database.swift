@@ -60,6 +60,7 @@ public struct Database: Sendable {
         switch await outcome.next() {
         case let .granted(connection)?:
             giveUp.cancel()
+            try connection.checkOpen()
             return try await body(connection)
         case let .failed(error)?:
             throw error

@@ -13,10 +13,9 @@ public enum DatabaseOutage {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed:
             return true
         case .clientClosedConnection:
-            // A statement sent on a connection the pool had just handed out, as the server closed it (the fault
-            // drill met this in a fast restart): connections are only ever used through the pool, one lease at a
-            // time, so it is the database going away, not this server using a connection it closed.
-            return true
+            // A statement sent on a connection the server was closing (the fault drill met this in a fast restart)
+            // carries the server's reason; without one, this server used a connection it had closed itself: a bug.
+            return error.underlying.map(contains) ?? false
         case .server:
             // 57P01–57P03: the server is shutting down, crashed or still starting; 25006: a read-only transaction,
             // as on a standby after a failover; 08000–08006: the connection failed. Not 08P01 (protocol

@@ -52,10 +52,11 @@ struct SweeperCommand: AsyncParsableCommand {
             // A sweep stuck on a connection the database dropped is ended by exiting: the supervisor (systemd's
             // Restart=always) starts the worker again, and the batch in hand has rolled back.
             let stallLimit = Duration.seconds(self.stallLimit)
-            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(interval), logger: logger, stallLimit: stallLimit) { stalled in
+            let watchdog = DeadlineSweeperService.Watchdog(limit: stallLimit) { stalled in
                 logger.critical("sweeper: no batch finished for \(stalled) (limit \(stallLimit)); exiting so the supervisor starts this worker again")
                 Foundation.exit(75)
-            }]
+            }
+            var services: [any Service] = [DeadlineSweeperService(sweeper: sweeper, interval: .seconds(interval), logger: logger, watchdog: watchdog)]
             if let webhookInterval = webhooks.interval {
                 services.append(WebhookDeliveryService(database: context.database, policy: try webhooks.policy(development: false), metrics: context.metrics,
                                                        interval: webhookInterval, logger: logger))

@@ -17,11 +17,12 @@ struct SweeperProcessTests {
         let process: ChildProcess
         let output: URL
 
-        init(_ server: TestServer) throws {
+        /// `approvals sweeper --once` by default; `mode` replaces `--once` (e.g. a running worker's options).
+        init(_ server: TestServer, mode: [String] = ["--once"]) throws {
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = server.location.url
             output = FileManager.default.temporaryDirectory.appending(path: "sweeper-\(UUID().uuidString).log")
-            process = try ChildProcess([SweeperProcessTests.executable.path, "sweeper", "--once", "--workflows", projectRoot.appending(path: "Workflows").path,
+            process = try ChildProcess([SweeperProcessTests.executable.path, "sweeper"] + mode + ["--workflows", projectRoot.appending(path: "Workflows").path,
                                         "--migrations", projectRoot.appending(path: "Migrations").path, "--webhook-interval", "0", "--log-level", "error"],
                                        environment: environment, output: output)
         }
@@ -92,6 +93,29 @@ struct SweeperProcessTests {
 
             // And a third run finds nothing left to do.
             #expect(try await Worker(server).exited().printed.contains("0 projects"))
+        }
+    }
+
+    /// A running worker whose sweep finishes no batch (here: its batch waits on a lock; in a failover, on a
+    /// statement the dropped connection never answers) exits with 75 once --stall-limit passes, for systemd to
+    /// start it again, and its batch rolls back.
+    @Test func aWorkerWhoseSweepStallsExitsForItsSupervisor() async throws {
+        try await TestServer.run { server in
+            let code = try await server.createEnterpriseProject(name: "停滞的项目")
+            try await server.act(code, "project-filing", #"{"action": "submit"}"#, as: .investor)
+            try await server.attachEveryMaterial(code, "project-filing")
+            try await server.act(code, "project-filing", #"{"action": "accept"}"#, as: .reviewer)
+            try await server.database.transaction { connection in
+                try await connection.query("LOCK TABLE formal_documents IN ACCESS EXCLUSIVE MODE", logger: server.database.logger)
+                let started = ContinuousClock.now
+                let (termination, printed) = try await Worker(server, mode: ["--interval", "1", "--stall-limit", "10"]).exited()
+                let took = ContinuousClock.now - started
+                #expect(termination == .exited(75), "\(printed)")
+                #expect(printed.contains("exiting so the supervisor starts this worker again"), "\(printed)")
+                #expect(took >= .seconds(10) && took < .seconds(60), "\(took)")
+            }
+            #expect(try await server.count("SELECT count(*)::int FROM events WHERE kind = 'item.default_approve'") == 0)
+            #expect(try await Worker(server).exited().printed.contains("1 projects: 1 default approvals"))
         }
     }
 }
