@@ -851,6 +851,20 @@ def drain(phase, started):
     return time.time() - started, problem
 
 
+def sweep_a_backlog(phase, seed):
+    """Seeds a backlog of due deadlines, starts both sweepers on it and waits until a tenth of it is handled:
+    (due items, engine effects before, when the sweepers started)."""
+    seed_backlog(BACKLOG, seed)
+    due = snapshot_due(phase)
+    base = engine_effects()
+    say(f"  {due} due items; starting both sweepers")
+    started = time.time()
+    for name in SWEEPERS:
+        start_sweeper(name)
+    wait_for("the sweepers to start on the backlog", sweep_started(base, max(20, due // 10)), 120, interval=0.1)
+    return due, base, started
+
+
 def sweep_started(base, need):
     return lambda: engine_effects() >= base + need
 
@@ -870,14 +884,7 @@ def fault_replica(client):
 
 
 def fault_sweeper(client):
-    seed_backlog(BACKLOG, 2)
-    due = snapshot_due("sweeper-kill")
-    base = engine_effects()
-    say(f"  {due} due items; starting both sweepers")
-    started = time.time()
-    for name in SWEEPERS:
-        start_sweeper(name)
-    wait_for("the sweepers to start on the backlog", sweep_started(base, max(20, due // 10)), 120, interval=0.1)
+    due, base, started = sweep_a_backlog("sweeper-kill", seed=2)
     lead = leader()
     eof_before = pg_log_count(lead, "unexpected EOF on client connection with an open transaction")
     done_before = engine_effects() - base
@@ -981,14 +988,7 @@ def fault_sweep_failover(client):
     for name in SWEEPERS:
         stop(name)
     say("  sweepers stopped (SIGTERM)")
-    seed_backlog(BACKLOG, 3)
-    due = snapshot_due("sweep-failover")
-    base = engine_effects()
-    say(f"  {due} due items; starting both sweepers")
-    started = time.time()
-    for name in SWEEPERS:
-        start_sweeper(name)
-    wait_for("the sweepers to start on the backlog", sweep_started(base, max(20, due // 10)), 120, interval=0.1)
+    due, base, started = sweep_a_backlog("sweep-failover", seed=3)
     lead, standby = restore_pair()
     done_before = engine_effects() - base
     at = kill_leader_node(lead)
